@@ -1,0 +1,1 @@
+#include "repositories/migration.h"
