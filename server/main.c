@@ -1,7 +1,120 @@
-/* Temporary entry point; replaced by the foundation work. */
+/* playrouter: entry point. Builds the long-lived objects (config, database pool,
+ * cache, metrics), starts the HTTP server, and shuts down gracefully on
+ * SIGTERM/SIGINT. */
+#include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#include "repositories/db.h"
+#include "server/app.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/routes.h"
+#include "services/cache.h"
+
+static enum log_level parse_level(const char *s)
 {
-    puts("playrouter");
-    return 0;
+    if (strcmp(s, "debug") == 0)
+        return LOG_DEBUG;
+    if (strcmp(s, "warn") == 0)
+        return LOG_WARN;
+    if (strcmp(s, "error") == 0)
+        return LOG_ERROR;
+    return LOG_INFO;
+}
+
+static void describe_metrics(struct metrics *m)
+{
+    metrics_describe(m, "playrouter_http_requests_total", "counter",
+                     "HTTP requests by method, route and status");
+    metrics_describe(m, "playrouter_http_request_duration_seconds", "histogram",
+                     "HTTP request duration by method and route");
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    char err[512] = "";
+    struct app app = {0};
+    struct http_server *srv = NULL;
+    int exit_code = 2;
+
+    int rc = config_load(&cfg, argc, argv, stdout, err, sizeof err);
+    if (rc == 1) {
+        config_release(&cfg);
+        return 0;
+    }
+    if (rc != 0 || config_load_secrets(&cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "playrouter: %s\n", err);
+        config_release(&cfg);
+        return 2;
+    }
+    log_set_level(parse_level(cfg.log_level));
+    app.cfg = &cfg;
+
+    /* Signals are taken by sigwait() below; every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "playrouter: cannot initialise libcurl\n");
+        goto done;
+    }
+    if (!(app.metrics = metrics_new())) {
+        fprintf(stderr, "playrouter: out of memory\n");
+        goto done;
+    }
+    describe_metrics(app.metrics);
+    if (db_pool_new(cfg.db_path, cfg.threads * 2 + 8, &app.db, err, sizeof err) != 0) {
+        fprintf(stderr, "playrouter: %s\n", err);
+        goto done;
+    }
+    struct cache_opts copts = {.redis_url = cfg.redis_url,
+                               .timeout_ms = cfg.redis_timeout_ms,
+                               .memory_max_bytes = (size_t)cfg.cache_max_bytes};
+    if (cache_new(&copts, &app.cache) != 0) {
+        fprintf(stderr, "playrouter: cannot create the cache\n");
+        goto done;
+    }
+
+    struct http_server_opts hopts = {.bind = cfg.bind,
+                                     .port = cfg.port,
+                                     .threads = cfg.threads,
+                                     .max_connections = cfg.max_connections,
+                                     .idle_timeout_s = cfg.idle_timeout_s,
+                                     .max_body = cfg.max_body};
+    if (http_server_start(&hopts, &app, routes_dispatch, &srv, err, sizeof err) != 0) {
+        fprintf(stderr, "playrouter: %s\n", err);
+        goto done;
+    }
+    log_info("playrouter listening on http://%s:%d (spotify api %s, mode %s, cache %s)", cfg.bind,
+             http_server_port(srv), cfg.spotify_api_base, cfg.spotify_api_mode_name,
+             cache_backend_name(app.cache));
+    printf("listening on http://%s:%d\n", cfg.bind, http_server_port(srv));
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("shutdown: signal %d, finishing in-flight requests (grace %d s)", sig,
+             cfg.shutdown_grace_s);
+    atomic_store(&app.shutting_down, 1);
+    http_server_stop(srv, cfg.shutdown_grace_s);
+    srv = NULL;
+    exit_code = 0;
+    log_info("shutdown: done");
+
+done:
+    cache_free(app.cache);
+    db_pool_free(app.db);
+    metrics_free(app.metrics);
+    curl_global_cleanup();
+    config_release(&cfg);
+    return exit_code;
 }

@@ -1,0 +1,281 @@
+#include "repositories/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "repositories/migration.h"
+#include "server/app_err.h"
+#include "server/log.h"
+
+#define STMT_SLOTS 512 /* open-addressing table of cached statements */
+
+struct stmt_slot {
+    const char *sql; /* points into the statement (sqlite3_sql), so no copy */
+    unsigned long hash;
+    sqlite3_stmt *st;
+};
+
+struct db {
+    sqlite3 *h;
+    struct stmt_slot slots[STMT_SLOTS];
+    size_t nslots;
+};
+
+struct db_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct db **free_list;
+    int nfree, size;
+    struct db **all;
+};
+
+static unsigned long hash_str(const char *s)
+{
+    unsigned long h = 5381;
+    for (; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+int db_open(const char *path, struct db **out, char *err, size_t errlen)
+{
+    struct db *db = calloc(1, sizeof *db);
+    if (!db) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = sqlite3_open_v2(path, &db->h,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database '%s': %s", path,
+                 db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        db_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db->h, 5000);
+    /* synchronous=NORMAL is corruption-safe in WAL; a power loss may lose the last
+     * commits (README says so). */
+    const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+                          "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;";
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot configure database '%s': %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        db_close(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    for (size_t i = 0; i < STMT_SLOTS; i++)
+        if (db->slots[i].st)
+            sqlite3_finalize(db->slots[i].st);
+    if (db->h)
+        sqlite3_close(db->h);
+    free(db);
+}
+
+sqlite3 *db_handle(struct db *db)
+{
+    return db->h;
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+{
+    unsigned long h = hash_str(sql);
+    size_t i = h % STMT_SLOTS;
+    for (size_t probe = 0; probe < STMT_SLOTS; probe++, i = (i + 1) % STMT_SLOTS) {
+        struct stmt_slot *s = &db->slots[i];
+        if (!s->st)
+            break;
+        if (s->hash == h && strcmp(s->sql, sql) == 0)
+            return s->st;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        log_error("db: prepare failed: %s", sqlite3_errmsg(db->h));
+        return NULL;
+    }
+    if (db->nslots >= STMT_SLOTS * 3 / 4) {
+        /* The code has far fewer distinct statements; refusing beats leaking. */
+        log_error("db: statement cache full");
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    db->slots[i].sql = sqlite3_sql(st);
+    db->slots[i].hash = h;
+    db->slots[i].st = st;
+    db->nslots++;
+    return st;
+}
+
+void db_stmt_done(sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+int db_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+    int rc = s ? sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, idx);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+int db_bind_int64(sqlite3_stmt *st, int idx, long long v)
+{
+    return sqlite3_bind_int64(st, idx, v) == SQLITE_OK ? 0 : -1;
+}
+
+const char *db_col_text(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+int db_log_error(struct db *db, const char *what)
+{
+    log_error("db: %s: %s", what, sqlite3_errmsg(db->h));
+    return ERR_INTERNAL;
+}
+
+int db_exec_stmt(struct db *db, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    int out = 0;
+    if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
+        out = ERR_CONFLICT;
+    else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        out = db_log_error(db, what);
+    db_stmt_done(st);
+    return out;
+}
+
+int db_changes(struct db *db)
+{
+    return sqlite3_changes(db->h);
+}
+
+static int exec_simple(struct db *db, const char *sql)
+{
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return ERR_INTERNAL;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_log_error(db, sql);
+}
+
+int db_begin(struct db *db)
+{
+    return exec_simple(db, "BEGIN IMMEDIATE");
+}
+
+int db_commit(struct db *db)
+{
+    return exec_simple(db, "COMMIT");
+}
+
+void db_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->h))
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int db_pool_new(const char *path, int size, struct db_pool **out, char *err, size_t errlen)
+{
+    struct db_pool *p = calloc(1, sizeof *p);
+    if (!p || !(p->free_list = calloc((size_t)size, sizeof(struct db *))) ||
+        !(p->all = calloc((size_t)size, sizeof(struct db *)))) {
+        snprintf(err, errlen, "out of memory");
+        db_pool_free(p);
+        return -1;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    for (int i = 0; i < size; i++) {
+        if (db_open(path, &p->all[i], err, errlen) != 0) {
+            db_pool_free(p);
+            return -1;
+        }
+        p->size++;
+        if (i == 0 &&
+            migration_apply_all(db_handle(p->all[0]), migrations_embedded, NULL, err, errlen) != 0) {
+            db_pool_free(p);
+            return -1;
+        }
+        p->free_list[p->nfree++] = p->all[i];
+    }
+    *out = p;
+    return 0;
+}
+
+void db_pool_free(struct db_pool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->size; i++)
+        db_close(p->all[i]);
+    if (p->all) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+    }
+    free(p->all);
+    free(p->free_list);
+    free(p);
+}
+
+struct db *db_pool_acquire(struct db_pool *p, int timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    struct db *db = NULL;
+    pthread_mutex_lock(&p->mu);
+    while (p->nfree == 0) {
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT)
+            break;
+    }
+    if (p->nfree > 0)
+        db = p->free_list[--p->nfree];
+    pthread_mutex_unlock(&p->mu);
+    if (!db)
+        log_error("db: no free connection after %d ms", timeout_ms);
+    return db;
+}
+
+void db_pool_release(struct db_pool *p, struct db *db)
+{
+    if (!db)
+        return;
+    db_rollback(db); /* a handler that forgot to commit must not leak its transaction */
+    pthread_mutex_lock(&p->mu);
+    p->free_list[p->nfree++] = db;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+int db_ping(struct db *db)
+{
+    sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM schema_migrations");
+    if (!st)
+        return ERR_UNAVAILABLE;
+    int rc = sqlite3_step(st);
+    db_stmt_done(st);
+    return rc == SQLITE_ROW ? 0 : ERR_UNAVAILABLE;
+}

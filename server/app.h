@@ -1,0 +1,23 @@
+#ifndef PLAYROUTER_APP_H
+#define PLAYROUTER_APP_H
+/* The long-lived objects of a running server, built once in main() and shared
+ * (read-only or internally synchronised) by every thread. */
+#include <stdatomic.h>
+
+struct config;
+struct db_pool;
+struct cache;
+struct metrics;
+struct http_server;
+struct sync_manager;
+
+struct app {
+    const struct config *cfg;
+    struct db_pool *db;       /* thread-safe pool */
+    struct cache *cache;      /* thread-safe; NULL = none */
+    struct metrics *metrics;  /* thread-safe */
+    struct sync_manager *syncs; /* running syncs; NULL until the sync service is up */
+    atomic_int shutting_down; /* set on SIGTERM: long work should stop early */
+};
+
+#endif

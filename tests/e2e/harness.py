@@ -1,0 +1,141 @@
+"""Shared helpers for playrouter's end-to-end tests (Python standard library only).
+
+    from harness import Server, free_port
+    srv = Server(env={...}).start()
+    status, headers, body = srv.request("GET", "/healthz")
+    assert srv.stop() == 0          # SIGTERM; exit code (non-zero on ASan leaks)
+
+The build folder comes from PLAYROUTER_BUILD_DIR (set by CTest), the binaries
+are build/playrouter and build/spotify-emulator.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BUILD_DIR = os.environ.get("PLAYROUTER_BUILD_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build")
+SOURCE_DIR = os.environ.get("PLAYROUTER_SOURCE_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..")
+SANITIZED = os.environ.get("PLAYROUTER_SANITIZE", "OFF").upper() in ("ON", "1", "TRUE")
+# Under ASan everything is slower; timeouts scale with this.
+SLOW = 3 if SANITIZED else 1
+
+
+def free_port():
+    """A loopback port that was free a moment ago."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def read_listening_line(proc, timeout):
+    """Reads stdout until 'listening on http://HOST:PORT'; returns the URL."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                raise RuntimeError("process exited with %s before listening" % proc.returncode)
+            continue
+        line = line.decode(errors="replace").strip()
+        if line.startswith("listening on "):
+            return line[len("listening on "):]
+    raise RuntimeError("process did not start listening in %ss" % timeout)
+
+
+class Server:
+    """A playrouter process on a free loopback port with its own data folder."""
+
+    def __init__(self, env=None, args=None, data_dir=None):
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="playrouter-test-")
+        self.own_data_dir = data_dir is None
+        self.env = dict(os.environ)
+        for k in list(self.env):
+            if k.startswith("PLAYROUTER_") and k not in ("PLAYROUTER_BUILD_DIR", "PLAYROUTER_SOURCE_DIR", "PLAYROUTER_SANITIZE"):
+                del self.env[k]
+            if k.startswith("SPOTIFY_"):
+                del self.env[k]
+        self.env.update({
+            "PLAYROUTER_PORT": "0",
+            "PLAYROUTER_DB": os.path.join(self.data_dir, "playrouter.db"),
+            "PLAYROUTER_LOG_LEVEL": "warn",
+            "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "detect_leaks=1"),
+        })
+        self.env.update(env or {})
+        self.args = args or []
+        self.proc = None
+        self.port = None
+        self.base_url = None
+        self.stderr_path = os.path.join(self.data_dir, "server.stderr")
+
+    def start(self, timeout=20):
+        self._stderr = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen([os.path.join(BUILD_DIR, "playrouter")] + self.args,
+                                     env=self.env, stdout=subprocess.PIPE, stderr=self._stderr)
+        self.base_url = read_listening_line(self.proc, timeout * SLOW)
+        self.port = int(self.base_url.rsplit(":", 1)[1])
+        return self
+
+    def stderr(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def request(self, method, path, body=None, headers=None, token=None, raw=None, timeout=60):
+        """Returns (status, headers dict with lower-case names, parsed JSON or text)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout * SLOW)
+        hdrs = dict(headers or {})
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        if token:
+            hdrs["Authorization"] = "Bearer " + token
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        payload = resp.read()
+        out_headers = {k.lower(): v for k, v in resp.getheaders()}
+        conn.close()
+        ctype = out_headers.get("content-type", "")
+        if ctype.startswith("application/json") and payload:
+            return resp.status, out_headers, json.loads(payload)
+        return resp.status, out_headers, payload.decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Stops the server; returns its exit code."""
+        if not self.proc:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout * SLOW)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.proc.stdout.close()
+        self._stderr.close()
+        self.proc = None
+        return code
+
+    def cleanup(self):
+        if self.proc:
+            self.stop(signal.SIGKILL)
+        if self.own_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def run_playrouter(args, env=None, timeout=20):
+    """Runs playrouter to completion (for --help and bad-config tests)."""
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith("PLAYROUTER_") or k in ("PLAYROUTER_BUILD_DIR", "PLAYROUTER_SOURCE_DIR")}
+    e.update(env or {})
+    p = subprocess.run([os.path.join(BUILD_DIR, "playrouter")] + args, env=e,
+                       capture_output=True, timeout=timeout * SLOW)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")

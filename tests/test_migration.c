@@ -1,0 +1,128 @@
+/* Migrations: fresh database, re-run is a no-op, a tampered checksum is refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "repositories/db.h"
+#include "repositories/migration.h"
+
+static const struct migration v1[] = {
+    {"001_a.sql", "CREATE TABLE a (x INTEGER);"},
+    {"002_b.sql", "CREATE TABLE b (y TEXT); INSERT INTO a VALUES (1);"},
+    {NULL, NULL},
+};
+
+static int count(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void test_migration_fresh_then_rerun_is_noop(void **state)
+{
+    sqlite3 *db;
+    char err[256] = "";
+    int applied = -1;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(migration_apply_all(db, v1, &applied, err, sizeof err), 0);
+    assert_int_equal(applied, 2);
+    assert_int_equal(count(db, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(count(db, "SELECT count(*) FROM a"), 1);
+    assert_int_equal(migration_apply_all(db, v1, &applied, err, sizeof err), 0);
+    assert_int_equal(applied, 0);
+    assert_int_equal(count(db, "SELECT count(*) FROM a"), 1); /* not re-run */
+    sqlite3_close(db);
+}
+
+static void test_migration_tampered_checksum_refused(void **state)
+{
+    sqlite3 *db;
+    char err[256] = "";
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(migration_apply_all(db, v1, NULL, err, sizeof err), 0);
+    const struct migration changed[] = {
+        {"001_a.sql", "CREATE TABLE a (x INTEGER, z INTEGER);"},
+        {"002_b.sql", v1[1].sql},
+        {NULL, NULL},
+    };
+    assert_int_equal(migration_apply_all(db, changed, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "001_a.sql was changed after it was applied"));
+    sqlite3_close(db);
+}
+
+static void test_migration_failure_rolls_back_that_migration(void **state)
+{
+    sqlite3 *db;
+    char err[256] = "";
+    const struct migration bad[] = {
+        {"001_a.sql", "CREATE TABLE a (x INTEGER);"},
+        {"002_bad.sql", "CREATE TABLE c (q INTEGER); THIS IS NOT SQL;"},
+        {NULL, NULL},
+    };
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(migration_apply_all(db, bad, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "002_bad.sql failed"));
+    assert_int_equal(count(db, "SELECT count(*) FROM schema_migrations"), 1);
+    assert_int_equal(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'c'"), 0);
+    sqlite3_close(db);
+}
+
+static void test_migration_unknown_recorded_refused(void **state)
+{
+    sqlite3 *db;
+    char err[256] = "";
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(migration_apply_all(db, v1, NULL, err, sizeof err), 0);
+    const struct migration older[] = {{"001_a.sql", v1[0].sql}, {NULL, NULL}};
+    assert_int_equal(migration_apply_all(db, older, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "002_b.sql"));
+    sqlite3_close(db);
+}
+
+static void test_migration_embedded_schema_applies(void **state)
+{
+    char err[256] = "";
+    struct db *db = NULL;
+    assert_int_equal(db_open(":memory:", &db, err, sizeof err), 0);
+    assert_int_equal(migration_apply_all(db_handle(db), migrations_embedded, NULL, err, sizeof err), 0);
+    const char *tables[] = {"users", "base_playlists", "child_playlists", "sync_events"};
+    for (size_t i = 0; i < 4; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE name = '%s'", tables[i]);
+        assert_int_equal(count(db_handle(db), sql), 1);
+    }
+    /* The lock: a second in_progress event for one base playlist is impossible. */
+    assert_int_equal(sqlite3_exec(db_handle(db),
+        "INSERT INTO users(id, spotify_user_id, created, updated) VALUES ('u','su','t','t');"
+        "INSERT INTO base_playlists(id, user_id, spotify_playlist_id, name, created, updated)"
+        " VALUES ('b','u','sp','n','t','t');"
+        "INSERT INTO sync_events(id, user_id, base_playlist_id, status, started_at, created, updated)"
+        " VALUES ('e1','u','b','in_progress','t','t','t');", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db_handle(db),
+        "INSERT INTO sync_events(id, user_id, base_playlist_id, status, started_at, created, updated)"
+        " VALUES ('e2','u','b','in_progress','t','t','t');", NULL, NULL, NULL), SQLITE_CONSTRAINT);
+    assert_int_equal(sqlite3_exec(db_handle(db),
+        "INSERT INTO sync_events(id, user_id, base_playlist_id, status, started_at, created, updated)"
+        " VALUES ('e3','u','b','completed','t','t','t');", NULL, NULL, NULL), SQLITE_OK);
+    db_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migration_fresh_then_rerun_is_noop),
+        cmocka_unit_test(test_migration_tampered_checksum_refused),
+        cmocka_unit_test(test_migration_failure_rolls_back_that_migration),
+        cmocka_unit_test(test_migration_unknown_recorded_refused),
+        cmocka_unit_test(test_migration_embedded_schema_applies),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
