@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "handlers/health_handler.h"
+#include "middleware/auth_middleware.h"
+#include "middleware/cors_middleware.h"
+#include "middleware/sync_lock_middleware.h"
 #include "server/app_err.h"
 
 const struct route routes_table[] = {
@@ -18,6 +21,8 @@ void routes_dispatch(struct request *req, struct response *res)
 {
     const struct route *route = NULL;
     struct buf allow = BUF_INIT;
+    if (cors_middleware_preflight(req, res))
+        goto done;
     enum router_result r =
         router_match(routes_table, routes_count, req->method, req->path, req, &route, &allow);
     if (r == ROUTER_NOT_FOUND) {
@@ -26,8 +31,15 @@ void routes_dispatch(struct request *req, struct response *res)
         response_error_msg(res, ERR_METHOD_NOT_ALLOWED, "%s is not allowed on %s (allowed: %s)",
                            req->method, req->path, allow.data ? allow.data : "");
         response_header(res, "Allow", allow.data ? allow.data : "");
+    } else if ((route->flags & ROUTE_AUTH) && auth_middleware_run(req, res) != 0) {
+        /* 401 written */
+    } else if ((route->flags & (ROUTE_LOCK_BASE | ROUTE_LOCK_CHILD)) &&
+               sync_lock_middleware_run(req, res, route->flags) != 0) {
+        /* 409 written */
     } else {
         route->handler(req, res);
     }
+done:
+    cors_middleware_decorate(req, res);
     buf_release(&allow);
 }

@@ -1,0 +1,11 @@
+#ifndef PLAYROUTER_CORS_MIDDLEWARE_H
+#define PLAYROUTER_CORS_MIDDLEWARE_H
+#include "server/http.h"
+
+/* Answers a CORS preflight (OPTIONS with Origin + Access-Control-Request-Method):
+ * returns 1 when it wrote the response, 0 when the request goes on. */
+int cors_middleware_preflight(struct request *req, struct response *res);
+/* Adds the CORS headers to any response for an allowed Origin. */
+void cors_middleware_decorate(struct request *req, struct response *res);
+
+#endif
