@@ -40,8 +40,8 @@ int cache_new(const struct cache_opts *opts, struct cache **out)
     atomic_init(&c->stats.errors, 0);
     atomic_init(&c->stats.reconnects, 0);
 
-    int timeout_ms = opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms
-                                                           : CACHE_DEFAULT_TIMEOUT_MS;
+    int timeout_ms =
+        opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms : CACHE_DEFAULT_TIMEOUT_MS;
     size_t max_bytes = opts != NULL && opts->memory_max_bytes > 0 ? opts->memory_max_bytes
                                                                   : CACHE_DEFAULT_MEMORY_MAX_BYTES;
     if (opts != NULL && opts->redis_url != NULL && opts->redis_url[0] != '\0')

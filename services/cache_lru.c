@@ -33,8 +33,8 @@ struct cache_lru {
     size_t count;
     struct lru_entry *head, *tail; /* most / least recently used */
     size_t used_bytes, max_bytes;
-    uint64_t seed; /* random per cache: keys are partly chosen by outsiders */
-    struct cache_stats *stats;      /* borrowed from struct cache */
+    uint64_t seed;                   /* random per cache: keys are partly chosen by outsiders */
+    struct cache_stats *stats;       /* borrowed from struct cache */
     const struct cache_clock *clock; /* borrowed from struct cache */
 };
 
@@ -73,8 +73,7 @@ static uint64_t key_hash(const struct cache_lru *lru, const char *key, size_t kl
 static struct lru_entry *lru_find(const struct cache_lru *lru, const char *key, size_t klen,
                                   uint64_t hash)
 {
-    for (struct lru_entry *e = lru->buckets[hash & (lru->nbuckets - 1)]; e != NULL;
-         e = e->hnext)
+    for (struct lru_entry *e = lru->buckets[hash & (lru->nbuckets - 1)]; e != NULL; e = e->hnext)
         if (e->hash == hash && e->klen == klen && memcmp(e->data, key, klen) == 0)
             return e;
     return NULL;

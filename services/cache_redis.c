@@ -257,8 +257,8 @@ done:
 
 /* Runs one setup command, checking that it answered with a status ("OK"/"PONG").
  * The password travels as a %b argument, never inside the format. */
-static int setup_command(redisContext *ctx, char *err, size_t errlen, int argc,
-                         const char **argv, const size_t *lens)
+static int setup_command(redisContext *ctx, char *err, size_t errlen, int argc, const char **argv,
+                         const size_t *lens)
 {
     redisReply *reply = redisCommandArgv(ctx, argc, argv, lens);
     int rc = -1;
@@ -510,8 +510,7 @@ static void error_reply(struct cache_redis *r, const char *cmd, const redisReply
     }
     pthread_mutex_unlock(&r->mu);
     if (log)
-        log_warn("cache: redis %s -> %s", cmd,
-                 reply->str != NULL ? reply->str : "(error reply)");
+        log_warn("cache: redis %s -> %s", cmd, reply->str != NULL ? reply->str : "(error reply)");
 }
 
 /* ---- public (to cache.c) -------------------------------------------------------- */
@@ -547,8 +546,8 @@ int cache_redis_new(const char *url, int timeout_ms, struct cache_stats *stats,
     mu_ok = true;
     if (pthread_condattr_init(&ca) != 0)
         goto done;
-    ca_ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
-            pthread_cond_init(&r->cv, &ca) == 0;
+    ca_ok =
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 && pthread_cond_init(&r->cv, &ca) == 0;
     pthread_condattr_destroy(&ca);
     if (!ca_ok)
         goto done;
