@@ -10,6 +10,7 @@ struct cache;
 struct metrics;
 struct http_server;
 struct sync_manager;
+struct spotify_session_table;
 
 struct app {
     const struct config *cfg;
@@ -17,6 +18,7 @@ struct app {
     struct cache *cache;      /* thread-safe; NULL = none */
     struct metrics *metrics;  /* thread-safe */
     struct sync_manager *syncs; /* running syncs; NULL until the sync service is up */
+    struct spotify_session_table *spotify_sessions; /* per-user Spotify token state */
     atomic_int shutting_down; /* set on SIGTERM: long work should stop early */
 };
 

@@ -14,6 +14,8 @@
 #include "server/metrics.h"
 #include "server/routes.h"
 #include "services/cache.h"
+#include "services/spotify_session.h"
+#include "services/sync_manager.h"
 
 static enum log_level parse_level(const char *s)
 {
@@ -72,6 +74,11 @@ int main(int argc, char **argv)
         goto done;
     }
     describe_metrics(app.metrics);
+    sync_manager_describe_metrics(app.metrics);
+    if (spotify_session_table_new(&app.spotify_sessions) != 0) {
+        fprintf(stderr, "playrouter: out of memory\n");
+        goto done;
+    }
     if (db_pool_new(cfg.db_path, cfg.threads * 2 + 8, &app.db, err, sizeof err) != 0) {
         fprintf(stderr, "playrouter: %s\n", err);
         goto done;
@@ -81,6 +88,12 @@ int main(int argc, char **argv)
                                .memory_max_bytes = (size_t)cfg.cache_max_bytes};
     if (cache_new(&copts, &app.cache) != 0) {
         fprintf(stderr, "playrouter: cannot create the cache\n");
+        goto done;
+    }
+    /* Syncs: recovery of events a previous process left in progress, then the sweeper;
+     * before the server accepts a request. */
+    if (sync_manager_new(&app, &app.syncs) != 0 || sync_manager_start(app.syncs) != 0) {
+        fprintf(stderr, "playrouter: cannot start the sync service\n");
         goto done;
     }
 
@@ -107,11 +120,19 @@ int main(int argc, char **argv)
     atomic_store(&app.shutting_down, 1);
     http_server_stop(srv, cfg.shutdown_grace_s);
     srv = NULL;
+    /* Background syncs see shutting_down between their steps and end their events. */
+    if (sync_manager_stop(app.syncs, cfg.shutdown_grace_s + 30) > 0) {
+        log_error("shutdown: exiting without cleanup while syncs still run");
+        return 0;
+    }
     exit_code = 0;
     log_info("shutdown: done");
 
 done:
+    sync_manager_stop(app.syncs, 0);
+    sync_manager_free(app.syncs);
     cache_free(app.cache);
+    spotify_session_table_free(app.spotify_sessions);
     db_pool_free(app.db);
     metrics_free(app.metrics);
     curl_global_cleanup();

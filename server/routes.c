@@ -4,7 +4,11 @@
 
 #include <string.h>
 
+#include "handlers/base_playlist_handler.h"
+#include "handlers/child_playlist_handler.h"
+#include "handlers/auth_handler.h"
 #include "handlers/health_handler.h"
+#include "handlers/sync_handler.h"
 #include "middleware/auth_middleware.h"
 #include "middleware/cors_middleware.h"
 #include "middleware/sync_lock_middleware.h"
@@ -14,6 +18,31 @@ const struct route routes_table[] = {
     {"GET", "/healthz", health_handler_healthz, ROUTE_PUBLIC},
     {"GET", "/readyz", health_handler_readyz, ROUTE_PUBLIC},
     {"GET", "/metrics", health_handler_metrics, ROUTE_PUBLIC},
+    /* Sign in with Spotify and the session (API.md, Auth). */
+    {"GET", "/api/auth/login", auth_handler_login, ROUTE_PUBLIC},
+    {"GET", "/api/auth/callback", auth_handler_callback, ROUTE_PUBLIC},
+    {"POST", "/api/auth/logout", auth_handler_logout, ROUTE_AUTH},
+    {"GET", "/api/me", auth_handler_me, ROUTE_AUTH},
+    /* Base and child playlists (API.md); writes are refused while a sync runs. */
+    {"GET", "/api/base-playlists", base_playlist_handler_list, ROUTE_AUTH},
+    {"POST", "/api/base-playlists", base_playlist_handler_create, ROUTE_AUTH},
+    {"GET", "/api/base-playlists/{id}", base_playlist_handler_get, ROUTE_AUTH},
+    {"PATCH", "/api/base-playlists/{id}", base_playlist_handler_update, ROUTE_AUTH | ROUTE_LOCK_BASE},
+    {"DELETE", "/api/base-playlists/{id}", base_playlist_handler_delete, ROUTE_AUTH | ROUTE_LOCK_BASE},
+    {"GET", "/api/base-playlists/{id}/child-playlists", child_playlist_handler_list, ROUTE_AUTH},
+    {"POST", "/api/base-playlists/{id}/child-playlists", child_playlist_handler_create, ROUTE_AUTH | ROUTE_LOCK_BASE},
+    {"PUT", "/api/base-playlists/{id}/child-playlists", child_playlist_handler_replace, ROUTE_AUTH | ROUTE_LOCK_BASE},
+    {"GET", "/api/child-playlists/{id}", child_playlist_handler_get, ROUTE_AUTH},
+    {"PATCH", "/api/child-playlists/{id}", child_playlist_handler_update, ROUTE_AUTH | ROUTE_LOCK_CHILD},
+    {"DELETE", "/api/child-playlists/{id}", child_playlist_handler_delete, ROUTE_AUTH | ROUTE_LOCK_CHILD},
+    /* Syncs (API.md "Sync"). POST .../sync takes the lock itself (409 with the active
+     * event); restore writes a child's playlist, so it waits for a running sync. */
+    {"POST", "/api/base-playlists/{id}/sync", sync_handler_start, ROUTE_AUTH},
+    {"GET", "/api/base-playlists/{id}/sync-status", sync_handler_status, ROUTE_AUTH},
+    {"GET", "/api/base-playlists/{id}/sync-events", sync_handler_list, ROUTE_AUTH},
+    {"POST", "/api/base-playlists/{id}/preview", sync_handler_preview, ROUTE_AUTH},
+    {"GET", "/api/sync-events/{id}", sync_handler_get, ROUTE_AUTH},
+    {"POST", "/api/child-playlists/{id}/restore", sync_handler_restore, ROUTE_AUTH | ROUTE_LOCK_CHILD},
 };
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];
 

@@ -139,3 +139,24 @@ def run_playrouter(args, env=None, timeout=20):
     p = subprocess.run([os.path.join(BUILD_DIR, "playrouter")] + args, env=e,
                        capture_output=True, timeout=timeout * SLOW)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def sign_in(srv, emu, user="demo"):
+    """Signs `user` in through the real OAuth flow (GET /api/auth/login -> the
+    emulator's /authorize as `user` -> GET /api/auth/callback) and returns the
+    callback's JSON body ({"token", "expires_at", "user"}). srv is a Server whose
+    SPOTIFY_* settings point at emu (an emulator.Emulator)."""
+    import urllib.parse
+    status, headers, body = srv.request("GET", "/api/auth/login")
+    if status != 302:
+        raise RuntimeError("login answered %s: %s" % (status, body))
+    u = urllib.parse.urlsplit(headers["location"])
+    status, headers, body = emu.request("GET", "%s?%s&user=%s" % (
+        u.path, u.query, urllib.parse.quote(user)))
+    if status != 302:
+        raise RuntimeError("authorize answered %s: %s" % (status, body))
+    cb = urllib.parse.urlsplit(headers["location"])
+    status, _, body = srv.request("GET", cb.path + "?" + cb.query)
+    if status != 200 or not isinstance(body, dict) or not body.get("token"):
+        raise RuntimeError("callback answered %s: %s" % (status, body))
+    return body

@@ -1,0 +1,119 @@
+/* HTTP side of sign-in: parse the query, call auth_service, answer (see the header). */
+#include "handlers/auth_handler.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/app.h"
+#include "server/app_err.h"
+#include "server/config.h"
+#include "server/util.h"
+#include "services/auth_service.h"
+#include "services/session_service.h"
+
+/* The cookie is Secure when the app is served over https (its redirect URI says so). */
+static int cookie_secure(struct request *req)
+{
+    const char *uri = req->app->cfg->spotify_redirect_uri;
+    return uri && strncasecmp(uri, "https://", 8) == 0;
+}
+
+static void set_session_cookie(struct request *req, struct response *res, const char *token,
+                               long long max_age)
+{
+    char *v = arena_sprintf(req->arena, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s",
+                            SESSION_COOKIE, token, max_age, cookie_secure(req) ? "; Secure" : "");
+    if (v)
+        response_header(res, "Set-Cookie", v);
+}
+
+static json_t *user_json(const struct user *u, int full)
+{
+    json_t *j =
+        json_pack("{s:s,s:s,s:o}", "id", u->id, "spotify_user_id", u->spotify_user_id,
+                  "display_name", u->display_name ? json_string(u->display_name) : json_null());
+    if (j && full) {
+        json_object_set_new(j, "created", json_string(u->created));
+        json_object_set_new(j, "updated", json_string(u->updated));
+        json_object_set_new(j, "spotify_reauth_required", json_boolean(u->needs_reauth));
+    }
+    return j;
+}
+
+void auth_handler_login(struct request *req, struct response *res)
+{
+    const char *location = NULL;
+    char msg[512] = "";
+    int rc = auth_service_login(req->app, request_db(req), req->arena, &location, msg, sizeof msg);
+    if (rc != 0) {
+        response_error_full(res, rc, msg[0] ? msg : NULL, NULL, NULL);
+        return;
+    }
+    response_redirect(res, location);
+}
+
+void auth_handler_callback(struct request *req, struct response *res)
+{
+    struct auth_signin s;
+    char msg[512] = "";
+    char when[21];
+    int rc = auth_service_callback(req->app, request_db(req), req->arena,
+                                   request_query(req, "code"), request_query(req, "state"),
+                                   request_query(req, "error"), &s, msg, sizeof msg);
+    if (rc != 0) {
+        response_error_full(res, rc, msg[0] ? msg : NULL, NULL, NULL);
+        return;
+    }
+    util_time_format((time_t)s.expires_at, when);
+    json_t *body = json_pack("{s:s,s:s,s:o}", "token", s.token, "expires_at", when, "user",
+                             user_json(&s.user, 0));
+    if (!body) {
+        response_error(res, ERR_NOMEM);
+        return;
+    }
+    set_session_cookie(req, res, s.token, (long long)req->app->cfg->session_ttl_s);
+    response_json(res, 200, body);
+}
+
+void auth_handler_logout(struct request *req, struct response *res)
+{
+    int rc = auth_service_logout(req->app, request_db(req), req->session_jti, req->session_exp);
+    if (rc != 0) {
+        response_error(res, rc);
+        return;
+    }
+    set_session_cookie(req, res, "", 0);
+    response_no_content(res);
+}
+
+void auth_handler_me(struct request *req, struct response *res)
+{
+    struct user u;
+    char msg[512] = "";
+    const char *refresh = request_query(req, "refresh");
+    int from_spotify = 0;
+    if (refresh) {
+        if (strcmp(refresh, "true") == 0 || strcmp(refresh, "1") == 0) {
+            from_spotify = 1;
+        } else if (strcmp(refresh, "false") != 0 && strcmp(refresh, "0") != 0) {
+            response_error_full(
+                res, ERR_VALIDATION, "refresh must be true or false",
+                json_pack("[{s:s,s:s}]", "path", "refresh", "message", "expected true or false"),
+                NULL);
+            return;
+        }
+    }
+    int rc = auth_service_me(req->app, request_db(req), req->arena, req->user_id, from_spotify, &u,
+                             msg, sizeof msg);
+    if (rc != 0) {
+        response_error_full(res, rc, msg[0] ? msg : NULL, NULL, NULL);
+        return;
+    }
+    json_t *body = user_json(&u, 1);
+    if (!body) {
+        response_error(res, ERR_NOMEM);
+        return;
+    }
+    response_json(res, 200, body);
+}

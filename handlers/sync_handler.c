@@ -1,0 +1,361 @@
+/* The sync routes: parse, call the service, answer. */
+#include "handlers/sync_handler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repositories/idempotency_repo.h"
+#include "server/app.h"
+#include "server/app_err.h"
+#include "server/util.h"
+#include "services/preview_service.h"
+#include "services/sync_event_service.h"
+#include "services/sync_manager.h"
+#include "services/sync_service.h"
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+/* What the deferred work of a waiting POST .../sync needs (in the request's arena). */
+struct sync_job {
+    const char *base_id;
+    const char *event_id;
+    const char *idem_key; /* NULL = none */
+};
+
+static struct db *db_or_503(struct request *req, struct response *res)
+{
+    struct db *db = request_db(req);
+    if (!db)
+        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
+    return db;
+}
+
+static void answer_event(struct response *res, int status, const struct sync_event *ev)
+{
+    json_t *j = sync_event_service_to_json(ev);
+    if (!j) {
+        response_error(res, ERR_NOMEM);
+        return;
+    }
+    response_json(res, status, j);
+}
+
+static void answer_in_progress(struct response *res, const char *event_id)
+{
+    response_error_full(res, ERR_SYNC_IN_PROGRESS,
+                        "a sync of this base playlist is in progress; retry when it has finished",
+                        NULL, event_id[0] ? json_pack("{s:s}", "sync_event_id", event_id) : NULL);
+}
+
+/* One problem at a query parameter or header, as API.md's validation error. */
+static void answer_invalid(struct response *res, const char *path, const char *msg)
+{
+    char full[256];
+    snprintf(full, sizeof full, "%s: %s", path, msg);
+    response_error_full(res, ERR_VALIDATION, full,
+                        json_pack("[{s:s, s:s}]", "path", path, "message", msg), NULL);
+}
+
+/* An Idempotency-Key is 1..IDEMPOTENCY_KEY_MAX visible ASCII characters. */
+static bool key_valid(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > IDEMPOTENCY_KEY_MAX)
+        return false;
+    for (; *k; k++)
+        if ((unsigned char)*k < 0x20 || (unsigned char)*k > 0x7e)
+            return false;
+    return true;
+}
+
+/* The waiting sync, on its own thread while the connection is suspended. */
+static void sync_work(struct request *req, struct response *res, void *arg)
+{
+    struct sync_job *job = arg;
+    struct db *db = request_db(req);
+    struct sync_event ev;
+    json_t *j = NULL;
+    char *text = NULL;
+
+    if (!db) {
+        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
+        return;
+    }
+    int rc =
+        sync_service_run(req->app, db, req->arena, req->user_id, job->base_id, job->event_id, &ev);
+    if (rc != 0) {
+        response_error(res, rc);
+        return;
+    }
+    if (!(j = sync_event_service_to_json(&ev)) || !(text = json_dumps(j, JSON_COMPACT))) {
+        json_decref(j);
+        response_error(res, ERR_NOMEM);
+        return;
+    }
+    sync_service_remember(db, req->user_id, job->idem_key, 200, text);
+    response_text(res, 200, JSON_TYPE, text);
+    free(text);
+    json_decref(j);
+}
+
+void sync_handler_start(struct request *req, struct response *res)
+{
+    const char *base_id = request_param(req, "id");
+    const char *wait_s = request_query(req, "wait");
+    const char *key = request_header(req, "Idempotency-Key");
+    struct sync_start st;
+    struct sync_job *job;
+    struct db *db;
+    bool wait = true;
+    int rc;
+
+    if (wait_s) {
+        if (strcmp(wait_s, "false") == 0 || strcmp(wait_s, "0") == 0)
+            wait = false;
+        else if (strcmp(wait_s, "true") != 0 && strcmp(wait_s, "1") != 0) {
+            answer_invalid(res, "wait", "must be true or false");
+            return;
+        }
+    }
+    if (key && !key_valid(key)) {
+        answer_invalid(res, "Idempotency-Key", "must be 1 to 255 visible ASCII characters");
+        return;
+    }
+    if (!req->app->syncs) {
+        response_error_msg(res, ERR_UNAVAILABLE, "the sync service is not running");
+        return;
+    }
+    if (!(db = db_or_503(req, res)))
+        return;
+    rc = sync_service_start(req->app, db, req->arena, req->user_id, base_id, key, wait, &st);
+    if (rc == ERR_SYNC_IN_PROGRESS) {
+        answer_in_progress(res, st.active_id);
+        return;
+    }
+    if (rc == ERR_VALIDATION) {
+        answer_invalid(res, "Idempotency-Key", "this key was already used for another request");
+        return;
+    }
+    if (rc != 0) {
+        response_error(res, rc);
+        return;
+    }
+    if (st.replay_status) {
+        response_text(res, st.replay_status, JSON_TYPE, st.replay_body);
+        response_header(res, "Idempotent-Replayed", "true");
+        return;
+    }
+    if (!wait) {
+        rc = sync_manager_run_background(req->app->syncs, req->user_id, base_id, st.event.id);
+        if (rc != 0) {
+            sync_service_abandon(db, req->user_id, st.event.id, SYNC_MSG_SHUTDOWN);
+            sync_service_forget(db, req->user_id, key);
+            response_error_msg(res, ERR_UNAVAILABLE, "the sync could not be started");
+            return;
+        }
+        char location[128 + SYNC_EVENT_ID_MAX];
+        snprintf(location, sizeof location, "/api/sync-events/%s", st.event.id);
+        response_header(res, "Location", location);
+        answer_event(res, 202, &st.event);
+        return;
+    }
+    if (!(job = arena_alloc(req->arena, sizeof *job))) {
+        rc = ERR_NOMEM;
+    } else {
+        job->base_id = base_id;
+        job->event_id = st.event.id;
+        job->idem_key = key ? arena_strdup(req->arena, key) : NULL;
+        rc = request_defer(req, sync_work, job);
+    }
+    if (rc != 0) {
+        sync_service_abandon(db, req->user_id, st.event.id, SYNC_MSG_SHUTDOWN);
+        sync_service_forget(db, req->user_id, key);
+        response_error_msg(res, rc == ERR_NOMEM ? ERR_NOMEM : ERR_UNAVAILABLE,
+                           "the sync could not be started");
+    }
+}
+
+void sync_handler_status(struct request *req, struct response *res)
+{
+    struct sync_event ev;
+    bool active = false, has = false;
+    struct db *db = db_or_503(req, res);
+    if (!db)
+        return;
+    int rc = sync_event_service_status(db, req->arena, req->user_id, request_param(req, "id"),
+                                       &active, &has, &ev);
+    if (rc != 0) {
+        response_error(res, rc);
+        return;
+    }
+    json_t *j = has ? sync_event_service_to_json(&ev) : json_null();
+    json_t *body = j ? json_pack("{s:b, s:o}", "active", active, "sync_event", j) : NULL;
+    if (!body) {
+        response_error(res, ERR_NOMEM);
+        return;
+    }
+    response_json(res, 200, body);
+}
+
+void sync_handler_list(struct request *req, struct response *res)
+{
+    const char *limit_s = request_query(req, "limit");
+    const char *cursor = request_query(req, "cursor");
+    struct sync_event *items = NULL;
+    const char *next = NULL;
+    int64_t limit = SYNC_EVENTS_LIST_DEFAULT;
+    size_t n = 0;
+    struct db *db;
+
+    if (limit_s) {
+        /* Out of range is clamped (STYLE rule 9); not a number is refused. */
+        if (util_parse_int64(limit_s, INT64_MIN, INT64_MAX, &limit) != 0) {
+            answer_invalid(res, "limit", "must be an integer (1 to 100)");
+            return;
+        }
+        limit = limit < 1 ? 1 : limit > SYNC_EVENTS_LIST_MAX ? SYNC_EVENTS_LIST_MAX : limit;
+    }
+    if (!(db = db_or_503(req, res)))
+        return;
+    int rc =
+        sync_event_service_list(db, req->arena, req->user_id, request_param(req, "id"),
+                                cursor && *cursor ? cursor : NULL, (int)limit, &items, &n, &next);
+    if (rc == ERR_VALIDATION) {
+        answer_invalid(res, "cursor", "not a cursor this list gave");
+        return;
+    }
+    if (rc != 0) {
+        response_error(res, rc);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, sync_event_service_to_json(&items[i])) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    json_t *body = arr ? json_pack("{s:o, s:s?}", "items", arr, "next_cursor", next) : NULL;
+    if (!body) {
+        response_error(res, ERR_NOMEM);
+        return;
+    }
+    response_json(res, 200, body);
+}
+
+void sync_handler_get(struct request *req, struct response *res)
+{
+    struct sync_event ev;
+    struct db *db = db_or_503(req, res);
+    if (!db)
+        return;
+    int rc = sync_event_service_get(db, req->arena, req->user_id, request_param(req, "id"), &ev);
+    if (rc != 0) {
+        response_error(res, rc);
+        return;
+    }
+    answer_event(res, 200, &ev);
+}
+
+/* An array of n strings (NULL on out of memory). */
+static json_t *strings(const char *const *s, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, json_string(s[i])) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
+}
+
+static json_t *preview_json(const struct preview_result *p)
+{
+    json_t *children = json_array();
+    for (size_t i = 0; children && i < p->n_children; i++) {
+        const struct preview_child *c = &p->children[i];
+        json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "child_playlist_id", c->child_playlist_id,
+                              "track_ids", strings(c->track_ids, c->n_track_ids), "add",
+                              strings(c->add, c->n_add), "remove", strings(c->remove, c->n_remove));
+        if (o && c->has_explain) {
+            json_t *ex = json_pack("{s:b, s:s}", "matched", c->matched, "reason", c->reason);
+            if (ex && c->path)
+                json_object_set_new(ex, "path", json_string(c->path));
+            if (!ex || json_object_set_new(o, "explain", ex) != 0) {
+                json_decref(o);
+                o = NULL;
+            }
+        }
+        if (!o || json_array_append_new(children, o) != 0) {
+            json_decref(children);
+            return NULL;
+        }
+    }
+    return children ? json_pack("{s:o}", "children", children) : NULL;
+}
+
+/* A service error with its reason (a Spotify message) when there is one. */
+static void answer_error(struct response *res, int rc, const struct buf *why)
+{
+    if (why->len)
+        response_error_msg(res, rc, "%s", why->data);
+    else
+        response_error(res, rc);
+}
+
+void sync_handler_preview(struct request *req, struct response *res)
+{
+    struct preview_result p;
+    struct buf why = BUF_INIT;
+    const char *explain = request_query(req, "explain");
+    struct db *db = db_or_503(req, res);
+    if (!db)
+        return;
+    if (explain && !*explain) {
+        answer_invalid(res, "explain", "must be a track id");
+        return;
+    }
+    int rc = preview_service_run(req->app, db, req->arena, req->user_id, request_param(req, "id"),
+                                 explain, &p, &why);
+    if (rc != 0) {
+        answer_error(res, rc, &why);
+    } else {
+        json_t *body = preview_json(&p);
+        if (body)
+            response_json(res, 200, body);
+        else
+            response_error(res, ERR_NOMEM);
+    }
+    buf_release(&why);
+}
+
+void sync_handler_restore(struct request *req, struct response *res)
+{
+    struct sync_restore_result r;
+    struct buf why = BUF_INIT;
+    struct db *db = db_or_503(req, res);
+    if (!db)
+        return;
+    int rc = sync_service_restore(req->app, db, req->arena, req->user_id, request_param(req, "id"),
+                                  &r, &why);
+    if (rc != 0) {
+        answer_error(res, rc, &why);
+    } else {
+        json_t *ids = json_array();
+        for (size_t i = 0; ids && i < r.n_uris; i++) {
+            const char *u = r.uris[i];
+            const char *id = strncmp(u, "spotify:track:", 14) == 0 ? u + 14 : u;
+            json_array_append_new(ids, json_string(id));
+        }
+        json_t *body =
+            ids ? json_pack("{s:s, s:s?, s:o, s:I, s:I}", "child_playlist_id", r.child_playlist_id,
+                            "restored_from_sync_event_id", r.sync_event_id, "track_ids", ids,
+                            "added", (json_int_t)r.added, "removed", (json_int_t)r.removed)
+                : NULL;
+        if (body)
+            response_json(res, 200, body);
+        else
+            response_error(res, ERR_NOMEM);
+    }
+    buf_release(&why);
+}

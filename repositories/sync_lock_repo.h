@@ -1,0 +1,35 @@
+#ifndef PLAYROUTER_SYNC_LOCK_REPO_H
+#define PLAYROUTER_SYNC_LOCK_REPO_H
+/* The two multi-table moments of a sync, each ONE transaction (BEGIN IMMEDIATE):
+ * taking the lock (the in_progress event, plus its Idempotency-Key record) and
+ * completing (the event, plus the base's incremental-sync state). */
+#include <stdint.h>
+
+#include "repositories/sync_event_repo.h"
+
+struct db;
+
+/* An Idempotency-Key recorded with the lock. */
+struct sync_lock_key {
+    const char *key;
+    const char *request_path;
+    int64_t now_epoch, expires_epoch;
+    int answer_status;       /* > 0: the first answer is already known (stored at once) */
+    const char *answer_body; /* with answer_status */
+};
+
+/* Inserts *ev in progress (sync_event_repo_insert) and, when key is not NULL, the key's
+ * record pointing at ev->id. 0; ERR_SYNC_IN_PROGRESS (a sync of the base is in
+ * progress: nothing written); ERR_CONFLICT (an unexpired record of the key exists:
+ * nothing written); ERR_INTERNAL. */
+int sync_lock_repo_acquire(struct db *db, const struct sync_event *ev,
+                           const struct sync_lock_key *key);
+
+/* Ends *ev (sync_event_repo_finish, status "completed") and records the completed sync
+ * of its base (sync_state_repo_complete_base: snapshot_id, config_hash, counts,
+ * last_synced_at = ev->completed_at). 0; ERR_NOT_FOUND (the event is no longer in
+ * progress, or the base is gone: nothing written); ERR_INTERNAL. */
+int sync_lock_repo_complete(struct db *db, const struct sync_event *ev, const char *snapshot_id,
+                            const char *config_hash);
+
+#endif

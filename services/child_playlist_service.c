@@ -1,0 +1,728 @@
+/* Child playlists: validation, Spotify playlists, positions, versions, replace. */
+#include "services/child_playlist_service.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "repositories/base_playlist_repo.h"
+#include "repositories/child_playlist_repo.h"
+#include "server/app.h"
+#include "server/app_err.h"
+#include "server/config.h"
+#include "server/log.h"
+#include "server/util.h"
+#include "services/target.h"
+
+enum body_kind { BODY_POST, BODY_PUT_ITEM, BODY_PATCH };
+
+/* The members of a child body that are not the target configuration (those are
+ * read by target_child_compile_object). */
+struct child_input {
+    const char *id;       /* PUT item: the child it updates; NULL = a new child */
+    int64_t version;      /* PUT item with id: compare-and-set on it; 0 = none */
+    const char *name;     /* NULL = absent */
+    const char *spotify_playlist_id; /* normalised; NULL = absent or null */
+    bool has_position;
+    int64_t position;
+};
+
+static const char *const CONFIG_MEMBERS[] = {"filter", "sort", "limit", "catch_all",
+                                             "pinned_track_ids", "banned_track_ids", NULL};
+
+static bool is_one_of(const char *key, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(key, *list) == 0)
+            return true;
+    return false;
+}
+
+static enum spotify_mode mode_of(const struct app *app)
+{
+    return app && app->cfg ? app->cfg->spotify_mode : SPOTIFY_MODE_DEVELOPMENT;
+}
+
+static int now_text(struct arena *a, const char **out)
+{
+    char now[21];
+    util_time_format(time(NULL), now);
+    *out = arena_strdup(a, now);
+    return *out ? 0 : ERR_NOMEM;
+}
+
+static int new_id(struct arena *a, const char **out)
+{
+    char id[ID_LEN + 1];
+    if (util_id_new(id) != 0)
+        return ERR_INTERNAL;
+    *out = arena_strdup(a, id);
+    return *out ? 0 : ERR_NOMEM;
+}
+
+/* Makes sure rep->details exists (target_child_compile appends to it directly). */
+static int ensure_details(struct playlist_report *rep)
+{
+    if (rep && !rep->details && !(rep->details = json_array()))
+        return ERR_NOMEM;
+    return 0;
+}
+
+static bool has_problems(const struct playlist_report *rep)
+{
+    return rep && rep->details && json_array_size(rep->details) > 0;
+}
+
+/* Validates every member that is not the target configuration; problems go to rep
+ * under `prefix`. `base_id` is the PUT's base (to check a given base_playlist_id). */
+static int input_parse(const json_t *obj, enum body_kind kind, const char *prefix,
+                       const char *base_id, struct arena *a, struct child_input *in,
+                       struct playlist_report *rep)
+{
+    const char *key;
+    json_t *v;
+
+    memset(in, 0, sizeof *in);
+    if (!json_is_object(obj))
+        return 0; /* target_child_compile_object reports it */
+#define PROBLEM(path, ...)                                                                   \
+    do {                                                                                     \
+        if (playlist_report_add(rep, path, __VA_ARGS__) != 0)                                \
+            return ERR_NOMEM;                                                                \
+    } while (0)
+    json_object_foreach((json_t *)obj, key, v) {
+        const char *path = playlist_pointer(a, prefix, key);
+        if (!path)
+            return ERR_NOMEM;
+        if (is_one_of(key, CONFIG_MEMBERS)) {
+            continue;
+        } else if (strcmp(key, "name") == 0) {
+            const char *why = playlist_name_problem(v);
+            if (why)
+                PROBLEM(path, "%s", why);
+            else
+                in->name = json_string_value(v);
+        } else if (strcmp(key, "spotify_playlist_id") == 0) {
+            if (json_is_null(v) && kind != BODY_PATCH)
+                continue; /* null = "create one for me", like absent */
+            const char *why = playlist_spotify_id_parse(v, a, &in->spotify_playlist_id);
+            if (why)
+                PROBLEM(path, "%s", why);
+        } else if (strcmp(key, "position") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0)
+                PROBLEM(path, "must be an integer from 0");
+            else {
+                in->has_position = true;
+                in->position = json_integer_value(v);
+            }
+        } else if (kind == BODY_PUT_ITEM && strcmp(key, "id") == 0) {
+            if (!json_is_string(v) || json_string_length(v) == 0 ||
+                json_string_length(v) > 64)
+                PROBLEM(path, "must be the id of a child playlist of this base playlist");
+            else
+                in->id = json_string_value(v);
+        } else if (kind == BODY_PUT_ITEM && strcmp(key, "version") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1)
+                PROBLEM(path, "must be an integer from 1");
+            else
+                in->version = json_integer_value(v);
+        } else if (kind == BODY_PUT_ITEM && strcmp(key, "base_playlist_id") == 0) {
+            if (!json_is_string(v) || strcmp(json_string_value(v), base_id) != 0)
+                PROBLEM(path, "must be this base playlist's id (%s) when given", base_id);
+        } else if (kind == BODY_PUT_ITEM &&
+                   (strcmp(key, "created") == 0 || strcmp(key, "updated") == 0)) {
+            continue; /* read-only, accepted so that GET's items can be sent back */
+        } else if (strcmp(key, "id") == 0 || strcmp(key, "base_playlist_id") == 0 ||
+                   strcmp(key, "version") == 0 || strcmp(key, "created") == 0 ||
+                   strcmp(key, "updated") == 0) {
+            PROBLEM(path, "is read-only");
+        } else {
+            PROBLEM(path, "unknown field");
+        }
+    }
+    if (kind != BODY_PATCH && !json_object_get(obj, "name")) {
+        const char *path = playlist_pointer(a, prefix, "name");
+        if (!path)
+            return ERR_NOMEM;
+        PROBLEM(path, "is required");
+    }
+#undef PROBLEM
+    return 0;
+}
+
+/* Compiles (validates) the target configuration of `obj`; problems go to rep. */
+static int config_check(const struct app *app, const json_t *obj, const char *prefix,
+                        struct playlist_report *rep)
+{
+    struct target_child *tc = NULL;
+    int rc;
+    if (ensure_details(rep) != 0)
+        return ERR_NOMEM;
+    rc = target_child_compile_object(obj, mode_of(app), prefix, &tc, rep ? rep->details : NULL);
+    target_child_free(tc);
+    return rc == ERR_NOMEM ? ERR_NOMEM : 0;
+}
+
+static const char *dump(struct arena *a, const json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *out = s ? arena_strdup(a, s) : NULL;
+    free(s);
+    return out;
+}
+
+/* Fills the configuration fields of cp from a VALID object (config_check passed):
+ * compact JSON texts, sort normalised to {"by", "order"}. */
+static int config_store(const json_t *obj, struct arena *a, struct child_playlist *cp)
+{
+    const json_t *filter = json_object_get(obj, "filter");
+    const json_t *sort = json_object_get(obj, "sort");
+    const json_t *limit = json_object_get(obj, "limit");
+    const json_t *pinned = json_object_get(obj, "pinned_track_ids");
+    const json_t *banned = json_object_get(obj, "banned_track_ids");
+
+    if (!(cp->filter = dump(a, filter)))
+        return ERR_NOMEM;
+    cp->sort = NULL;
+    if (sort && !json_is_null(sort)) {
+        const json_t *order = json_object_get(sort, "order");
+        json_t *norm = json_pack("{s:O, s:s}", "by", json_object_get(sort, "by"), "order",
+                                 order ? json_string_value(order) : "asc");
+        cp->sort = norm ? dump(a, norm) : NULL;
+        json_decref(norm);
+        if (!cp->sort)
+            return ERR_NOMEM;
+    }
+    cp->has_limit = limit && !json_is_null(limit);
+    cp->limit = cp->has_limit ? json_integer_value(limit) : 0;
+    cp->catch_all = json_is_true(json_object_get(obj, "catch_all"));
+    cp->pinned_track_ids = pinned ? dump(a, pinned) : "[]";
+    cp->banned_track_ids = banned ? dump(a, banned) : "[]";
+    if (!cp->pinned_track_ids || !cp->banned_track_ids)
+        return ERR_NOMEM;
+    return 0;
+}
+
+/* The stored configuration of cp as an object (caller decrefs), for PATCH merging. */
+static json_t *config_object(const struct child_playlist *cp)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "filter", json_loads(cp->filter, JSON_DECODE_ANY, NULL));
+    json_object_set_new(o, "sort", cp->sort ? json_loads(cp->sort, 0, NULL) : json_null());
+    json_object_set_new(o, "limit", cp->has_limit ? json_integer(cp->limit) : json_null());
+    json_object_set_new(o, "catch_all", json_boolean(cp->catch_all));
+    json_object_set_new(o, "pinned_track_ids", json_loads(cp->pinned_track_ids, 0, NULL));
+    json_object_set_new(o, "banned_track_ids", json_loads(cp->banned_track_ids, 0, NULL));
+    return o;
+}
+
+/* The Spotify playlist id checks that need the database: not the base's own, not
+ * another child's (except `self_id`, and, for a PUT, except children of the same base,
+ * which the replace may move or delete: the caller checks the set itself). */
+static int spotify_id_conflicts(struct db *db, struct arena *a, const char *user_id,
+                                const struct base_playlist *base, const char *spotify_id,
+                                const char *self_id, bool same_base_ok, const char *path,
+                                struct playlist_report *rep)
+{
+    struct child_playlist other;
+    int rc;
+
+    if (strcmp(spotify_id, base->spotify_playlist_id) == 0)
+        return playlist_report_add(rep, path,
+                                   "is the Spotify playlist of the base playlist itself; a "
+                                   "child needs a playlist of its own");
+    rc = child_playlist_repo_find_by_spotify_id(db, a, user_id, spotify_id, &other);
+    if (rc == ERR_NOT_FOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (self_id && strcmp(other.id, self_id) == 0)
+        return 0;
+    if (same_base_ok && strcmp(other.base_playlist_id, base->id) == 0)
+        return 0;
+    return playlist_report_add(rep, path,
+                               "is already the Spotify playlist of child playlist %s (\"%s\")",
+                               other.id, other.name);
+}
+
+static const char *description_for(struct arena *a, const struct base_playlist *base)
+{
+    return arena_sprintf(a, "Kept in sync by playrouter from \"%s\".", base->name);
+}
+
+/* ---- routes ---- */
+
+int child_playlist_service_list(struct db *db, struct arena *a, const char *user_id,
+                                const char *base_id, struct child_playlist **items, size_t *n)
+{
+    struct base_playlist base;
+    int rc = base_playlist_repo_find(db, a, user_id, base_id, &base);
+    if (rc != 0)
+        return rc;
+    return child_playlist_repo_list_by_base(db, a, user_id, base_id, items, n);
+}
+
+int child_playlist_service_get(struct db *db, struct arena *a, const char *user_id,
+                               const char *id, struct child_playlist *out)
+{
+    return child_playlist_repo_find(db, a, user_id, id, out);
+}
+
+int child_playlist_service_create(struct app *app, struct db *db, struct arena *a,
+                                  const char *user_id, const char *base_id, const json_t *body,
+                                  struct child_playlist *out, struct playlist_report *rep)
+{
+    struct playlist_spotify sp;
+    struct base_playlist base;
+    struct child_playlist *siblings = NULL, cp;
+    struct child_input in;
+    size_t n_siblings = 0;
+    int64_t pos = 0;
+    int rc;
+
+    playlist_spotify_init(&sp, app, user_id);
+    memset(&cp, 0, sizeof cp);
+    if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &base)) != 0)
+        goto done;
+    if ((rc = input_parse(body, BODY_POST, "", base_id, a, &in, rep)) != 0 ||
+        (rc = config_check(app, body, "", rep)) != 0)
+        goto done;
+    if ((rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &siblings,
+                                               &n_siblings)) != 0)
+        goto done;
+    if (n_siblings >= CHILD_PLAYLIST_MAX_PER_BASE &&
+        (rc = playlist_report_add(rep, "", "a base playlist has at most %d child playlists",
+                                  CHILD_PLAYLIST_MAX_PER_BASE)) != 0)
+        goto done;
+    if (in.has_position && in.position > (int64_t)n_siblings &&
+        (rc = playlist_report_add(rep, "/position", "must be from 0 to %zu (the number of "
+                                  "child playlists)", n_siblings)) != 0)
+        goto done;
+    if (json_is_true(json_object_get(body, "catch_all")))
+        for (size_t i = 0; i < n_siblings; i++)
+            if (siblings[i].catch_all &&
+                (rc = playlist_report_add(rep, "/catch_all",
+                                          "child playlist %s is already this base playlist's "
+                                          "catch-all; a base has at most one",
+                                          siblings[i].id)) != 0)
+                goto done;
+    if (in.spotify_playlist_id &&
+        (rc = spotify_id_conflicts(db, a, user_id, &base, in.spotify_playlist_id, NULL, false,
+                                   "/spotify_playlist_id", rep)) != 0)
+        goto done;
+    if (has_problems(rep)) {
+        rc = ERR_VALIDATION;
+        goto done;
+    }
+
+    /* Spotify first, then the database (never a transaction across a request). */
+    if (in.spotify_playlist_id)
+        rc = playlist_spotify_check(&sp, a, in.spotify_playlist_id, "/spotify_playlist_id", NULL,
+                                    rep);
+    else
+        rc = playlist_spotify_create(&sp, a, in.name, description_for(a, &base),
+                                     &in.spotify_playlist_id, rep);
+    if (rc != 0)
+        goto done;
+
+    if ((rc = new_id(a, &cp.id)) != 0 || (rc = now_text(a, &cp.created)) != 0 ||
+        (rc = config_store(body, a, &cp)) != 0)
+        goto done;
+    cp.user_id = user_id;
+    cp.base_playlist_id = base_id;
+    cp.spotify_playlist_id = in.spotify_playlist_id;
+    cp.name = in.name;
+    cp.position = in.has_position ? in.position : (int64_t)n_siblings;
+    cp.version = 1;
+    cp.updated = cp.created;
+    rc = child_playlist_repo_insert(db, &cp, &pos);
+    if (rc == ERR_CONFLICT)
+        playlist_report_message(rep, "a concurrent change took the catch-all or the Spotify "
+                                     "playlist of this child; retry");
+    if (rc == 0) {
+        cp.position = pos;
+        *out = cp;
+    }
+done:
+    if (rc != 0)
+        playlist_spotify_log_orphans(&sp, "the child playlist was not created");
+    playlist_spotify_release(&sp);
+    return rc;
+}
+
+int child_playlist_service_update(struct app *app, struct db *db, struct arena *a,
+                                  const char *user_id, const char *id, const json_t *body,
+                                  int64_t if_match, struct child_playlist *out,
+                                  struct playlist_report *rep)
+{
+    struct playlist_spotify sp;
+    struct child_input in;
+    json_t *merged = NULL;
+    int rc;
+
+    playlist_spotify_init(&sp, app, user_id);
+    /* Problems of the members are reported together with those of the merged
+     * configuration below. */
+    if ((rc = input_parse(body, BODY_PATCH, "", NULL, a, &in, rep)) != 0)
+        goto done;
+    /* Without If-Match a concurrent change is merged again (a few times); with it,
+     * the client asked for exactly that version. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        struct child_playlist cur, next, *siblings = NULL;
+        struct base_playlist base;
+        size_t n_siblings = 0;
+        const char *key;
+        json_t *v;
+
+        if ((rc = child_playlist_repo_find(db, a, user_id, id, &cur)) != 0)
+            goto done;
+        if (if_match != PLAYLIST_IF_MATCH_NONE && if_match != cur.version) {
+            rc = ERR_VERSION_MISMATCH;
+            goto done;
+        }
+        if ((rc = base_playlist_repo_find(db, a, user_id, cur.base_playlist_id, &base)) != 0 ||
+            (rc = child_playlist_repo_list_by_base(db, a, user_id, cur.base_playlist_id,
+                                                   &siblings, &n_siblings)) != 0)
+            goto done;
+        json_decref(merged);
+        if (!(merged = config_object(&cur))) {
+            rc = ERR_NOMEM;
+            goto done;
+        }
+        json_object_foreach((json_t *)body, key, v)
+            if (is_one_of(key, CONFIG_MEMBERS) && json_object_set(merged, key, v) != 0) {
+                rc = ERR_NOMEM;
+                goto done;
+            }
+        if ((rc = config_check(app, merged, "", rep)) != 0)
+            goto done;
+        next = cur;
+        /* config_store needs a valid configuration; the checks below do not, so that
+         * every problem is reported at once. */
+        if (!has_problems(rep) && (rc = config_store(merged, a, &next)) != 0)
+            goto done;
+        if (in.name)
+            next.name = in.name;
+        if (in.spotify_playlist_id)
+            next.spotify_playlist_id = in.spotify_playlist_id;
+        if (in.has_position) {
+            next.position = in.position;
+            if (in.position >= (int64_t)n_siblings &&
+                (rc = playlist_report_add(rep, "/position", "must be from 0 to %zu",
+                                          n_siblings - 1)) != 0)
+                goto done;
+        }
+        if (json_is_true(json_object_get(merged, "catch_all")) && !cur.catch_all)
+            for (size_t i = 0; i < n_siblings; i++)
+                if (siblings[i].catch_all && strcmp(siblings[i].id, cur.id) != 0 &&
+                    (rc = playlist_report_add(rep, "/catch_all",
+                                              "child playlist %s is already this base "
+                                              "playlist's catch-all; a base has at most one",
+                                              siblings[i].id)) != 0)
+                    goto done;
+        bool new_spotify = strcmp(next.spotify_playlist_id, cur.spotify_playlist_id) != 0;
+        if (new_spotify &&
+            (rc = spotify_id_conflicts(db, a, user_id, &base, next.spotify_playlist_id, cur.id,
+                                       false, "/spotify_playlist_id", rep)) != 0)
+            goto done;
+        if (has_problems(rep)) {
+            rc = ERR_VALIDATION;
+            goto done;
+        }
+        if (strcmp(next.name, cur.name) == 0 && !new_spotify &&
+            strcmp(next.filter, cur.filter) == 0 &&
+            (next.sort ? cur.sort && strcmp(next.sort, cur.sort) == 0 : !cur.sort) &&
+            next.has_limit == cur.has_limit && next.limit == cur.limit &&
+            next.position == cur.position && next.catch_all == cur.catch_all &&
+            strcmp(next.pinned_track_ids, cur.pinned_track_ids) == 0 &&
+            strcmp(next.banned_track_ids, cur.banned_track_ids) == 0) {
+            *out = cur; /* nothing changes: the version stays */
+            goto done;
+        }
+        if (new_spotify && attempt == 0 &&
+            (rc = playlist_spotify_check(&sp, a, next.spotify_playlist_id,
+                                         "/spotify_playlist_id", NULL, rep)) != 0)
+            goto done;
+        if ((rc = now_text(a, &next.updated)) != 0)
+            goto done;
+        rc = child_playlist_repo_update(db, &next, cur.version);
+        if (rc == 0) {
+            next.version = cur.version + 1;
+            *out = next;
+            goto done;
+        }
+        if (rc == ERR_CONFLICT)
+            playlist_report_message(rep, "a concurrent change took the catch-all or the "
+                                         "Spotify playlist of this child; retry");
+        if (rc != ERR_VERSION_MISMATCH || if_match != PLAYLIST_IF_MATCH_NONE)
+            goto done;
+    }
+    rc = ERR_VERSION_MISMATCH;
+done:
+    json_decref(merged);
+    playlist_spotify_release(&sp);
+    return rc;
+}
+
+int child_playlist_service_delete(struct db *db, const char *user_id, const char *id,
+                                  int64_t if_match)
+{
+    if (if_match == PLAYLIST_IF_MATCH_NEVER) {
+        struct arena *a = arena_new();
+        struct child_playlist cur;
+        int rc;
+        if (!a)
+            return ERR_NOMEM;
+        rc = child_playlist_repo_find(db, a, user_id, id, &cur);
+        arena_free(a);
+        return rc == 0 ? ERR_VERSION_MISMATCH : rc;
+    }
+    return child_playlist_repo_delete(db, user_id, id, if_match);
+}
+
+/* ---- PUT ---- */
+
+/* One item of a replace while it is being validated. */
+struct put_item {
+    const json_t *obj;
+    const char *prefix; /* "/items/N" */
+    struct child_input in;
+    const struct child_playlist *existing; /* the child it updates, or NULL */
+    int64_t order_key;
+    size_t index;
+};
+
+static int by_order_key(const void *pa, const void *pb)
+{
+    const struct put_item *x = pa, *y = pb;
+    if (x->order_key != y->order_key)
+        return x->order_key < y->order_key ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index; /* stable */
+}
+
+int child_playlist_service_replace(struct app *app, struct db *db, struct arena *a,
+                                   const char *user_id, const char *base_id, const json_t *body,
+                                   struct child_playlist **items_out, size_t *n_out,
+                                   struct playlist_report *rep)
+{
+    struct playlist_spotify sp;
+    struct base_playlist base;
+    struct child_playlist *existing = NULL;
+    struct put_item *items = NULL, *sorted = NULL;
+    struct child_playlist_put *puts = NULL;
+    size_t n_existing = 0, n = 0, catch_alls = 0, bad = 0;
+    const json_t *arr;
+    const char *key, *now = NULL;
+    json_t *v;
+    int rc;
+
+    playlist_spotify_init(&sp, app, user_id);
+    *items_out = NULL;
+    *n_out = 0;
+    if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &base)) != 0)
+        goto done;
+    json_object_foreach((json_t *)body, key, v) {
+        const char *path = playlist_pointer(a, "", key);
+        if (!path) {
+            rc = ERR_NOMEM;
+            goto done;
+        }
+        if (strcmp(key, "items") != 0 && (rc = playlist_report_add(rep, path, "unknown field")))
+            goto done;
+    }
+    arr = json_object_get(body, "items");
+    if (!json_is_array(arr)) {
+        rc = playlist_report_add(rep, "/items",
+                                 arr ? "must be an array of child playlists" : "is required");
+        rc = rc ? rc : ERR_VALIDATION;
+        goto done;
+    }
+    n = json_array_size(arr);
+    if (n > CHILD_PLAYLIST_MAX_PER_BASE) {
+        rc = playlist_report_add(rep, "/items", "a base playlist has at most %d child playlists",
+                                 CHILD_PLAYLIST_MAX_PER_BASE);
+        rc = rc ? rc : ERR_VALIDATION;
+        goto done;
+    }
+    if ((rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &existing,
+                                               &n_existing)) != 0)
+        goto done;
+    if (n && (!(items = arena_alloc(a, sizeof *items * n)) ||
+              !(sorted = arena_alloc(a, sizeof *sorted * n)) ||
+              !(puts = arena_alloc(a, sizeof *puts * n)))) {
+        rc = ERR_NOMEM;
+        goto done;
+    }
+
+    /* 1. Every item on its own. */
+    for (size_t i = 0; i < n; i++) {
+        struct put_item *it = &items[i];
+        it->obj = json_array_get(arr, i);
+        it->index = i;
+        if (!(it->prefix = arena_sprintf(a, "/items/%zu", i))) {
+            rc = ERR_NOMEM;
+            goto done;
+        }
+        if ((rc = input_parse(it->obj, BODY_PUT_ITEM, it->prefix, base_id, a, &it->in, rep)) ||
+            (rc = config_check(app, it->obj, it->prefix, rep)))
+            goto done;
+        it->order_key = it->in.has_position ? it->in.position : (int64_t)i;
+    }
+
+    /* 2. The items against each other and against the stored set. */
+    for (size_t i = 0; i < n; i++) {
+        struct put_item *it = &items[i];
+        const char *id_path = arena_sprintf(a, "%s/id", it->prefix);
+        const char *sp_path = arena_sprintf(a, "%s/spotify_playlist_id", it->prefix);
+        if (!id_path || !sp_path) {
+            rc = ERR_NOMEM;
+            goto done;
+        }
+        if (it->in.id) {
+            size_t first = i;
+            for (size_t k = 0; k < i && first == i; k++)
+                if (items[k].in.id && strcmp(items[k].in.id, it->in.id) == 0)
+                    first = k;
+            if (first < i) {
+                /* Only the repeat is reported: it takes nothing from the child. */
+                if ((rc = playlist_report_add(rep, id_path, "repeats the id of /items/%zu",
+                                              first)))
+                    goto done;
+            } else {
+                for (size_t k = 0; k < n_existing && !it->existing; k++)
+                    if (strcmp(existing[k].id, it->in.id) == 0)
+                        it->existing = &existing[k];
+                if (!it->existing &&
+                    (rc = playlist_report_add(rep, id_path,
+                                              "no child playlist with id %s belongs to this "
+                                              "base playlist",
+                                              it->in.id)))
+                    goto done;
+            }
+        }
+        /* An update item without spotify_playlist_id keeps its child's playlist. */
+        if (!it->in.spotify_playlist_id && it->existing)
+            it->in.spotify_playlist_id = it->existing->spotify_playlist_id;
+        if (it->in.spotify_playlist_id) {
+            if ((rc = spotify_id_conflicts(db, a, user_id, &base, it->in.spotify_playlist_id,
+                                           it->in.id, true, sp_path, rep)))
+                goto done;
+            for (size_t k = 0; k < i; k++)
+                if (items[k].in.spotify_playlist_id &&
+                    strcmp(items[k].in.spotify_playlist_id, it->in.spotify_playlist_id) == 0 &&
+                    (rc = playlist_report_add(rep, sp_path,
+                                              "is also the Spotify playlist of /items/%zu", k)))
+                    goto done;
+        }
+        if (json_is_true(json_object_get(it->obj, "catch_all")) && catch_alls++ > 0) {
+            const char *path = arena_sprintf(a, "%s/catch_all", it->prefix);
+            if (!path || (rc = playlist_report_add(rep, path,
+                                                   "another item is already the catch-all; a "
+                                                   "base playlist has at most one")))
+                goto done;
+        }
+    }
+    if (has_problems(rep)) {
+        rc = ERR_VALIDATION;
+        goto done;
+    }
+    /* A stale item version is refused before anything is created on Spotify. */
+    for (size_t i = 0; i < n; i++)
+        if (items[i].in.version > 0 && items[i].existing &&
+            items[i].in.version != items[i].existing->version) {
+            playlist_report_message(rep, "/items/%zu: child playlist %s is at version %lld, "
+                                         "not %lld", i, items[i].in.id,
+                                    (long long)items[i].existing->version,
+                                    (long long)items[i].in.version);
+            rc = ERR_VERSION_MISMATCH;
+            goto done;
+        }
+
+    /* 3. Spotify: check the playlists given anew, then create the missing ones. */
+    for (size_t i = 0; i < n; i++) {
+        struct put_item *it = &items[i];
+        if (it->in.spotify_playlist_id &&
+            !(it->existing &&
+              strcmp(it->existing->spotify_playlist_id, it->in.spotify_playlist_id) == 0)) {
+            const char *sp_path = arena_sprintf(a, "%s/spotify_playlist_id", it->prefix);
+            if (!sp_path) {
+                rc = ERR_NOMEM;
+                goto done;
+            }
+            rc = playlist_spotify_check(&sp, a, it->in.spotify_playlist_id, sp_path, NULL, rep);
+            if (rc != 0 && rc != ERR_VALIDATION)
+                goto done;
+        }
+    }
+    if (has_problems(rep)) {
+        rc = ERR_VALIDATION;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!items[i].in.spotify_playlist_id &&
+            (rc = playlist_spotify_create(&sp, a, items[i].in.name, description_for(a, &base),
+                                          &items[i].in.spotify_playlist_id, rep)) != 0)
+            goto done;
+
+    /* 4. Positions: by the given position (an item without one counts as its index),
+     * ties in array order, then renumbered 0..n-1. */
+    if (n)
+        memcpy(sorted, items, sizeof *items * n);
+    if (n > 1)
+        qsort(sorted, n, sizeof *sorted, by_order_key);
+    if ((rc = now_text(a, &now)) != 0)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        struct put_item *it = &items[i];
+        struct child_playlist_put *p = &puts[i];
+        memset(p, 0, sizeof *p);
+        if ((rc = config_store(it->obj, a, &p->cp)) != 0)
+            goto done;
+        for (size_t k = 0; k < n; k++)
+            if (sorted[k].index == i)
+                p->cp.position = (int64_t)k;
+        p->create = it->existing == NULL;
+        if (p->create && (rc = new_id(a, &p->cp.id)) != 0)
+            goto done;
+        if (!p->create)
+            p->cp.id = it->existing->id;
+        p->cp.user_id = user_id;
+        p->cp.base_playlist_id = base_id;
+        p->cp.spotify_playlist_id = it->in.spotify_playlist_id;
+        p->cp.name = it->in.name;
+        p->cp.version = 1;
+        p->cp.created = now;
+        p->cp.updated = now;
+        p->expected_version = it->in.version;
+    }
+
+    /* 5. One transaction. */
+    rc = child_playlist_repo_replace_all(db, user_id, base_id, puts, n, &bad);
+    if (rc == ERR_VALIDATION && bad < n) {
+        const char *path = arena_sprintf(a, "/items/%zu/id", bad);
+        int r2 = path ? playlist_report_add(rep, path,
+                                            "no child playlist with id %s belongs to this base "
+                                            "playlist (any more)",
+                                            puts[bad].cp.id)
+                      : ERR_NOMEM;
+        if (r2 != 0)
+            rc = r2;
+    } else if (rc == ERR_VERSION_MISMATCH && bad < n) {
+        playlist_report_message(rep, "/items/%zu: child playlist %s has changed meanwhile", bad,
+                                puts[bad].cp.id);
+    } else if (rc == ERR_CONFLICT) {
+        playlist_report_message(rep, "a concurrent change conflicts with /items/%zu; retry", bad);
+    }
+    if (rc != 0)
+        goto done;
+    rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, items_out, n_out);
+done:
+    if (rc != 0)
+        playlist_spotify_log_orphans(&sp, "the child playlists were not replaced");
+    playlist_spotify_release(&sp);
+    return rc;
+}

@@ -1,0 +1,136 @@
+#ifndef EMU_EMU_H
+#define EMU_EMU_H
+/* The emulator process: configuration, the request/response pair that every
+ * handler gets, and the module entry points. */
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "util.h"
+
+struct accounts;
+struct knobs;
+struct delay_queue;
+
+#define EMU_MAX_REDIRECTS 32
+
+struct emu_config {
+    char *client_id, *client_secret;
+    /* Registered redirect URIs; one holding '*' is an fnmatch() pattern, so a test
+     * can register its callback with the port as '*' before it knows the port.
+     * Guarded by redirect_mu: the admin API can add more at run time. */
+    pthread_mutex_t redirect_mu;
+    char *redirect_uris[EMU_MAX_REDIRECTS];
+    int nredirect;
+    atomic_int token_lifetime;    /* seconds */
+    atomic_int mode;              /* enum emu_mode */
+    atomic_int foreign_forbidden; /* development mode: others' playlists answer 403 */
+    int threads;
+    int port;
+    char *public_url;
+};
+
+struct emu {
+    struct emu_config cfg;
+    struct catalog *cat;
+    struct accounts *acc;
+    struct knobs *knobs;
+    struct delay_queue *delays;
+    struct MHD_Daemon *daemon;
+};
+
+#define EMU_MAX_PARAMS 3
+
+/* One request, valid during the handler call. Strings are borrowed. */
+struct emu_req {
+    struct emu *emu;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path; /* without the query string */
+    const char *body; /* NUL-terminated; NULL when there was none */
+    size_t body_len;
+    const char *params[EMU_MAX_PARAMS]; /* {id} segments of the route, in order */
+    int user;                           /* authenticated user index, -1 before auth */
+    int mode;                           /* enum emu_mode, read once per request */
+    int arg;                            /* the route's variant (see ROUTES in http.c) */
+};
+
+/* The answer a handler builds; http.c sends it. */
+struct emu_resp {
+    int status;
+    struct buf body;
+    const char *ctype; /* NULL = application/json; charset=utf-8 */
+    char *location;    /* malloc'ed; sent as Location when set */
+    int retry_after;   /* > 0: a Retry-After header (seconds) */
+    bool drop;         /* close the connection without an answer */
+};
+
+typedef void (*emu_handler_fn)(struct emu_req *req, struct emu_resp *res);
+
+/* ---- http.c ---- */
+/* Binds 127.0.0.1:cfg.port (0 = any free port; the chosen one is written back
+ * to cfg.port) and listens; the socket in *fd. 0 or -1 with a message on stderr. */
+int http_listen(struct emu *emu, int *fd);
+/* Starts the daemon (thread pool of cfg.threads) on that socket, which it then
+ * owns. 0 or -1 with a message on stderr. */
+int http_start_on(struct emu *emu, int fd);
+/* Resumes every delayed connection and stops the daemon. */
+void http_stop(struct emu *emu);
+/* Query-string value (decoded by MHD) or NULL. */
+const char *req_query(const struct emu_req *req, const char *key);
+const char *req_header(const struct emu_req *req, const char *name);
+/* Spotify's Web API error: {"error":{"status":S,"message":M}} (replaces the body). */
+void resp_error(struct emu_resp *res, int status, const char *message);
+/* Body already written: only the status. An allocation failure while writing
+ * the body (rc != 0) turns the answer into a 500. */
+void resp_json(struct emu_resp *res, int status, int rc);
+
+/* ---- accounts.c ---- */
+struct accounts *accounts_new(void);
+void accounts_free(struct accounts *a);
+enum bearer_status {
+    BEARER_OK = 0,
+    BEARER_MISSING,
+    BEARER_INVALID,
+    BEARER_EXPIRED,
+    BEARER_BAD_SCHEME
+};
+/* Checks an Authorization header; the user's index in *user on BEARER_OK. */
+enum bearer_status accounts_check_bearer(struct accounts *a, const char *header, int *user);
+void accounts_authorize(struct emu_req *req, struct emu_resp *res);
+void accounts_token(struct emu_req *req, struct emu_resp *res);
+/* Signs a user in without the browser dance (admin): fills access (>= 64 bytes)
+ * and refresh (>= 64 bytes). 0 or -1 (out of memory). */
+int accounts_mint(struct emu *emu, int user, const char *scope, char *access, char *refresh);
+/* Makes every access token expired now. */
+void accounts_expire_access(struct accounts *a);
+/* Makes the user's refresh tokens unusable (invalid_grant); returns how many. */
+int accounts_expire_refresh(struct accounts *a, int user);
+
+/* ---- webapi.c / webapi_write.c: handlers of /v1 routes ---- */
+void web_me(struct emu_req *req, struct emu_resp *res);
+void web_user(struct emu_req *req, struct emu_resp *res);
+void web_my_playlists(struct emu_req *req, struct emu_resp *res);
+void web_playlist(struct emu_req *req, struct emu_resp *res);
+void web_playlist_items(struct emu_req *req, struct emu_resp *res);
+void web_several(struct emu_req *req, struct emu_resp *res);
+void web_one(struct emu_req *req, struct emu_resp *res);
+void web_create_playlist(struct emu_req *req, struct emu_resp *res);
+void web_change_playlist(struct emu_req *req, struct emu_resp *res);
+void web_add_items(struct emu_req *req, struct emu_resp *res);
+void web_update_items(struct emu_req *req, struct emu_resp *res);
+void web_remove_items(struct emu_req *req, struct emu_resp *res);
+
+/* ---- fields.c: Spotify's `fields` filter ---- */
+/* Filters the JSON text in *body by a fields expression in place. 0, or -1 when
+ * the expression is malformed (the body is then unchanged). */
+int fields_apply(struct buf *body, const char *fields);
+
+/* ---- admin.c ---- */
+void admin_handle(struct emu_req *req, struct emu_resp *res);
+
+#endif

@@ -1,0 +1,572 @@
+/* libmicrohttpd plumbing: body accumulation with a cap, artificial latency by
+ * suspend/resume (never by sleeping on a pool thread), routing, the
+ * fault/quota/rate-limit gate in front of the Web API, counters and the log.
+ *
+ * Threading: MHD's internal thread pool with epoll; handlers never block. The
+ * latency knob suspends a connection and a timer thread resumes it when due, so
+ * 8 parallel requests with 20 ms latency take ~20 ms in total, not 160 ms. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emu.h"
+#include "knobs.h"
+
+#define MAX_BODY (8u << 20)
+#define R_AUTH 1u
+#define R_EXT_ONLY 2u
+
+struct route {
+    const char *method; /* static: counters keep it by pointer */
+    const char *tmpl;
+    emu_handler_fn fn;
+    unsigned flags;
+    int arg;
+};
+
+/* arg is the route's variant, handed to the handler as req->arg: 0 = /items,
+ * 1 = /tracks (or /users/{id}/playlists); for the catalogue endpoints 0 tracks,
+ * 1 artists, 2 albums. */
+static const struct route ROUTES[] = {
+    {"GET", "/authorize", accounts_authorize, 0, 0},
+    {"POST", "/api/token", accounts_token, 0, 0},
+    {"GET", "/v1/me", web_me, R_AUTH, 0},
+    {"GET", "/v1/me/playlists", web_my_playlists, R_AUTH, 0},
+    {"POST", "/v1/me/playlists", web_create_playlist, R_AUTH, 0},
+    {"GET", "/v1/users/{id}", web_user, R_AUTH | R_EXT_ONLY, 0},
+    {"POST", "/v1/users/{id}/playlists", web_create_playlist, R_AUTH | R_EXT_ONLY, 1},
+    {"GET", "/v1/playlists/{id}", web_playlist, R_AUTH, 0},
+    {"PUT", "/v1/playlists/{id}", web_change_playlist, R_AUTH, 0},
+    {"GET", "/v1/playlists/{id}/items", web_playlist_items, R_AUTH, 0},
+    {"POST", "/v1/playlists/{id}/items", web_add_items, R_AUTH, 0},
+    {"PUT", "/v1/playlists/{id}/items", web_update_items, R_AUTH, 0},
+    {"DELETE", "/v1/playlists/{id}/items", web_remove_items, R_AUTH, 0},
+    {"GET", "/v1/playlists/{id}/tracks", web_playlist_items, R_AUTH | R_EXT_ONLY, 1},
+    {"POST", "/v1/playlists/{id}/tracks", web_add_items, R_AUTH | R_EXT_ONLY, 1},
+    {"PUT", "/v1/playlists/{id}/tracks", web_update_items, R_AUTH | R_EXT_ONLY, 1},
+    {"DELETE", "/v1/playlists/{id}/tracks", web_remove_items, R_AUTH | R_EXT_ONLY, 1},
+    {"GET", "/v1/tracks", web_several, R_AUTH | R_EXT_ONLY, 0},
+    {"GET", "/v1/artists", web_several, R_AUTH | R_EXT_ONLY, 1},
+    {"GET", "/v1/albums", web_several, R_AUTH | R_EXT_ONLY, 2},
+    {"GET", "/v1/tracks/{id}", web_one, R_AUTH, 0},
+    {"GET", "/v1/artists/{id}", web_one, R_AUTH, 1},
+    {"GET", "/v1/albums/{id}", web_one, R_AUTH, 2},
+};
+#define NROUTES (sizeof ROUTES / sizeof *ROUTES)
+
+static const char UNMATCHED[] = "(unmatched)";
+
+/* ---- delay queue: resumes suspended connections when their latency is over ---- */
+
+struct delay_item {
+    struct MHD_Connection *conn;
+    int64_t due_ms; /* monotonic */
+};
+
+struct delay_queue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct delay_item *items;
+    size_t n, cap;
+    bool stop;
+    pthread_t thread;
+};
+
+static void *delay_main(void *arg)
+{
+    struct delay_queue *q = arg;
+    struct MHD_Connection *due[64];
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        size_t ndue = 0;
+        int64_t now = mono_ms(), next = INT64_MAX;
+        for (size_t i = 0; i < q->n;) {
+            if (q->stop || q->items[i].due_ms <= now) {
+                if (ndue == sizeof due / sizeof *due)
+                    break;
+                due[ndue++] = q->items[i].conn;
+                q->items[i] = q->items[--q->n];
+            } else {
+                if (q->items[i].due_ms < next)
+                    next = q->items[i].due_ms;
+                i++;
+            }
+        }
+        if (ndue) {
+            /* Resume outside our lock: MHD takes its own. */
+            pthread_mutex_unlock(&q->mu);
+            for (size_t i = 0; i < ndue; i++)
+                MHD_resume_connection(due[i]);
+            pthread_mutex_lock(&q->mu);
+            continue;
+        }
+        if (q->stop)
+            break;
+        if (next == INT64_MAX) {
+            pthread_cond_wait(&q->cv, &q->mu);
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t wait = next - now;
+            ts.tv_sec += wait / 1000;
+            ts.tv_nsec += (wait % 1000) * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+static struct delay_queue *delay_new(void)
+{
+    struct delay_queue *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&q->mu, NULL);
+    if (pthread_create(&q->thread, NULL, delay_main, q) != 0) {
+        pthread_cond_destroy(&q->cv);
+        pthread_mutex_destroy(&q->mu);
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+/* 0, or -1 when out of memory (the caller then answers at once). */
+static int delay_add(struct delay_queue *q, struct MHD_Connection *conn, int64_t due)
+{
+    int rc = 0;
+    pthread_mutex_lock(&q->mu);
+    if (q->n == q->cap) {
+        size_t ncap = q->cap ? q->cap * 2 : 64;
+        struct delay_item *ni = realloc(q->items, ncap * sizeof *ni);
+        if (!ni) {
+            rc = -1;
+            goto done;
+        }
+        q->items = ni;
+        q->cap = ncap;
+    }
+    q->items[q->n].conn = conn;
+    q->items[q->n].due_ms = due;
+    q->n++;
+    pthread_cond_signal(&q->cv);
+done:
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+/* Resumes everything still waiting and ends the thread. */
+static void delay_free(struct delay_queue *q)
+{
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->mu);
+    q->stop = true;
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(q->thread, NULL);
+    pthread_cond_destroy(&q->cv);
+    pthread_mutex_destroy(&q->mu);
+    free(q->items);
+    free(q);
+}
+
+/* ---- per-connection state ---- */
+
+struct conn_state {
+    char *uri; /* as sent, with the query string */
+    struct buf body;
+    bool started, too_large, delayed, suspended;
+    int64_t start_ms;
+};
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    struct conn_state *cs = calloc(1, sizeof *cs);
+    if (cs) {
+        cs->uri = strdup(uri);
+        cs->start_ms = now_ms();
+    }
+    return cs; /* NULL: on_request answers 500 */
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct conn_state *cs = *con_cls;
+    if (!cs)
+        return;
+    buf_release(&cs->body);
+    free(cs->uri);
+    free(cs);
+    *con_cls = NULL;
+}
+
+/* ---- request helpers ---- */
+
+const char *req_query(const struct emu_req *req, const char *key)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *req_header(const struct emu_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void resp_error(struct emu_resp *res, int status, const char *message)
+{
+    buf_reset(&res->body);
+    res->status = status;
+    if (buf_printf(&res->body, "{\"error\":{\"status\":%d,\"message\":", status) ||
+        jw_str(&res->body, message) || buf_puts(&res->body, "}}")) {
+        buf_reset(&res->body);
+        res->status = 500;
+    }
+}
+
+void resp_json(struct emu_resp *res, int status, int rc)
+{
+    if (rc != 0)
+        resp_error(res, 500, "Server error");
+    else
+        res->status = status;
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, struct emu_resp *res)
+{
+    size_t len;
+    char *data = buf_detach(&res->body, &len);
+    if (!data)
+        return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(data);
+        return MHD_NO;
+    }
+    if (len)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                res->ctype ? res->ctype : "application/json; charset=utf-8");
+    if (res->location)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
+    if (res->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", res->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (res->status == 405)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, POST, PUT, DELETE");
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static const char *static_method(const char *m)
+{
+    static const char *const M[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+    for (size_t i = 0; i < sizeof M / sizeof *M; i++)
+        if (strcmp(m, M[i]) == 0)
+            return M[i];
+    return "OTHER";
+}
+
+/* Matches path against a template; {id} captures one non-empty segment. */
+static bool match_tmpl(const char *tmpl, const char *path, const char **params, char *scratch,
+                       size_t scratch_sz)
+{
+    size_t np = 0, used = 0;
+    const char *t = tmpl, *p = path;
+    while (*t && *p) {
+        if (strncmp(t, "{id}", 4) == 0) {
+            const char *end = strchr(p, '/');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (len == 0 || np == EMU_MAX_PARAMS || used + len + 1 > scratch_sz)
+                return false;
+            memcpy(scratch + used, p, len);
+            scratch[used + len] = '\0';
+            params[np++] = scratch + used;
+            used += len + 1;
+            t += 4;
+            p += len;
+        } else if (*t == *p) {
+            t++;
+            p++;
+        } else {
+            return false;
+        }
+    }
+    return *t == '\0' && *p == '\0';
+}
+
+/* Spotify's wording for an injected status when the rule gave no message. */
+static const char *status_message(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad request";
+    case 401:
+        return "Invalid access token";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Resource not found";
+    case 429:
+        return "API rate limit exceeded";
+    case 500:
+        return "Server error";
+    case 502:
+        return "Bad gateway";
+    case 503:
+        return "Service unavailable";
+    case 504:
+        return "Gateway timeout";
+    default:
+        return "Injected fault";
+    }
+}
+
+static const char *query_of(const struct conn_state *cs)
+{
+    const char *q = strchr(cs->uri, '?');
+    return q ? q + 1 : "";
+}
+
+static void web_gate(struct emu_req *req, struct emu_resp *res, const struct route *rt)
+{
+    struct emu *emu = req->emu;
+    int wait = 0;
+    if (strncmp(req->path, "/v1/", 4) == 0) {
+        if (knobs_quota(emu->knobs, &wait)) {
+            res->retry_after = wait;
+            res->status = 429;
+            if (buf_puts(&res->body, "{\"error\":{\"status\":429,\"message\":\"API rate limit "
+                                     "exceeded\",\"reason\":\"QUOTA_EXCEEDED\"}}") != 0)
+                resp_error(res, 500, "Server error");
+            return;
+        }
+        if (rt && (wait = knobs_rate_check(emu->knobs, mono_ms())) > 0) {
+            res->retry_after = wait;
+            resp_error(res, 429, "API rate limit exceeded");
+            return;
+        }
+    }
+    if (!rt) {
+        resp_error(res, 404, "Service not found");
+        return;
+    }
+    if (rt->flags & R_AUTH) {
+        switch (accounts_check_bearer(emu->acc, req_header(req, "Authorization"), &req->user)) {
+        case BEARER_OK:
+            break;
+        case BEARER_MISSING:
+            resp_error(res, 401, "No token provided");
+            return;
+        case BEARER_EXPIRED:
+            resp_error(res, 401, "The access token expired");
+            return;
+        case BEARER_BAD_SCHEME:
+            resp_error(res, 400, "Only valid bearer authentication supported");
+            return;
+        default:
+            resp_error(res, 401, "Invalid access token");
+            return;
+        }
+    }
+    if ((rt->flags & R_EXT_ONLY) && req->mode == MODE_DEV) {
+        resp_error(res, 403, "Forbidden");
+        return;
+    }
+    rt->fn(req, res);
+}
+
+static enum MHD_Result dispatch(struct emu *emu, struct conn_state *cs, struct MHD_Connection *conn,
+                                const char *url, const char *method)
+{
+    struct emu_req req = {.emu = emu, .conn = conn, .method = method, .path = url, .user = -1};
+    struct emu_resp res = {.status = 200, .body = BUF_INIT};
+    char scratch[512];
+    enum MHD_Result ret;
+    req.mode = atomic_load(&emu->cfg.mode);
+    if (cs->body.len) {
+        req.body = cs->body.data;
+        req.body_len = cs->body.len;
+    }
+    if (strncmp(url, "/__admin", 8) == 0) {
+        if (cs->too_large)
+            resp_error(&res, 413, "Request body too large");
+        else
+            admin_handle(&req, &res);
+        ret = send_resp(conn, &res);
+        goto done;
+    }
+
+    const struct route *rt = NULL;
+    bool path_known = false;
+    for (size_t i = 0; i < NROUTES; i++) {
+        const char *params[EMU_MAX_PARAMS] = {0};
+        if (!match_tmpl(ROUTES[i].tmpl, url, params, scratch, sizeof scratch))
+            continue;
+        path_known = true;
+        if (strcmp(ROUTES[i].method, method) == 0) {
+            rt = &ROUTES[i];
+            memcpy(req.params, params, sizeof params);
+            break;
+        }
+    }
+    const char *smethod = static_method(method);
+    const char *tmpl = rt ? rt->tmpl : UNMATCHED;
+    struct fault_hit hit;
+    if (knobs_fault_match(emu->knobs, method, url, &hit)) {
+        if (hit.drop) {
+            knobs_record(emu->knobs, smethod, tmpl, url, query_of(cs), 0, cs->start_ms, now_ms());
+            ret = MHD_NO; /* MHD closes the connection without an answer */
+            goto done;
+        }
+        res.retry_after = hit.retry_after;
+        resp_error(&res, hit.status, hit.message[0] ? hit.message : status_message(hit.status));
+    } else if (cs->too_large) {
+        resp_error(&res, 413, "Request body too large");
+    } else if (!rt && path_known) {
+        resp_error(&res, 405, "Method not allowed");
+    } else {
+        req.arg = rt ? rt->arg : 0;
+        web_gate(&req, &res, rt);
+    }
+    knobs_record(emu->knobs, smethod, tmpl, url, query_of(cs), res.status, cs->start_ms, now_ms());
+    ret = res.drop ? MHD_NO : send_resp(conn, &res);
+done:
+    buf_release(&res.body);
+    free(res.location);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct emu *emu = cls;
+    struct conn_state *cs = *con_cls;
+    if (!cs || !cs->uri)
+        return MHD_NO;
+    if (!cs->started) {
+        cs->started = true;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        long n;
+        if (cl && parse_long(cl, 0, 0x7fffffffL, &n) == 0 && (unsigned long)n > MAX_BODY)
+            cs->too_large = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!cs->too_large) {
+            if (cs->body.len + *upload_data_size > MAX_BODY ||
+                buf_append(&cs->body, upload_data, *upload_data_size) != 0)
+                cs->too_large = true;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!cs->delayed && strncmp(url, "/__admin", 8) != 0) {
+        cs->delayed = true;
+        int lat = knobs_latency(emu->knobs);
+        if (lat > 0) {
+            MHD_suspend_connection(conn);
+            if (delay_add(emu->delays, conn, mono_ms() + lat) == 0)
+                return MHD_YES;
+            MHD_resume_connection(conn);
+        }
+    }
+    return dispatch(emu, cs, conn, url, method);
+}
+
+/* ---- start / stop ---- */
+
+static int listen_socket(int port, int *chosen)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+        close(fd);
+        return -1;
+    }
+    *chosen = ntohs(sa.sin_port);
+    return fd;
+}
+
+int http_listen(struct emu *emu, int *fd_out)
+{
+    int port;
+    int fd = listen_socket(emu->cfg.port, &port);
+    if (fd < 0) {
+        perror("spotify-emulator: bind");
+        return -1;
+    }
+    emu->cfg.port = port;
+    *fd_out = fd;
+    return 0;
+}
+
+int http_start_on(struct emu *emu, int fd)
+{
+    emu->delays = delay_new();
+    if (!emu->delays) {
+        close(fd);
+        return -1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    emu->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, emu, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)emu->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)1000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    if (!emu->daemon) {
+        fprintf(stderr, "spotify-emulator: cannot start the HTTP daemon\n");
+        delay_free(emu->delays);
+        emu->delays = NULL;
+        close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+void http_stop(struct emu *emu)
+{
+    /* Resume the delayed connections first: MHD must not stop with our queue
+     * still pointing at its connections. */
+    delay_free(emu->delays);
+    emu->delays = NULL;
+    if (emu->daemon) {
+        MHD_stop_daemon(emu->daemon); /* closes the listen socket too */
+        emu->daemon = NULL;
+    }
+}
