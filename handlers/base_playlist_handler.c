@@ -11,9 +11,9 @@ json_t *base_playlist_handler_to_json(const struct base_playlist *bp)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s?, s:s, s:s}", "id", bp->id,
                      "spotify_playlist_id", bp->spotify_playlist_id, "name", bp->name, "routing",
-                     bp->routing, "auto_sync_minutes", (json_int_t)bp->auto_sync_minutes,
-                     "version", (json_int_t)bp->version, "last_synced_at", bp->last_synced_at,
-                     "created", bp->created, "updated", bp->updated);
+                     bp->routing, "auto_sync_minutes", (json_int_t)bp->auto_sync_minutes, "version",
+                     (json_int_t)bp->version, "last_synced_at", bp->last_synced_at, "created",
+                     bp->created, "updated", bp->updated);
 }
 
 int64_t base_playlist_handler_if_match(struct request *req)

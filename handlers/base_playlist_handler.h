@@ -9,8 +9,10 @@
 #include "server/http.h"
 #include "services/base_playlist_service.h"
 
-void base_playlist_handler_list(struct request *req, struct response *res);   /* GET  /api/base-playlists */
-void base_playlist_handler_create(struct request *req, struct response *res); /* POST /api/base-playlists */
+void base_playlist_handler_list(struct request *req,
+                                struct response *res); /* GET  /api/base-playlists */
+void base_playlist_handler_create(struct request *req,
+                                  struct response *res); /* POST /api/base-playlists */
 void base_playlist_handler_get(struct request *req, struct response *res);    /* GET    .../{id} */
 void base_playlist_handler_update(struct request *req, struct response *res); /* PATCH  .../{id} */
 void base_playlist_handler_delete(struct request *req, struct response *res); /* DELETE .../{id} */

@@ -22,13 +22,13 @@ json_t *child_playlist_handler_to_json(const struct child_playlist *cp)
         return NULL;
     }
     /* "o" steals each reference, also when json_pack fails. */
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:b, s:o, s:o, s:I, s:s, s:s}",
-                     "id", cp->id, "base_playlist_id", cp->base_playlist_id,
-                     "spotify_playlist_id", cp->spotify_playlist_id, "name", cp->name, "filter",
-                     filter, "sort", sort, "limit", limit, "position", (json_int_t)cp->position,
-                     "catch_all", cp->catch_all ? 1 : 0, "pinned_track_ids", pinned,
-                     "banned_track_ids", banned, "version", (json_int_t)cp->version, "created",
-                     cp->created, "updated", cp->updated);
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:b, s:o, s:o, s:I, s:s, s:s}", "id",
+                     cp->id, "base_playlist_id", cp->base_playlist_id, "spotify_playlist_id",
+                     cp->spotify_playlist_id, "name", cp->name, "filter", filter, "sort", sort,
+                     "limit", limit, "position", (json_int_t)cp->position, "catch_all",
+                     cp->catch_all ? 1 : 0, "pinned_track_ids", pinned, "banned_track_ids", banned,
+                     "version", (json_int_t)cp->version, "created", cp->created, "updated",
+                     cp->updated);
 }
 
 static struct db *db_or_503(struct request *req, struct response *res)
@@ -78,8 +78,8 @@ void child_playlist_handler_list(struct request *req, struct response *res)
 
     if (!(db = db_or_503(req, res)))
         return;
-    rc = child_playlist_service_list(db, req->arena, req->user_id, request_param(req, "id"),
-                                     &items, &n);
+    rc = child_playlist_service_list(db, req->arena, req->user_id, request_param(req, "id"), &items,
+                                     &n);
     if (rc != 0) {
         response_error(res, rc);
         return;

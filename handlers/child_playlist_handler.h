@@ -8,12 +8,14 @@
 #include "repositories/child_playlist_repo.h"
 #include "server/http.h"
 
-void child_playlist_handler_list(struct request *req, struct response *res);    /* GET  /api/base-playlists/{id}/child-playlists */
+void child_playlist_handler_list(
+    struct request *req, struct response *res); /* GET  /api/base-playlists/{id}/child-playlists */
 void child_playlist_handler_create(struct request *req, struct response *res);  /* POST same */
 void child_playlist_handler_replace(struct request *req, struct response *res); /* PUT  same */
-void child_playlist_handler_get(struct request *req, struct response *res);     /* GET    /api/child-playlists/{id} */
-void child_playlist_handler_update(struct request *req, struct response *res);  /* PATCH  same */
-void child_playlist_handler_delete(struct request *req, struct response *res);  /* DELETE same */
+void child_playlist_handler_get(struct request *req,
+                                struct response *res); /* GET    /api/child-playlists/{id} */
+void child_playlist_handler_update(struct request *req, struct response *res); /* PATCH  same */
+void child_playlist_handler_delete(struct request *req, struct response *res); /* DELETE same */
 
 /* ChildPlaylist as API.md writes it (a new reference); NULL when out of memory or
  * when a stored JSON text does not parse. */

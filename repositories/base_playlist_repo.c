@@ -6,8 +6,8 @@
 #include "repositories/db.h"
 #include "server/app_err.h"
 
-#define BASE_COLS                                                                            \
-    "id, user_id, spotify_playlist_id, name, routing, auto_sync_minutes, version, "         \
+#define BASE_COLS                                                                                  \
+    "id, user_id, spotify_playlist_id, name, routing, auto_sync_minutes, version, "                \
     "last_synced_at, created, updated"
 
 static const char *const STMT_FIND =
@@ -62,9 +62,15 @@ static int find_one(struct db *db, sqlite3_stmt *st, struct arena *a, struct bas
 {
     int rc;
     switch (sqlite3_step(st)) {
-    case SQLITE_ROW: rc = from_row(st, a, out); break;
-    case SQLITE_DONE: rc = ERR_NOT_FOUND; break;
-    default: rc = db_log_error(db, what); break;
+    case SQLITE_ROW:
+        rc = from_row(st, a, out);
+        break;
+    case SQLITE_DONE:
+        rc = ERR_NOT_FOUND;
+        break;
+    default:
+        rc = db_log_error(db, what);
+        break;
     }
     db_stmt_done(st);
     return rc;
@@ -120,8 +126,8 @@ int base_playlist_repo_list(struct db *db, struct arena *a, const char *user_id,
     }
     /* One row more than asked tells whether another page exists. */
     if (db_bind_text(st, 1, user_id) != 0 || db_bind_int64(st, 2, (long long)limit + 1) != 0 ||
-        (after_id && (db_bind_text(st, 3, after_created) != 0 ||
-                      db_bind_text(st, 4, after_id) != 0))) {
+        (after_id &&
+         (db_bind_text(st, 3, after_created) != 0 || db_bind_text(st, 4, after_id) != 0))) {
         rc = ERR_INTERNAL;
         goto done;
     }
@@ -177,9 +183,15 @@ static int missing_or_stale(struct db *db, const char *user_id, const char *id)
         return ERR_INTERNAL;
     }
     switch (sqlite3_step(st)) {
-    case SQLITE_ROW: rc = ERR_VERSION_MISMATCH; break;
-    case SQLITE_DONE: rc = ERR_NOT_FOUND; break;
-    default: rc = db_log_error(db, "base_playlist_repo exists"); break;
+    case SQLITE_ROW:
+        rc = ERR_VERSION_MISMATCH;
+        break;
+    case SQLITE_DONE:
+        rc = ERR_NOT_FOUND;
+        break;
+    default:
+        rc = db_log_error(db, "base_playlist_repo exists");
+        break;
     }
     db_stmt_done(st);
     return rc;

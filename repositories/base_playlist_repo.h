@@ -17,7 +17,7 @@ struct base_playlist {
     const char *name;
     const char *routing; /* "all" | "first_match" */
     int64_t auto_sync_minutes;
-    int64_t version; /* starts at 1, +1 on every change through the API */
+    int64_t version;            /* starts at 1, +1 on every change through the API */
     const char *last_synced_at; /* RFC 3339; NULL = never synced */
     const char *created;        /* RFC 3339, whole seconds, Z */
     const char *updated;

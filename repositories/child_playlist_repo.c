@@ -11,8 +11,8 @@
 #include "server/app_err.h"
 #include "server/util.h"
 
-#define CHILD_COLS                                                                           \
-    "id, user_id, base_playlist_id, spotify_playlist_id, name, filter, sort, limit_n, "     \
+#define CHILD_COLS                                                                                 \
+    "id, user_id, base_playlist_id, spotify_playlist_id, name, filter, sort, limit_n, "            \
     "position, catch_all, pinned_track_ids, banned_track_ids, version, created, updated"
 
 static const char *const STMT_FIND =
@@ -81,10 +81,9 @@ static int from_row(sqlite3_stmt *st, struct arena *a, struct child_playlist *ou
 {
     memset(out, 0, sizeof *out);
     if (col_dup(st, 0, a, &out->id) || col_dup(st, 1, a, &out->user_id) ||
-        col_dup(st, 2, a, &out->base_playlist_id) ||
-        col_dup(st, 3, a, &out->spotify_playlist_id) || col_dup(st, 4, a, &out->name) ||
-        col_dup(st, 5, a, &out->filter) || col_dup(st, 6, a, &out->sort) ||
-        col_dup(st, 10, a, &out->pinned_track_ids) ||
+        col_dup(st, 2, a, &out->base_playlist_id) || col_dup(st, 3, a, &out->spotify_playlist_id) ||
+        col_dup(st, 4, a, &out->name) || col_dup(st, 5, a, &out->filter) ||
+        col_dup(st, 6, a, &out->sort) || col_dup(st, 10, a, &out->pinned_track_ids) ||
         col_dup(st, 11, a, &out->banned_track_ids) || col_dup(st, 13, a, &out->created) ||
         col_dup(st, 14, a, &out->updated))
         return ERR_NOMEM;
@@ -101,9 +100,15 @@ static int find_one(struct db *db, sqlite3_stmt *st, struct arena *a, struct chi
 {
     int rc;
     switch (sqlite3_step(st)) {
-    case SQLITE_ROW: rc = from_row(st, a, out); break;
-    case SQLITE_DONE: rc = ERR_NOT_FOUND; break;
-    default: rc = db_log_error(db, what); break;
+    case SQLITE_ROW:
+        rc = from_row(st, a, out);
+        break;
+    case SQLITE_DONE:
+        rc = ERR_NOT_FOUND;
+        break;
+    default:
+        rc = db_log_error(db, what);
+        break;
     }
     db_stmt_done(st);
     return rc;
@@ -200,8 +205,12 @@ int child_playlist_repo_base_id(struct db *db, const char *user_id, const char *
             memcpy(out, s, strlen(s) + 1);
         break;
     }
-    case SQLITE_DONE: rc = ERR_NOT_FOUND; break;
-    default: rc = db_log_error(db, "child_playlist_repo_base_id"); break;
+    case SQLITE_DONE:
+        rc = ERR_NOT_FOUND;
+        break;
+    default:
+        rc = db_log_error(db, "child_playlist_repo_base_id");
+        break;
     }
     db_stmt_done(st);
     return rc;
@@ -217,9 +226,15 @@ static int base_exists(struct db *db, const char *user_id, const char *base_id)
     if (!st)
         return ERR_INTERNAL;
     switch (sqlite3_step(st)) {
-    case SQLITE_ROW: rc = 0; break;
-    case SQLITE_DONE: rc = ERR_NOT_FOUND; break;
-    default: rc = db_log_error(db, "child_playlist_repo base exists"); break;
+    case SQLITE_ROW:
+        rc = 0;
+        break;
+    case SQLITE_DONE:
+        rc = ERR_NOT_FOUND;
+        break;
+    default:
+        rc = db_log_error(db, "child_playlist_repo base exists");
+        break;
     }
     db_stmt_done(st);
     return rc;
@@ -315,8 +330,12 @@ static int child_state(struct db *db, const char *user_id, const char *id, char 
         *version = sqlite3_column_int64(st, 2);
         break;
     }
-    case SQLITE_DONE: rc = ERR_NOT_FOUND; break;
-    default: rc = db_log_error(db, "child_playlist_repo state"); break;
+    case SQLITE_DONE:
+        rc = ERR_NOT_FOUND;
+        break;
+    default:
+        rc = db_log_error(db, "child_playlist_repo state");
+        break;
     }
     db_stmt_done(st);
     return rc;
@@ -336,9 +355,8 @@ int child_playlist_repo_insert(struct db *db, const struct child_playlist *cp,
         (rc = count_children(db, cp->user_id, cp->base_playlist_id, &count)) != 0)
         goto done;
     pos = cp->position < 0 ? 0 : cp->position > count ? count : cp->position;
-    if (pos < count &&
-        (rc = shift(db, cp->user_id, cp->base_playlist_id, NULL, pos, INT64_MAX, 1,
-                    cp->updated)) != 0)
+    if (pos < count && (rc = shift(db, cp->user_id, cp->base_playlist_id, NULL, pos, INT64_MAX, 1,
+                                   cp->updated)) != 0)
         goto done;
     if ((rc = insert_row(db, cp, cp->user_id, cp->base_playlist_id, pos)) != 0)
         goto done;
@@ -361,8 +379,8 @@ int child_playlist_repo_update(struct db *db, const struct child_playlist *cp,
 
     if ((rc = db_begin(db)) != 0)
         return rc;
-    if ((rc = child_state(db, cp->user_id, cp->id, base_id, sizeof base_id, &old_pos,
-                          &version)) != 0)
+    if ((rc = child_state(db, cp->user_id, cp->id, base_id, sizeof base_id, &old_pos, &version)) !=
+        0)
         goto done;
     if (version != expected_version) {
         rc = ERR_VERSION_MISMATCH;
@@ -463,8 +481,12 @@ static int check_item(struct db *db, const char *user_id, const char *base_id,
                  ? ERR_VERSION_MISMATCH
                  : 0;
         break;
-    case SQLITE_DONE: rc = ERR_VALIDATION; break;
-    default: rc = db_log_error(db, "child_playlist_repo_replace_all check"); break;
+    case SQLITE_DONE:
+        rc = ERR_VALIDATION;
+        break;
+    default:
+        rc = db_log_error(db, "child_playlist_repo_replace_all check");
+        break;
     }
     db_stmt_done(st);
     return rc;

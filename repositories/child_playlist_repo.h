@@ -27,16 +27,16 @@ struct child_playlist {
     const char *base_playlist_id;
     const char *spotify_playlist_id;
     const char *name;
-    const char *filter;           /* Rule, compact JSON text */
-    const char *sort;             /* {"by","order"} compact JSON text, or NULL */
-    bool has_limit;               /* false: limit is null */
+    const char *filter; /* Rule, compact JSON text */
+    const char *sort;   /* {"by","order"} compact JSON text, or NULL */
+    bool has_limit;     /* false: limit is null */
     int64_t limit;
-    int64_t position;             /* 0-based */
+    int64_t position; /* 0-based */
     bool catch_all;
     const char *pinned_track_ids; /* JSON array text */
     const char *banned_track_ids; /* JSON array text */
     int64_t version;
-    const char *created;          /* RFC 3339, whole seconds, Z */
+    const char *created; /* RFC 3339, whole seconds, Z */
     const char *updated;
 };
 

@@ -3,6 +3,7 @@
  * opened Spotify client of a request). */
 #include "services/base_playlist_service.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,8 +258,8 @@ struct base_input {
     int64_t auto_sync_minutes;
 };
 
-static const char *const BASE_READ_ONLY[] = {"id", "version", "last_synced_at", "created",
-                                             "updated", NULL};
+static const char *const BASE_READ_ONLY[] = {"id",      "version", "last_synced_at",
+                                             "created", "updated", NULL};
 
 /* Validates a base body; every problem goes to rep. creating: POST (else PATCH). */
 static int base_input_parse(const json_t *body, int creating, struct arena *a,
@@ -267,15 +268,16 @@ static int base_input_parse(const json_t *body, int creating, struct arena *a,
     const char *key;
     json_t *v;
     int bad = 0, rc = 0;
-#define PROBLEM(path, ...)                                                                   \
-    do {                                                                                     \
-        bad = 1;                                                                             \
-        if (playlist_report_add(rep, path, __VA_ARGS__) != 0)                                \
-            return ERR_NOMEM;                                                                \
+#define PROBLEM(path, ...)                                                                         \
+    do {                                                                                           \
+        bad = 1;                                                                                   \
+        if (playlist_report_add(rep, path, __VA_ARGS__) != 0)                                      \
+            return ERR_NOMEM;                                                                      \
     } while (0)
 
     memset(in, 0, sizeof in[0]);
-    json_object_foreach((json_t *)body, key, v) {
+    json_object_foreach((json_t *)body, key, v)
+    {
         const char *path = playlist_pointer(a, "", key);
         if (!path)
             return ERR_NOMEM;
@@ -334,8 +336,7 @@ static const char *cursor_encode(struct arena *a, const struct base_playlist *la
     return arena_sprintf(a, "%lld.%s", (long long)t, last->id);
 }
 
-static int cursor_decode(struct arena *a, const char *cursor, const char **created,
-                         const char **id)
+static int cursor_decode(struct arena *a, const char *cursor, const char **created, const char **id)
 {
     const char *dot = strchr(cursor, '.');
     char *num, *ts;
@@ -366,6 +367,7 @@ int base_playlist_service_list(struct db *db, struct arena *a, const char *user_
 {
     const char *after_created = NULL, *after_id = NULL;
     int more = 0, rc;
+    assert(rep != NULL); /* the services read it to see problems */
 
     *next_cursor = NULL;
     if (limit < 1)
@@ -386,15 +388,15 @@ int base_playlist_service_list(struct db *db, struct arena *a, const char *user_
     return 0;
 }
 
-int base_playlist_service_get(struct db *db, struct arena *a, const char *user_id,
-                              const char *id, struct base_playlist *out)
+int base_playlist_service_get(struct db *db, struct arena *a, const char *user_id, const char *id,
+                              struct base_playlist *out)
 {
     return base_playlist_repo_find(db, a, user_id, id, out);
 }
 
 int base_playlist_service_create(struct app *app, struct db *db, struct arena *a,
-                                 const char *user_id, const json_t *body,
-                                 struct base_playlist *out, struct playlist_report *rep)
+                                 const char *user_id, const json_t *body, struct base_playlist *out,
+                                 struct playlist_report *rep)
 {
     struct playlist_spotify sp;
     struct base_input in;
@@ -402,14 +404,14 @@ int base_playlist_service_create(struct app *app, struct db *db, struct arena *a
     const char *spotify_name = NULL;
     char id[ID_LEN + 1], now[21];
     int rc;
+    assert(rep != NULL); /* the services read it to see problems */
 
     playlist_spotify_init(&sp, app, user_id);
     if ((rc = base_input_parse(body, 1, a, &in, rep)) != 0)
         goto done;
     rc = base_playlist_repo_find_by_spotify_id(db, a, user_id, in.spotify_playlist_id, &existing);
     if (rc == 0) {
-        playlist_report_message(rep,
-                                "you already have base playlist %s on Spotify playlist %s",
+        playlist_report_message(rep, "you already have base playlist %s on Spotify playlist %s",
                                 existing.id, in.spotify_playlist_id);
         rc = ERR_CONFLICT;
         goto done;
@@ -429,7 +431,7 @@ int base_playlist_service_create(struct app *app, struct db *db, struct arena *a
     bp.user_id = user_id;
     bp.spotify_playlist_id = in.spotify_playlist_id;
     /* A Spotify playlist may have an empty name; ours may not. */
-    bp.name = in.name ? in.name
+    bp.name = in.name                             ? in.name
               : (spotify_name && spotify_name[0]) ? spotify_name
                                                   : in.spotify_playlist_id;
     bp.routing = in.routing ? in.routing : "all";
@@ -461,6 +463,7 @@ int base_playlist_service_update(struct app *app, struct db *db, struct arena *a
     struct base_playlist cur, next;
     char now[21];
     int rc;
+    assert(rep != NULL); /* the services read it to see problems */
 
     (void)app;
     if ((rc = base_input_parse(body, 0, a, &in, rep)) != 0)

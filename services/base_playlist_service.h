@@ -7,10 +7,11 @@
  * Common to every function here and in child_playlist_service.h:
  * - `user_id` scopes everything: another user's id is ERR_NOT_FOUND.
  * - Strings of returned structs live in arena `a`.
- * - `rep` (may be NULL) receives what the handler needs to answer an error: on
- *   ERR_VALIDATION one {"path": JSON Pointer, "message"} per problem in rep->details,
- *   and for other errors an optional message. The caller releases it with
- *   playlist_report_release().
+ * - `rep` (required, zero-initialised: struct playlist_report rep = {0}) receives what
+ *   the handler needs to answer an error: on ERR_VALIDATION one {"path": JSON Pointer,
+ *   "message"} per problem in rep->details (the services also read it to know whether
+ *   a problem was found), and for other errors an optional message. The caller
+ *   releases it with playlist_report_release().
  * - if_match is the parsed If-Match header: PLAYLIST_IF_MATCH_NONE when absent or "*",
  *   PLAYLIST_IF_MATCH_NEVER when it names no valid version (it then never matches),
  *   else the version asked for. A stale one is ERR_VERSION_MISMATCH.
@@ -32,8 +33,8 @@ struct spotify_client;
 
 #define BASE_PLAYLIST_LIST_DEFAULT 50
 #define BASE_PLAYLIST_LIST_MAX 200
-#define PLAYLIST_NAME_MAX 100          /* characters (code points) of a name */
-#define BASE_PLAYLIST_AUTO_SYNC_MIN 5  /* auto_sync_minutes: 0 (off) or MIN..MAX */
+#define PLAYLIST_NAME_MAX 100         /* characters (code points) of a name */
+#define BASE_PLAYLIST_AUTO_SYNC_MIN 5 /* auto_sync_minutes: 0 (off) or MIN..MAX */
 #define BASE_PLAYLIST_AUTO_SYNC_MAX 10080
 
 /* What an error answer carries besides its code. */
@@ -102,16 +103,16 @@ int base_playlist_service_list(struct db *db, struct arena *a, const char *user_
                                size_t *n, const char **next_cursor, struct playlist_report *rep);
 
 /* The base `id`. 0, ERR_NOT_FOUND, ERR_NOMEM, ERR_INTERNAL. */
-int base_playlist_service_get(struct db *db, struct arena *a, const char *user_id,
-                              const char *id, struct base_playlist *out);
+int base_playlist_service_get(struct db *db, struct arena *a, const char *user_id, const char *id,
+                              struct base_playlist *out);
 
 /* POST: body {"spotify_playlist_id", "name"?, "routing"?, "auto_sync_minutes"?}.
  * Checks on Spotify that the user can read the playlist and takes its name unless
  * one is given. 0 and *out (version 1); ERR_VALIDATION; ERR_CONFLICT (the user already
  * has a base on that Spotify playlist); Spotify errors; ERR_NOMEM; ERR_INTERNAL. */
 int base_playlist_service_create(struct app *app, struct db *db, struct arena *a,
-                                 const char *user_id, const json_t *body,
-                                 struct base_playlist *out, struct playlist_report *rep);
+                                 const char *user_id, const json_t *body, struct base_playlist *out,
+                                 struct playlist_report *rep);
 
 /* PATCH: body with any of name, routing, auto_sync_minutes. Fields present replace
  * the stored ones; a body that changes nothing leaves the version as it is.

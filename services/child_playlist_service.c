@@ -1,6 +1,7 @@
 /* Child playlists: validation, Spotify playlists, positions, versions, replace. */
 #include "services/child_playlist_service.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +22,16 @@ enum body_kind { BODY_POST, BODY_PUT_ITEM, BODY_PATCH };
 /* The members of a child body that are not the target configuration (those are
  * read by target_child_compile_object). */
 struct child_input {
-    const char *id;       /* PUT item: the child it updates; NULL = a new child */
-    int64_t version;      /* PUT item with id: compare-and-set on it; 0 = none */
-    const char *name;     /* NULL = absent */
+    const char *id;                  /* PUT item: the child it updates; NULL = a new child */
+    int64_t version;                 /* PUT item with id: compare-and-set on it; 0 = none */
+    const char *name;                /* NULL = absent */
     const char *spotify_playlist_id; /* normalised; NULL = absent or null */
     bool has_position;
     int64_t position;
 };
 
-static const char *const CONFIG_MEMBERS[] = {"filter", "sort", "limit", "catch_all",
-                                             "pinned_track_ids", "banned_track_ids", NULL};
+static const char *const CONFIG_MEMBERS[] = {
+    "filter", "sort", "limit", "catch_all", "pinned_track_ids", "banned_track_ids", NULL};
 
 static bool is_one_of(const char *key, const char *const *list)
 {
@@ -87,12 +88,13 @@ static int input_parse(const json_t *obj, enum body_kind kind, const char *prefi
     memset(in, 0, sizeof *in);
     if (!json_is_object(obj))
         return 0; /* target_child_compile_object reports it */
-#define PROBLEM(path, ...)                                                                   \
-    do {                                                                                     \
-        if (playlist_report_add(rep, path, __VA_ARGS__) != 0)                                \
-            return ERR_NOMEM;                                                                \
+#define PROBLEM(path, ...)                                                                         \
+    do {                                                                                           \
+        if (playlist_report_add(rep, path, __VA_ARGS__) != 0)                                      \
+            return ERR_NOMEM;                                                                      \
     } while (0)
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         const char *path = playlist_pointer(a, prefix, key);
         if (!path)
             return ERR_NOMEM;
@@ -118,8 +120,7 @@ static int input_parse(const json_t *obj, enum body_kind kind, const char *prefi
                 in->position = json_integer_value(v);
             }
         } else if (kind == BODY_PUT_ITEM && strcmp(key, "id") == 0) {
-            if (!json_is_string(v) || json_string_length(v) == 0 ||
-                json_string_length(v) > 64)
+            if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 64)
                 PROBLEM(path, "must be the id of a child playlist of this base playlist");
             else
                 in->id = json_string_value(v);
@@ -266,8 +267,8 @@ int child_playlist_service_list(struct db *db, struct arena *a, const char *user
     return child_playlist_repo_list_by_base(db, a, user_id, base_id, items, n);
 }
 
-int child_playlist_service_get(struct db *db, struct arena *a, const char *user_id,
-                               const char *id, struct child_playlist *out)
+int child_playlist_service_get(struct db *db, struct arena *a, const char *user_id, const char *id,
+                               struct child_playlist *out)
 {
     return child_playlist_repo_find(db, a, user_id, id, out);
 }
@@ -283,6 +284,7 @@ int child_playlist_service_create(struct app *app, struct db *db, struct arena *
     size_t n_siblings = 0;
     int64_t pos = 0;
     int rc;
+    assert(rep != NULL); /* the services read it to see problems */
 
     playlist_spotify_init(&sp, app, user_id);
     memset(&cp, 0, sizeof cp);
@@ -291,16 +293,18 @@ int child_playlist_service_create(struct app *app, struct db *db, struct arena *
     if ((rc = input_parse(body, BODY_POST, "", base_id, a, &in, rep)) != 0 ||
         (rc = config_check(app, body, "", rep)) != 0)
         goto done;
-    if ((rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &siblings,
-                                               &n_siblings)) != 0)
+    if ((rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &siblings, &n_siblings)) !=
+        0)
         goto done;
     if (n_siblings >= CHILD_PLAYLIST_MAX_PER_BASE &&
         (rc = playlist_report_add(rep, "", "a base playlist has at most %d child playlists",
                                   CHILD_PLAYLIST_MAX_PER_BASE)) != 0)
         goto done;
     if (in.has_position && in.position > (int64_t)n_siblings &&
-        (rc = playlist_report_add(rep, "/position", "must be from 0 to %zu (the number of "
-                                  "child playlists)", n_siblings)) != 0)
+        (rc = playlist_report_add(rep, "/position",
+                                  "must be from 0 to %zu (the number of "
+                                  "child playlists)",
+                                  n_siblings)) != 0)
         goto done;
     if (json_is_true(json_object_get(body, "catch_all")))
         for (size_t i = 0; i < n_siblings; i++)
@@ -363,6 +367,7 @@ int child_playlist_service_update(struct app *app, struct db *db, struct arena *
     struct child_input in;
     json_t *merged = NULL;
     int rc;
+    assert(rep != NULL); /* the services read it to see problems */
 
     playlist_spotify_init(&sp, app, user_id);
     /* Problems of the members are reported together with those of the merged
@@ -385,19 +390,20 @@ int child_playlist_service_update(struct app *app, struct db *db, struct arena *
             goto done;
         }
         if ((rc = base_playlist_repo_find(db, a, user_id, cur.base_playlist_id, &base)) != 0 ||
-            (rc = child_playlist_repo_list_by_base(db, a, user_id, cur.base_playlist_id,
-                                                   &siblings, &n_siblings)) != 0)
+            (rc = child_playlist_repo_list_by_base(db, a, user_id, cur.base_playlist_id, &siblings,
+                                                   &n_siblings)) != 0)
             goto done;
         json_decref(merged);
         if (!(merged = config_object(&cur))) {
             rc = ERR_NOMEM;
             goto done;
         }
-        json_object_foreach((json_t *)body, key, v)
-            if (is_one_of(key, CONFIG_MEMBERS) && json_object_set(merged, key, v) != 0) {
-                rc = ERR_NOMEM;
-                goto done;
-            }
+        json_object_foreach((json_t *)body, key, v) if (is_one_of(key, CONFIG_MEMBERS) &&
+                                                        json_object_set(merged, key, v) != 0)
+        {
+            rc = ERR_NOMEM;
+            goto done;
+        }
         if ((rc = config_check(app, merged, "", rep)) != 0)
             goto done;
         next = cur;
@@ -444,8 +450,8 @@ int child_playlist_service_update(struct app *app, struct db *db, struct arena *
             goto done;
         }
         if (new_spotify && attempt == 0 &&
-            (rc = playlist_spotify_check(&sp, a, next.spotify_playlist_id,
-                                         "/spotify_playlist_id", NULL, rep)) != 0)
+            (rc = playlist_spotify_check(&sp, a, next.spotify_playlist_id, "/spotify_playlist_id",
+                                         NULL, rep)) != 0)
             goto done;
         if ((rc = now_text(a, &next.updated)) != 0)
             goto done;
@@ -519,13 +525,15 @@ int child_playlist_service_replace(struct app *app, struct db *db, struct arena 
     const char *key, *now = NULL;
     json_t *v;
     int rc;
+    assert(rep != NULL); /* the services read it to see problems */
 
     playlist_spotify_init(&sp, app, user_id);
     *items_out = NULL;
     *n_out = 0;
     if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &base)) != 0)
         goto done;
-    json_object_foreach((json_t *)body, key, v) {
+    json_object_foreach((json_t *)body, key, v)
+    {
         const char *path = playlist_pointer(a, "", key);
         if (!path) {
             rc = ERR_NOMEM;
@@ -548,8 +556,8 @@ int child_playlist_service_replace(struct app *app, struct db *db, struct arena 
         rc = rc ? rc : ERR_VALIDATION;
         goto done;
     }
-    if ((rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &existing,
-                                               &n_existing)) != 0)
+    if ((rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &existing, &n_existing)) !=
+        0)
         goto done;
     if (n && (!(items = arena_alloc(a, sizeof *items * n)) ||
               !(sorted = arena_alloc(a, sizeof *sorted * n)) ||
@@ -589,8 +597,7 @@ int child_playlist_service_replace(struct app *app, struct db *db, struct arena 
                     first = k;
             if (first < i) {
                 /* Only the repeat is reported: it takes nothing from the child. */
-                if ((rc = playlist_report_add(rep, id_path, "repeats the id of /items/%zu",
-                                              first)))
+                if ((rc = playlist_report_add(rep, id_path, "repeats the id of /items/%zu", first)))
                     goto done;
             } else {
                 for (size_t k = 0; k < n_existing && !it->existing; k++)
@@ -634,9 +641,10 @@ int child_playlist_service_replace(struct app *app, struct db *db, struct arena 
     for (size_t i = 0; i < n; i++)
         if (items[i].in.version > 0 && items[i].existing &&
             items[i].in.version != items[i].existing->version) {
-            playlist_report_message(rep, "/items/%zu: child playlist %s is at version %lld, "
-                                         "not %lld", i, items[i].in.id,
-                                    (long long)items[i].existing->version,
+            playlist_report_message(rep,
+                                    "/items/%zu: child playlist %s is at version %lld, "
+                                    "not %lld",
+                                    i, items[i].in.id, (long long)items[i].existing->version,
                                     (long long)items[i].in.version);
             rc = ERR_VERSION_MISMATCH;
             goto done;

@@ -28,8 +28,8 @@ int child_playlist_service_list(struct db *db, struct arena *a, const char *user
                                 const char *base_id, struct child_playlist **items, size_t *n);
 
 /* The child `id`. 0, ERR_NOT_FOUND, ERR_NOMEM, ERR_INTERNAL. */
-int child_playlist_service_get(struct db *db, struct arena *a, const char *user_id,
-                               const char *id, struct child_playlist *out);
+int child_playlist_service_get(struct db *db, struct arena *a, const char *user_id, const char *id,
+                               struct child_playlist *out);
 
 /* POST: a new child of base `base_id` from `body` (every ChildPlaylist field but id,
  * base_playlist_id, version and the timestamps; name and filter required). Without

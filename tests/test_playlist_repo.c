@@ -1,10 +1,12 @@
 /* Base / child playlist repositories and sync_event_repo_find_active against a
  * temporary SQLite file with every migration applied: scoping by user, version
  * compare-and-set, dense positions, the all-or-nothing replace, cascades. */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+// clang-format on
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +45,8 @@ static int setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
     assert_int_equal(db_open(f->path, &f->db, err, sizeof err), 0);
-    assert_int_equal(migration_apply_all(db_handle(f->db), migrations_embedded, NULL, err,
-                                         sizeof err), 0);
+    assert_int_equal(
+        migration_apply_all(db_handle(f->db), migrations_embedded, NULL, err, sizeof err), 0);
     exec_sql(f->db, "INSERT INTO users (id, spotify_user_id, created, updated) VALUES "
                     "('ua', 'spa', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),"
                     "('ub', 'spb', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')");
@@ -100,20 +102,32 @@ static char *children_dump(struct db *db)
 static struct base_playlist base_of(const char *id, const char *user, const char *spotify,
                                     const char *created)
 {
-    struct base_playlist bp = {
-        .id = id, .user_id = user, .spotify_playlist_id = spotify, .name = "Base",
-        .routing = "all", .version = 1, .created = created, .updated = created};
+    struct base_playlist bp = {.id = id,
+                               .user_id = user,
+                               .spotify_playlist_id = spotify,
+                               .name = "Base",
+                               .routing = "all",
+                               .version = 1,
+                               .created = created,
+                               .updated = created};
     return bp;
 }
 
 static struct child_playlist child_of(const char *id, const char *user, const char *base,
                                       const char *spotify, int64_t position)
 {
-    struct child_playlist cp = {
-        .id = id, .user_id = user, .base_playlist_id = base, .spotify_playlist_id = spotify,
-        .name = id, .filter = "{\"all\":[]}", .position = position,
-        .pinned_track_ids = "[]", .banned_track_ids = "[]", .version = 1,
-        .created = "2026-01-01T00:00:00Z", .updated = "2026-01-01T00:00:00Z"};
+    struct child_playlist cp = {.id = id,
+                                .user_id = user,
+                                .base_playlist_id = base,
+                                .spotify_playlist_id = spotify,
+                                .name = id,
+                                .filter = "{\"all\":[]}",
+                                .position = position,
+                                .pinned_track_ids = "[]",
+                                .banned_track_ids = "[]",
+                                .version = 1,
+                                .created = "2026-01-01T00:00:00Z",
+                                .updated = "2026-01-01T00:00:00Z"};
     return cp;
 }
 
@@ -221,8 +235,8 @@ static void test_playlist_repo_base_list_pages(void **state)
     struct base_playlist *items;
     size_t n;
     int more;
-    const char *times[] = {"2026-01-03T00:00:00Z", "2026-01-01T00:00:00Z",
-                           "2026-01-02T00:00:00Z", "2026-01-02T00:00:00Z"};
+    const char *times[] = {"2026-01-03T00:00:00Z", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z",
+                           "2026-01-02T00:00:00Z"};
     const char *ids[] = {"b4", "b1", "b3", "b2"};
     for (int i = 0; i < 4; i++) {
         char sp[8];
@@ -588,8 +602,10 @@ static void test_playlist_repo_delete_base_cascades(void **state)
     assert_int_equal(sync_event_repo_find_active(f->db, "ua", "b2", ev), ERR_NOT_FOUND);
 
     assert_int_equal(base_playlist_repo_delete(f->db, "ua", "b1", 0), 0);
-    assert_int_equal(count(f->db, "SELECT count(*) FROM child_playlists WHERE base_playlist_id = 'b1'"), 0);
-    assert_int_equal(count(f->db, "SELECT count(*) FROM sync_events WHERE base_playlist_id = 'b1'"), 0);
+    assert_int_equal(
+        count(f->db, "SELECT count(*) FROM child_playlists WHERE base_playlist_id = 'b1'"), 0);
+    assert_int_equal(count(f->db, "SELECT count(*) FROM sync_events WHERE base_playlist_id = 'b1'"),
+                     0);
     assert_int_equal(count(f->db, "SELECT count(*) FROM child_snapshots"), 0);
     /* The other base keeps everything. */
     assert_int_equal(count(f->db, "SELECT count(*) FROM child_playlists"), 1);

@@ -56,6 +56,8 @@ def stop_pair(emu, srv):
     srv.cleanup()
     ecode = emu.stop()
     assert code == 0, "server exited with %s:\n%s" % (code, stderr[-4000:])
+    for bad in ("runtime error:", "AddressSanitizer", "LeakSanitizer"):
+        assert bad not in stderr, "server stderr has %r:\n%s" % (bad, stderr[-4000:])
     assert ecode == 0, "emulator exited with %s:\n%s" % (ecode, emu.stderr()[-4000:])
 
 
@@ -281,6 +283,13 @@ class PlaylistsTest(unittest.TestCase):
             status, _, body = self.srv.request(method, path)
             self.assertEqual(status, 401, (method, path, body))
             self.assertEqual(body["error"]["code"], "unauthorized")
+
+    def test_wrong_method_is_405(self):
+        status, headers, body = self.api("PUT", "/api/child-playlists/whatever", {})
+        self.assertEqual((status, body["error"]["code"]), (405, "method_not_allowed"))
+        self.assertEqual(headers["allow"], "GET, PATCH, DELETE")
+        status, headers, body = self.api("DELETE", "/api/base-playlists/x/child-playlists")
+        self.assertEqual((status, headers["allow"]), (405, "GET, POST, PUT"))
 
     def test_another_users_ids_are_404(self):
         base = self.new_base()
