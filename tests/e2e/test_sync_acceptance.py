@@ -12,11 +12,13 @@ Each mode (development, extended) gets its own emulator and server:
   base 2: a generated playlist of 400 entries, routing "first_match", four
           children (sort + limit, pin, ban, catch-all).
 Steps (in order; a later step fails loudly when an earlier one did):
-  01 development mode refuses the extended-only fields at the right path
+  01 development mode refuses the extended-only fields (400 validation_failed
+     at the field's JSON path); extended mode accepts them
   02 first sync of base 1: 200 completed, playlists == reference, counters
   03 second sync writes nothing, every added/removed is 0
   04 the base is edited on the emulator; preview == new expectation, writes nothing
-  05 explain: pinned, banned, limit, not_in_base (and the partial-date branch)
+  05 explain: pinned, banned, limit, not_in_base, the contract's "/all/1" path,
+     and partial release dates decided as API.md says
   06 re-sync: contents == new expectation, writes proportional to the change
   07 first_match base: partition, sort + limit, explain matched_earlier_child
 """
@@ -30,7 +32,6 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-import harness  # noqa: E402
 from harness import Server, free_port, SLOW  # noqa: E402
 import rules_reference as R  # noqa: E402
 
@@ -148,7 +149,7 @@ class _Acceptance:
             raise RuntimeError("tests/e2e/emulator.py is missing (%s): the acceptance suite "
                                "cannot run" % EMU_IMPORT_ERROR)
         cls.t0 = time.time()
-        cls.state = {"failed": []}
+        cls.state = {}
         cls.emu = EMU.Emulator(mode=cls.MODE, args=[
             "--playlist", "demo:Acceptance base:%d" % BASE_SIZE,
             "--playlist", "demo:First match base:%d" % FM_SIZE,
@@ -196,6 +197,7 @@ class _Acceptance:
     def _load_catalogue(cls):
         tracks = cls.emu.tracks()
         cls.catalogue = {t["id"]: track_view(t) for t in tracks}
+        cls.artist_genres = {a["id"]: a.get("genres") or [] for t in tracks for a in t["artists"]}
         for t in tracks:  # our own union of genres agrees with the emulator's
             assert cls.catalogue[t["id"]]["genre"] == t["genres"], t["id"]
         cls.base1_spid = cls.emu.playlist_id("demo", "Acceptance base")
@@ -322,24 +324,6 @@ class _Acceptance:
                        and v["artist_id"][0].lower() != v["artist_id"][0])
         alb = [t[20]["album_name"].upper(), t[30]["album_name"]]
         artist_lower = t[40]["artist_name"][0].lower()
-        year_only = [v for v in t if v["release_date"] and len(v["release_date"]) == 4]
-        self.assertTrue(year_only, "the base has no year-precision release date")
-        # A year Y with a year-precision album and a day-precision album in
-        # its first half: `between [Y-01-01, Y-06-30]` must take the second
-        # and not the first (the partial date is the whole year).
-        y = None
-        for v in year_only:
-            yy = v["release_date"]
-            if any(w["release_date"].startswith(yy + "-0") and len(w["release_date"]) == 10
-                   and w["release_date"][5:7] <= "06" for w in t):
-                y = yy
-                break
-        self.assertIsNotNone(y, "no year suits the partial-date case")
-        self.state["partial_year"] = y
-        # `before Z-07-01` for a year Z with a year-precision album: excluded.
-        z = year_only[-1]["release_date"]
-        self.state["partial_before_year"] = z
-
         c1 = {"name": "Strings", "position": 0, "filter": {"any": [
             {"all": [leaf("artist_name", "starts_with", "the "),
                      leaf("track_name", "ends_with", " REMIX)")]},
@@ -356,6 +340,12 @@ class _Acceptance:
                      leaf("album_name", "not_in", [alb[1]])]},
             {"all": [leaf("isrc", "starts_with", "GB"), leaf("track_name", "contains", "ghost"),
                      leaf("track_name", "neq", "Quiet Ghost")]},
+            # number bounds are inclusive (between) or exact (gte/lte, gt/lt)
+            leaf("duration_ms", "between", [t[50]["duration_ms"], t[50]["duration_ms"]]),
+            {"all": [leaf("duration_ms", "gte", t[51]["duration_ms"]),
+                     leaf("duration_ms", "lte", t[51]["duration_ms"])]},
+            {"all": [leaf("duration_ms", "gt", t[52]["duration_ms"] - 1),
+                     leaf("duration_ms", "lt", t[52]["duration_ms"] + 1)]},
         ]}}
         if ext:
             num_rule = {"all": [
@@ -403,17 +393,47 @@ class _Acceptance:
                     return rule
             self.fail("no added_at window avoids the duplicates")
 
-        c3 = {"name": "Dates", "position": 2, "filter": {"any": [
-            leaf("release_date", "between", ["%s-01-01" % y, "%s-06-30" % y]),
-            leaf("release_date", "before", "%s-07-01" % z),
-            {"all": [leaf("release_date", "after", "2021-12-31"), leaf("explicit", "eq", True)]},
-            dup_safe(lambda n: leaf("added_at", "between", [day(31 + n), day(33 + n)])),
-            leaf("added_at", "in_the_last", 100),
-            dup_safe(lambda n: {"all": [leaf("added_at", "after", day(516 + n)),
-                                        leaf("release_year", "gte", 2001)]}),
-            dup_safe(lambda n: {"all": [leaf("added_at", "before", day(40 + n)),
-                                        leaf("explicit", "eq", True)]}),
-        ]}}
+        # Partial release dates (API.md: "1994" is 1994-01-01...1994-12-31):
+        # `before Z-07-01` must leave out a track released in year Z (year
+        # precision) and take one released in Z's first half (day precision);
+        # `between [Y-01-01, Y-06-30]` likewise for a later year Y. Pick Z < Y
+        # so that, for those tracks, the partial-date branch alone decides.
+        def c3_rule(y, z):
+            return {"any": [
+                leaf("release_date", "between", ["%s-01-01" % y, "%s-06-30" % y]),
+                leaf("release_date", "before", "%s-07-01" % z),
+                {"all": [leaf("release_date", "after", "2021-12-31"), leaf("explicit", "eq", True)]},
+                added_between, leaf("added_at", "in_the_last", 100), added_after, added_before,
+            ]}
+
+        added_between = dup_safe(lambda n: leaf("added_at", "between", [day(31 + n), day(33 + n)]))
+        added_after = dup_safe(lambda n: {"all": [leaf("added_at", "after", day(516 + n)),
+                                                  leaf("release_year", "gte", 2001)]})
+        added_before = dup_safe(lambda n: {"all": [leaf("added_at", "before", day(40 + n)),
+                                                   leaf("explicit", "eq", True)]})
+        years = sorted(set(v["release_date"] for v in t if len(v["release_date"] or "") == 4))
+
+        def first_half(year):
+            return [v for v in t if len(v["release_date"]) == 10
+                    and v["release_date"].startswith(year + "-") and v["release_date"][5:7] <= "06"]
+
+        def year_tracks(year):
+            return [v for v in t if v["release_date"] == year]
+
+        pick = None
+        for z in years:
+            for y in [yy for yy in years if yy > z]:
+                rule = c3_rule(y, z)
+                if all(first_half(x) and not any(ev.matches(rule, v) for v in year_tracks(x))
+                       and all(ev.matches(rule, v) for v in first_half(x)) for x in (y, z)):
+                    pick = (y, z)
+                    break
+            if pick:
+                break
+        self.assertIsNotNone(pick, "no pair of years suits the partial-date case")
+        y, z = pick
+        self.state["partial_year"], self.state["partial_before_year"] = y, z
+        c3 = {"name": "Dates", "position": 2, "filter": c3_rule(y, z)}
         if ext:
             several = {"any": [
                 {"all": [
@@ -432,6 +452,10 @@ class _Acceptance:
                          leaf("label", "neq", "columbia"), leaf("album_popularity", "gt", 50)]},
                 {"all": [leaf("genre", "exists"), leaf("label", "starts_with", "warp"),
                          leaf("popularity", "lte", 10)]},
+                # negative operators hold on a track without genres
+                {"all": [leaf("genre", "neq", "pop"), leaf("genre", "not_contains", "rock"),
+                         leaf("genre", "not_in", ["soul"]), leaf("label", "eq", "matador"),
+                         leaf("explicit", "eq", False)]},
             ]}
         else:
             several = {"any": [
@@ -449,6 +473,15 @@ class _Acceptance:
                          leaf("explicit", "eq", True)]},
             ]}
         c4 = {"name": "Several values", "position": 3, "filter": several}
+        if ext:
+            # Tracks without genres sort last, whatever the order. Which genre
+            # is "first" when the first artist has none but another has some
+            # is open, so such tracks are kept out of this child.
+            genreless = sorted(set(a for v in t for a, al in zip(
+                v["artist_id"], [self.artist_genres[x] for x in v["artist_id"]]) if not al))
+            c4["filter"] = {"all": [several, {"any": [leaf("genre", "missing"),
+                                                       leaf("artist_id", "not_in", genreless)]}]}
+            c4["sort"] = {"by": "genre", "order": "desc"}
         # Child 5: sort + limit with pins and bans.
         c5_rule = {"all": [leaf("explicit", "eq", False), leaf("release_year", "gte", 2000)]}
         sort5 = {"by": "track_name", "order": "asc"}
@@ -472,7 +505,8 @@ class _Acceptance:
 
     # -- steps --------------------------------------------------------------
 
-    def test_01_development_mode_refuses_extended_fields(self):
+    def test_01_extended_fields_by_mode(self):
+        """development: 400 validation_failed at the field's path; extended: 201."""
         base = self.create_base(self.base1_spid, "all")
         self.state["base1"] = base
         cases = [
@@ -493,8 +527,17 @@ class _Acceptance:
             else:
                 R.validate_rule(flt, mode="extended")
         if self.MODE != "development":
+            # Extended mode accepts them (base 1's children use them as well).
+            for flt, _ in cases:
+                status, _, body = self.api("POST", "/api/base-playlists/%s/child-playlists"
+                                           % base["id"], {"name": "accepted", "filter": flt})
+                self.assertEqual(status, 201, "filter %s: %s" % (json.dumps(flt), body))
+                status, _, body = self.api("DELETE", "/api/child-playlists/%s" % body["id"])
+                self.assertEqual(status, 204, body)
+            status, _, body = self.api("GET", "/api/base-playlists/%s/child-playlists" % base["id"])
+            self.assertEqual((status, body.get("items")), (200, []))
             self.state["01"] = True
-            return  # extended mode: those fields are used by base 1's children below
+            return
         for flt, path in cases:
             status, _, body = self.api("POST", "/api/base-playlists/%s/child-playlists" % base["id"],
                                        {"name": "refused", "filter": flt})
@@ -546,6 +589,14 @@ class _Acceptance:
         self.check_event(ev, plan, before, children, "second sync")
         for c in ev["children"]:
             self.assertEqual((c["added"], c["removed"]), (0, 0))
+        status, _, st = self.api("GET", "/api/base-playlists/%s/sync-status" % base["id"])
+        self.assertEqual(status, 200, st)
+        self.assertIs(st["active"], False)
+        self.assertEqual(st["sync_event"]["id"], ev["id"])
+        status, _, got = self.api("GET", "/api/sync-events/%s" % ev["id"])
+        self.assertEqual(status, 200, got)
+        self.assertEqual((got["status"], got["tracks_processed"], got["tracks_skipped"]),
+                         ("completed", plan.processed, plan.skipped))
         self.check_contents(plan, children, "second sync")
         self.state["03"] = True
 
@@ -631,16 +682,26 @@ class _Acceptance:
         self.assertEqual(status, 200, body)
         exp = {c["child_playlist_id"]: c for c in body["children"]}[c5c["id"]]["explain"]
         self.assertEqual((exp.get("matched"), exp.get("path")), (False, "/all/1"), exp)
-        # The partial-date branch of child 3 is decided as the contract says.
+        # Partial release dates in child 3: for a year-precision track of Y
+        # (or Z) only the partial-date branch could take it, and must not; a
+        # day-precision track of the same year's first half must be taken.
         y, z = self.state["partial_year"], self.state["partial_before_year"]
-        br = leaf("release_date", "between", ["%s-01-01" % y, "%s-06-30" % y])
-        year_track = next(t for t in plan.tracks if t["release_date"] == y)
-        day_track = next(t for t in plan.tracks if t["release_date"].startswith(y + "-0")
-                         and len(t["release_date"]) == 10 and t["release_date"][5:7] <= "06")
-        self.assertFalse(R.matches(br, year_track))
-        self.assertTrue(R.matches(br, day_track))
-        self.assertFalse(R.matches(leaf("release_date", "before", "%s-07-01" % z),
-                                   next(t for t in plan.tracks if t["release_date"] == z)))
+        c3 = children[2]
+        cases = []
+        for year in (y, z):
+            cases.append((next(t for t in plan.tracks if t["release_date"] == year), False))
+            cases.append((next(t for t in plan.tracks if len(t["release_date"]) == 10
+                               and t["release_date"].startswith(year + "-")
+                               and t["release_date"][5:7] <= "06"), True))
+        for tr, want in cases:
+            self.assertIs(tr["track_id"] in plan.targets[c3["id"]], want)
+            status, _, body = self.api("POST", "/api/base-playlists/%s/preview?explain=%s"
+                                       % (base["id"], tr["track_id"]))
+            self.assertEqual(status, 200, body)
+            exp = {c["child_playlist_id"]: c for c in body["children"]}[c3["id"]]["explain"]
+            self.assertIs(exp.get("matched"), want,
+                          "release_date %s in child 3 (%s): %s"
+                          % (tr["release_date"], json.dumps(c3["filter"]["any"][:2]), exp))
         self.state["05"] = True
 
     def test_06_resync_after_edit(self):
