@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "repositories/idempotency_repo.h"
 #include "server/app.h"
 #include "server/app_err.h"
 #include "server/util.h"
@@ -57,11 +56,11 @@ static void answer_invalid(struct response *res, const char *path, const char *m
                         json_pack("[{s:s, s:s}]", "path", path, "message", msg), NULL);
 }
 
-/* An Idempotency-Key is 1..IDEMPOTENCY_KEY_MAX visible ASCII characters. */
+/* An Idempotency-Key is 1..SYNC_IDEMPOTENCY_KEY_MAX printable ASCII characters. */
 static bool key_valid(const char *k)
 {
     size_t n = strlen(k);
-    if (n == 0 || n > IDEMPOTENCY_KEY_MAX)
+    if (n == 0 || n > SYNC_IDEMPOTENCY_KEY_MAX)
         return false;
     for (; *k; k++)
         if ((unsigned char)*k < 0x20 || (unsigned char)*k > 0x7e)
@@ -119,7 +118,7 @@ void sync_handler_start(struct request *req, struct response *res)
         }
     }
     if (key && !key_valid(key)) {
-        answer_invalid(res, "Idempotency-Key", "must be 1 to 255 visible ASCII characters");
+        answer_invalid(res, "Idempotency-Key", "must be 1 to 255 printable ASCII characters");
         return;
     }
     if (!req->app->syncs) {

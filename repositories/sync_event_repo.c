@@ -54,7 +54,7 @@ static const char *const STMT_EV_INSERT =
     "INSERT INTO sync_events (id, user_id, base_playlist_id, child_playlist_ids, status, "
     "started_at, progress_phase, progress_done, progress_total, created, updated, seq) "
     "VALUES (?1, ?2, ?3, ?4, 'in_progress', ?5, ?6, ?7, ?8, ?9, ?10, "
-    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM sync_events))";
+    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM sync_events WHERE base_playlist_id = ?3))";
 static const char *const STMT_EV_FIND =
     "SELECT " EVENT_COLS " FROM sync_events WHERE id = ?1 AND user_id = ?2";
 static const char *const STMT_EV_LATEST =

@@ -21,7 +21,10 @@ int sync_event_repo_find_active(struct db *db, const char *user_id, const char *
                                 char out_id[SYNC_EVENT_ID_MAX]);
 
 
-/* ---- The sync engine's part: an event's lifecycle (services/sync_*.c) ---------- */
+/* ---- The sync engine's part: an event's lifecycle (services/sync_*.c) ----------
+ * Reads are scoped by user_id like the rest; the lifecycle writes (progress, finish,
+ * recovery) go by event id: only the sync that owns the event, or the recovery of
+ * every user's events, makes them. */
 
 /* A sync_events row. Strings live in the arena of the find/list that filled it (or
  * are borrowed from the caller for insert/finish). */
@@ -35,18 +38,21 @@ struct sync_event {
     const char *completed_at;       /* NULL while in progress */
     const char *error_message;      /* NULL unless failed */
     int64_t tracks_processed, tracks_skipped, total_api_requests, cache_hits, cache_misses;
-    const char *children;           /* JSON array text: [{"child_playlist_id","matched","added","removed"}] */
+    const char *children;           /* JSON array text: [{"child_playlist_id", "matched",
+                                     * "added", "removed"}] */
     const char *progress_phase;     /* NULL before the first phase */
     int64_t progress_done, progress_total;
     const char *created, *updated;
-    int64_t seq;                    /* insertion order (listing, cursor); set by insert */
+    int64_t seq;                    /* insertion order within the base (listing, cursor);
+                                     * set by insert */
 };
 
-/* Inserts *ev as status 'in_progress' (ev->seq is ignored: the next sequence number is
- * taken inside the INSERT). This IS the lock: the unique partial index
- * idx_sync_events_one_active refuses a second in_progress event of one base, even from
- * another process on the same database. 0; ERR_CONFLICT (a sync of that base is already
- * in progress, or the base/user does not exist); ERR_INTERNAL. */
+/* Inserts *ev as status 'in_progress' (ev->seq is ignored: the base's next sequence
+ * number is taken inside the INSERT, through idx_sync_events_base_seq). This IS the
+ * lock: the unique partial index idx_sync_events_one_active refuses a second
+ * in_progress event of one base, even from another process on the same database.
+ * 0; ERR_CONFLICT (a sync of that base is already in progress, or the base/user does
+ * not exist); ERR_INTERNAL. */
 int sync_event_repo_insert(struct db *db, const struct sync_event *ev);
 
 /* The event `id` of `user_id`. 0, ERR_NOT_FOUND, ERR_NOMEM, ERR_INTERNAL. */
@@ -74,8 +80,8 @@ int sync_event_repo_set_progress(struct db *db, const char *id, const char *phas
 
 /* Writes the final state of event ev->id: status, completed_at, error_message, every
  * count, child_playlist_ids (NULL keeps the stored ones), children, progress and
- * updated; only while it is still in progress. 0; ERR_NOT_FOUND when it is no longer in progress (its end was already
- * written by someone else; nothing changes); ERR_INTERNAL. */
+ * updated; only while it is still in progress. 0; ERR_NOT_FOUND when it is no longer in
+ * progress (its end was already written by someone else; nothing changes); ERR_INTERNAL. */
 int sync_event_repo_finish(struct db *db, const struct sync_event *ev);
 
 /* Marks failed, with `message`, every in_progress event (all users) whose started_at

@@ -41,35 +41,24 @@ static int difference(struct arena *a, const char *const *from, size_t n_from,
 static int current_contents(struct spotify_client *c, struct arena *a, const struct sync_input *in,
                             const char *const **cur, size_t *n_cur)
 {
-    size_t n = in->n_children, k = 0;
-    const char **ids = arena_alloc(a, (n + 1) * sizeof *ids);
-    const char **snaps = arena_alloc(a, (n + 1) * sizeof *snaps);
-    size_t *slot = arena_alloc(a, (n + 1) * sizeof *slot);
+    size_t n = in->n_children;
+    bool base_same, *known = arena_alloc(a, (n + 1) * sizeof *known);
     int rc;
-    if (!ids || !snaps || !slot)
+    if (!known)
         return ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        const struct sync_child_state *st = &in->child_state[i];
-        slot[i] = SIZE_MAX;
-        if (st->has_contents && st->snapshot_id) {
-            slot[i] = k;
-            ids[k++] = in->children[i].spotify_playlist_id;
-        }
-    }
-    if ((rc = sync_spotify_snapshots(c, a, ids, k, snaps)) != 0)
+    if ((rc = sync_spotify_check(c, a, in, false, &base_same, known)) != 0)
         return rc;
     for (size_t i = 0; i < n; i++) {
-        const struct sync_child_state *st = &in->child_state[i];
-        if (slot[i] != SIZE_MAX && snaps[slot[i]] && strcmp(snaps[slot[i]], st->snapshot_id) == 0) {
-            cur[i] = st->uris;
-            n_cur[i] = st->n_uris;
-            continue;
-        }
         const char **uris = NULL, *snap = NULL;
-        if ((rc = sync_spotify_read_uris(c, a, in->children[i].spotify_playlist_id, &uris,
-                                         &n_cur[i], &snap)) != 0)
+        if (known[i]) {
+            cur[i] = in->child_state[i].uris;
+            n_cur[i] = in->child_state[i].n_uris;
+        } else if ((rc = sync_spotify_read_uris(c, a, in->children[i].spotify_playlist_id, &uris,
+                                                &n_cur[i], &snap)) == 0) {
+            cur[i] = uris;
+        } else {
             return rc;
-        cur[i] = uris;
+        }
     }
     return 0;
 }

@@ -145,6 +145,14 @@ int spotify_client_get_playlist(struct spotify_client *c, struct arena *a,
 int spotify_client_get_playlist_info(struct spotify_client *c, struct arena *a,
                                      const char *playlist_id, struct spotify_playlist_info *out);
 
+/* The current snapshot_id of each playlist ids[0..n) into snaps[i] (strings in arena
+ * `a`). As few requests as it can: one GET /me/playlists page lists every playlist of
+ * the user's library with its snapshot (50 per page; further pages only when cheaper
+ * than asking one by one); the ids it does not list are asked one by one
+ * (GET /playlists/{id}?fields=...). A single id is asked directly. Errors: see the top. */
+int spotify_client_get_snapshots(struct spotify_client *c, struct arena *a,
+                                 const char *const *ids, size_t n, const char **snaps);
+
 /* GET /me. Strings in arena `a`. */
 int spotify_client_get_me(struct spotify_client *c, struct arena *a, struct spotify_user *out);
 

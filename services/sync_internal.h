@@ -71,13 +71,13 @@ void sync_eval_release(struct sync_eval *ev);
 int sync_eval_target_uris(const struct sync_eval *ev, size_t child, struct arena *a,
                           const char ***uris, size_t *n);
 
-/* The current snapshot_id of each playlist ids[0..n) into snaps[i] (arena strings;
- * NULL when Spotify does not list it). Uses as few requests as it can: one
- * GET /me/playlists page lists every playlist of the user's library at once; the ids
- * it does not list are asked one by one (GET /playlists/{id}?fields=snapshot_id).
- * Errors: the client's. */
-int sync_spotify_snapshots(struct spotify_client *c, struct arena *a, const char *const *ids,
-                           size_t n, const char **snaps);
+/* Which children still hold the contents recorded for them (child_same[i]) and, when
+ * ask_base, whether the base is still at in->state.last_snapshot_id (*base_same): asks
+ * the snapshot ids of the base and of every child with recorded contents, with
+ * spotify_client_get_snapshots() (one request for all where possible; none when there is
+ * nothing to ask). Errors: the client's. */
+int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
+                       bool ask_base, bool *base_same, bool *child_same);
 
 /* A child playlist's current contents as uris (NULL for an entry without uri), read
  * from Spotify (uris only), and its snapshot id. Errors: the client's. */
@@ -89,6 +89,42 @@ int sync_spotify_read_uris(struct spotify_client *c, struct arena *a, const char
  * playrouter_cache_misses_total). ss and ms may be NULL. */
 void sync_count_client_metrics(struct app *app, const struct spotify_stats *ss,
                                const struct metadata_stats *ms);
+
+/* ---- Children in parallel (sync_pool.c) ------------------------------------------ */
+
+#define SYNC_POOL_MAX_WORKERS 8
+
+/* Up to SYNC_POOL_MAX_WORKERS worker threads (never more than the configured Spotify
+ * parallelism, nor than jobs), each with its own Spotify client (the configured
+ * parallelism shared between them) and arena, that run jobs 0..n-1 of a phase. The pool lives for a
+ * whole sync: clients and arenas (and what jobs allocate in them) last until sync_pool_release().
+ */
+struct sync_pool {
+    struct app *app;
+    size_t n_workers;
+    struct spotify_client *clients[SYNC_POOL_MAX_WORKERS];
+    struct arena *arenas[SYNC_POOL_MAX_WORKERS];
+};
+
+/* A job: runs on worker `w` with p->clients[w] and p->arenas[w]. Its result goes into
+ * the caller's own per-job storage (through ud). */
+typedef void (*sync_job_fn)(struct sync_pool *p, size_t w, size_t job, void *ud);
+/* Called on the thread of sync_pool_run() as each job ends, in the order they end. A
+ * non-zero return starts no further job (those running finish). */
+typedef int (*sync_done_fn)(void *ud, size_t job);
+
+/* Sets up workers for phases of at most n_jobs jobs for user_id. 0, or the error of
+ * the session's token source or spotify_client_new(); release with sync_pool_release()
+ * whatever the outcome. */
+int sync_pool_init(struct sync_pool *p, struct app *app, const char *user_id, size_t n_jobs);
+/* Runs jobs 0..n-1 (n may be 0) and returns when every job started has ended: 0, the
+ * first non-zero return of on_done, or ERR_INTERNAL when no thread could start. A job is
+ * not started once app->shutting_down is set (on_done then sees fewer jobs end). */
+int sync_pool_run(struct sync_pool *p, size_t n, sync_job_fn job, sync_done_fn on_done, void *ud);
+/* Adds the workers' request counts to *sum (requests, token_requests, retries,
+ * rate_limited, wait_ms). */
+void sync_pool_add_stats(const struct sync_pool *p, struct spotify_stats *sum);
+void sync_pool_release(struct sync_pool *p);
 
 /* True when a[0..na) and b[0..nb) hold the same uris in the same order. */
 bool sync_uris_equal(const char *const *a, size_t na, const char *const *b, size_t nb);

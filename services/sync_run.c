@@ -18,8 +18,6 @@
 #include "services/sync_internal.h"
 #include "services/sync_service.h"
 
-#define NOT_ASKED SIZE_MAX
-
 struct child_out {
     int64_t matched, added, removed;
     bool done;    /* processed: goes into the event's `children` */
@@ -31,7 +29,8 @@ struct run {
     struct db *db;
     struct arena *a;
     const char *user_id, *base_id, *event_id;
-    struct spotify_client *client;
+    struct spotify_client *client; /* checks, the base, metadata */
+    struct sync_pool pool;         /* the children's reads and writes */
     struct sync_input in;
     bool loaded;
     struct sync_eval ev;
@@ -100,100 +99,209 @@ static const char *phase_what(const char *phase)
     return "reading the base playlist";
 }
 
-/* The snapshot ids of the base (when its config is unchanged) and of every child whose
- * contents we know, in one request where possible. Sets child_same[i] when child i
- * still holds what we recorded, and *base_same. */
-static int check_snapshots(struct run *r, bool config_same, bool *base_same, bool *child_same)
-{
-    const struct sync_input *in = &r->in;
-    size_t n = in->n_children, nids = 0, base_slot = NOT_ASKED;
-    const char **ids = arena_alloc(r->a, (n + 1) * sizeof *ids);
-    const char **snaps = arena_alloc(r->a, (n + 1) * sizeof *snaps);
-    size_t *slot = arena_alloc(r->a, (n + 1) * sizeof *slot);
-    int rc;
+/* ---- Per child: current contents, a copy for restore, the minimal write ----------
+ * Children go in two phases on the worker pool (sync_pool.c): read the children whose
+ * contents we do not know, then write those that differ. The database work between
+ * and after (restore copies, recorded state, progress) is done here, on the run's
+ * thread, as each child's job ends. */
 
-    *base_same = false;
-    if (!ids || !snaps || !slot)
-        return fail(r, ERR_NOMEM, "out of memory");
-    if (config_same) {
-        base_slot = nids;
-        ids[nids++] = in->base.spotify_playlist_id;
+struct child_job {
+    const char *const *target; /* in */
+    size_t n_target;
+    const char *const *current; /* stored or read */
+    size_t n_current;
+    const char *snapshot; /* that goes with current (NULL = unknown) */
+    struct spotify_apply_result res;
+    int rc;
+    const char *err; /* the client's message on failure (worker arena) */
+};
+
+struct children {
+    struct run *r;
+    struct child_job *jobs; /* by child index */
+    size_t *todo;           /* this phase's job -> child index */
+    size_t reads, n_reads;  /* children read so far, of (progress) */
+    size_t finished;        /* children done (progress) */
+};
+
+static void job_failed(struct sync_pool *p, size_t w, struct child_job *cj, int rc)
+{
+    cj->rc = rc;
+    cj->err = arena_strdup(p->arenas[w], spotify_client_last_error(p->clients[w]));
+}
+
+static void read_job(struct sync_pool *p, size_t w, size_t job, void *ud)
+{
+    struct children *c = ud;
+    size_t i = c->todo[job];
+    struct child_job *cj = &c->jobs[i];
+    const char **uris = NULL;
+    int rc = sync_spotify_read_uris(p->clients[w], p->arenas[w],
+                                    c->r->in.children[i].spotify_playlist_id, &uris, &cj->n_current,
+                                    &cj->snapshot);
+    cj->current = uris;
+    if (rc != 0)
+        job_failed(p, w, cj, rc);
+}
+
+static void write_job(struct sync_pool *p, size_t w, size_t job, void *ud)
+{
+    struct children *c = ud;
+    size_t i = c->todo[job];
+    struct child_job *cj = &c->jobs[i];
+    int rc =
+        spotify_client_apply_target(p->clients[w], c->r->in.children[i].spotify_playlist_id,
+                                    cj->current, cj->n_current, cj->target, cj->n_target, &cj->res);
+    if (rc != 0)
+        job_failed(p, w, cj, rc);
+}
+
+static int read_done(void *ud, size_t job)
+{
+    struct children *c = ud;
+    int rc = c->jobs[c->todo[job]].rc;
+    if (rc != 0)
+        return rc; /* stops the phase; first_failure() names it */
+    c->reads++;
+    return step(c->r, "read_children", (int64_t)c->reads, (int64_t)c->n_reads);
+}
+
+/* After a phase of n jobs: the failed child first in position order (the workers end
+ * in any order; the message should not depend on it), with Spotify's message. */
+static int first_failure(struct children *c, size_t n, const char *doing)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t i = c->todo[k];
+        struct child_job *cj = &c->jobs[i];
+        const char *name = c->r->in.children[i].name;
+        if (cj->rc == ERR_NOMEM)
+            return fail(c->r, cj->rc, "%s child playlist '%s': out of memory", doing, name);
+        if (cj->rc != 0)
+            return fail(c->r, cj->rc, "%s child playlist '%s': %s", doing, name,
+                        cj->err && *cj->err ? cj->err : app_err_code(cj->rc));
     }
-    for (size_t i = 0; i < n; i++) {
-        slot[i] = NOT_ASKED;
-        if (in->child_state[i].has_contents && in->child_state[i].snapshot_id) {
-            slot[i] = nids;
-            ids[nids++] = in->children[i].spotify_playlist_id;
-        }
-    }
-    if ((rc = sync_spotify_snapshots(r->client, r->a, ids, nids, snaps)) != 0)
-        return spotify_fail(r, rc, "checking the playlists' snapshot ids");
-    *base_same = base_slot != NOT_ASKED && snaps[base_slot] &&
-                 strcmp(snaps[base_slot], in->state.last_snapshot_id) == 0;
-    for (size_t i = 0; i < n; i++)
-        child_same[i] = slot[i] != NOT_ASKED && snaps[slot[i]] &&
-                        strcmp(snaps[slot[i]], in->child_state[i].snapshot_id) == 0;
     return 0;
 }
 
-/* Writes child i: its current contents (known or read), a copy for restore, then the
- * minimal change. */
-static int write_child(struct run *r, size_t i, bool known, const char *const *target,
-                       size_t n_target)
+/* Records child i: its playlist holds cj->current == target (snapshot known or not). */
+static int record_child(struct run *r, size_t i, const char *snapshot, const char *const *uris,
+                        size_t n)
 {
-    const struct child_playlist *cp = &r->in.children[i];
-    const struct sync_child_state *st = &r->in.child_state[i];
-    const char *const *current = st->uris;
-    const char **read = NULL;
-    size_t n_current = st->n_uris;
-    const char *snapshot = st->snapshot_id;
     char hash[SYNC_HASH_HEX], now[21];
-    struct spotify_apply_result res = {0, 0, 0, 0};
+    sync_hash_uris(uris, n, hash);
+    util_time_format(time(NULL), now);
+    int rc = sync_state_repo_set_child(r->db, r->in.children[i].id, snapshot, hash, uris, n, now);
+    if (rc != 0)
+        return fail(r, rc, "could not record child playlist '%s' (database error)",
+                    r->in.children[i].name);
+    return 0;
+}
+
+static int write_done(void *ud, size_t job)
+{
+    struct children *c = ud;
+    struct run *r = c->r;
+    size_t i = c->todo[job];
+    struct child_job *cj = &c->jobs[i];
+    int rc;
+    if (cj->rc != 0)
+        return cj->rc; /* stops the phase; first_failure() names it */
+    /* Its new snapshot id is learnt after the writes (one request for every child). */
+    if ((rc = record_child(r, i, NULL, cj->target, cj->n_target)) != 0)
+        return rc;
+    r->out[i].added = (int64_t)cj->res.added;
+    r->out[i].removed = (int64_t)cj->res.removed;
+    r->out[i].done = r->out[i].written = true;
+    c->finished++;
+    return step(r, "write_children", (int64_t)c->finished, (int64_t)r->in.n_children);
+}
+
+/* The workers, made when the first child needs Spotify. */
+static int start_pool(struct run *r)
+{
+    int rc = 0;
+    if (r->pool.n_workers == 0 &&
+        (rc = sync_pool_init(&r->pool, r->app, r->user_id, r->in.n_children)) != 0)
+        return fail(r, rc, "could not set up the Spotify clients (%s)", app_err_code(rc));
+    return 0;
+}
+
+/* Makes every child hold its target. known[i]: child i still holds what we recorded. */
+static int write_children(struct run *r, const bool *known, const char *const *const *targets,
+                          const size_t *n_targets)
+{
+    size_t n = r->in.n_children, n_todo = 0;
+    struct children c = {.r = r,
+                         .jobs = arena_alloc(r->a, (n + 1) * sizeof *c.jobs),
+                         .todo = arena_alloc(r->a, (n + 1) * sizeof *c.todo)};
+    char now[21];
     int rc;
 
-    if (!known) {
-        if ((rc = sync_spotify_read_uris(r->client, r->a, cp->spotify_playlist_id, &read,
-                                         &n_current, &snapshot)) != 0) {
-            char what[256];
-            snprintf(what, sizeof what, "reading child playlist '%s'", cp->name);
-            return spotify_fail(r, rc, what);
+    if (!c.jobs || !c.todo)
+        return fail(r, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const struct sync_child_state *st = &r->in.child_state[i];
+        c.jobs[i].target = targets[i];
+        c.jobs[i].n_target = n_targets[i];
+        r->out[i].matched = (int64_t)n_targets[i];
+        if (known[i]) {
+            c.jobs[i].current = st->uris;
+            c.jobs[i].n_current = st->n_uris;
+            c.jobs[i].snapshot = st->snapshot_id;
+        } else {
+            c.todo[n_todo++] = i;
         }
-        current = read;
     }
-    sync_hash_uris(target, n_target, hash);
+    /* 1. Read the children we cannot vouch for. */
+    c.n_reads = n_todo;
+    if (n_todo &&
+        ((rc = step(r, "read_children", 0, (int64_t)n_todo)) != 0 || (rc = start_pool(r)) != 0))
+        return rc;
+    rc = sync_pool_run(&r->pool, n_todo, read_job, read_done, &c);
+    if (rc != 0)
+        first_failure(&c, n_todo, "reading");
+    if (rc == 0 && c.reads < n_todo)
+        rc = fail(r, ERR_UNAVAILABLE, SYNC_MSG_SHUTDOWN);
+    if (rc != 0)
+        return fail(r, rc, "reading the child playlists failed (%s)", app_err_code(rc));
+
+    /* 2. Equal: nothing to write (what was read is recorded, so the next sync need not
+     * read it). Different: a copy for restore, then the write. */
     util_time_format(time(NULL), now);
-    r->out[i].matched = (int64_t)n_target;
-    if (sync_uris_equal(current, n_current, target, n_target)) {
-        /* Nothing to write. Remember what we just read so the next sync need not. */
-        if (!known && (rc = sync_state_repo_set_child(r->db, cp->id, snapshot, hash, target,
-                                                      n_target, now)) != 0)
-            return fail(r, rc, "could not record child playlist '%s' (database error)", cp->name);
-        r->out[i].done = true;
-        return 0;
+    n_todo = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct child_job *cj = &c.jobs[i];
+        if (sync_uris_equal(cj->current, cj->n_current, cj->target, cj->n_target)) {
+            if (!known[i] && (rc = record_child(r, i, cj->snapshot, cj->target, cj->n_target)))
+                return rc;
+            r->out[i].done = true;
+            c.finished++;
+            continue;
+        }
+        /* From the first write on, the last completed sync no longer describes Spotify. */
+        if (!r->invalidated) {
+            if ((rc = sync_state_repo_invalidate_base(r->db, r->base_id, now)) != 0)
+                return fail(r, rc, "could not record the sync's state (database error)");
+            r->invalidated = true;
+        }
+        if ((rc = child_snapshot_repo_save(r->db, r->user_id, r->in.children[i].id, r->event_id,
+                                           cj->current, cj->n_current, now)) != 0)
+            return fail(r, rc, "could not save child playlist '%s' for restore (database error)",
+                        r->in.children[i].name);
+        c.todo[n_todo++] = i;
     }
-    /* From the first write on, the last completed sync no longer describes Spotify. */
-    if (!r->invalidated) {
-        if ((rc = sync_state_repo_invalidate_base(r->db, r->base_id, now)) != 0)
-            return fail(r, rc, "could not record the sync's state (database error)");
-        r->invalidated = true;
-    }
-    if ((rc = child_snapshot_repo_save(r->db, r->user_id, cp->id, r->event_id, current, n_current,
-                                       now)) != 0)
-        return fail(r, rc, "could not save child playlist '%s' for restore (database error)",
-                    cp->name);
-    rc = spotify_client_apply_target(r->client, cp->spotify_playlist_id, current, n_current, target,
-                                     n_target, &res);
-    if (rc != 0) {
-        char what[256];
-        snprintf(what, sizeof what, "writing child playlist '%s'", cp->name);
-        return spotify_fail(r, rc, what);
-    }
-    /* Its snapshot id is learnt after the writes (one request for every child). */
-    if ((rc = sync_state_repo_set_child(r->db, cp->id, NULL, hash, target, n_target, now)) != 0)
-        return fail(r, rc, "could not record child playlist '%s' (database error)", cp->name);
-    r->out[i].added = (int64_t)res.added;
-    r->out[i].removed = (int64_t)res.removed;
-    r->out[i].done = r->out[i].written = true;
+    if ((rc = step(r, "write_children", (int64_t)c.finished, (int64_t)n)) != 0 ||
+        (n_todo && (rc = start_pool(r)) != 0))
+        return rc;
+
+    /* 3. Write, children in parallel. */
+    rc = sync_pool_run(&r->pool, n_todo, write_job, write_done, &c);
+    if (rc != 0)
+        first_failure(&c, n_todo, "writing");
+    if (rc == 0 && c.finished < n)
+        rc = fail(r, ERR_UNAVAILABLE, SYNC_MSG_SHUTDOWN); /* jobs left unstarted */
+    if (rc != 0)
+        return fail(r, rc, "writing the child playlists failed (%s)", app_err_code(rc));
     return 0;
 }
 
@@ -214,7 +322,7 @@ static void learn_snapshots(struct run *r)
         }
     if (k == 0)
         return;
-    if (sync_spotify_snapshots(r->client, r->a, ids, k, snaps) != 0) {
+    if (spotify_client_get_snapshots(r->client, r->a, ids, k, snaps) != 0) {
         log_warn("sync %s: could not learn the new snapshot ids (%s)", r->event_id,
                  spotify_client_last_error(r->client));
         return;
@@ -258,8 +366,8 @@ static int run_steps(struct run *r)
 
     bool config_same = in->config_hash[0] && in->state.config_hash && in->state.last_snapshot_id &&
                        strcmp(in->config_hash, in->state.config_hash) == 0;
-    if ((rc = check_snapshots(r, config_same, &base_same, child_same)) != 0)
-        return rc;
+    if ((rc = sync_spotify_check(r->client, r->a, in, config_same, &base_same, child_same)) != 0)
+        return spotify_fail(r, rc, "checking the playlists' snapshot ids");
     bool all_known = true, all_same = true;
     for (size_t i = 0; i < n; i++) {
         all_known &= in->child_state[i].has_contents;
@@ -297,11 +405,8 @@ static int run_steps(struct run *r)
         }
     }
 
-    for (size_t i = 0; i < n; i++) {
-        if ((rc = step(r, "write_children", (int64_t)i, (int64_t)n)) != 0 ||
-            (rc = write_child(r, i, child_same[i], targets[i], n_targets[i])) != 0)
-            return rc;
-    }
+    if ((rc = write_children(r, child_same, targets, n_targets)) != 0)
+        return rc;
     if ((rc = step(r, "finish", (int64_t)n, (int64_t)n)) != 0)
         return rc;
     learn_snapshots(r);
@@ -359,6 +464,7 @@ static void finish(struct run *r, int rc_run, double seconds)
 
     if (r->client)
         spotify_client_stats(r->client, &ss);
+    sync_pool_add_stats(&r->pool, &ss);
     util_time_format(time(NULL), now);
     ev.id = r->event_id;
     ev.user_id = r->user_id;
@@ -414,6 +520,7 @@ int sync_service_run(struct app *app, struct db *db, struct arena *a, const char
     sync_eval_release(&r.ev);
     sync_input_release(&r.in);
     spotify_client_free(r.client);
+    sync_pool_release(&r.pool);
     buf_release(&r.err);
     return sync_event_repo_find(db, a, user_id, event_id, out);
 }

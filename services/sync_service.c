@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "repositories/base_playlist_repo.h"
+#include "repositories/user_repo.h"
 #include "repositories/child_playlist_repo.h"
 #include "repositories/idempotency_repo.h"
 #include "repositories/sync_lock_repo.h"
@@ -111,6 +112,13 @@ int sync_service_start(struct app *app, struct db *db, struct arena *a, const ch
     memset(out, 0, sizeof *out);
     if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &bp)) != 0)
         return rc;
+    /* A user whose Spotify grant is gone gets 401 spotify_reauth_required now, not a
+     * sync that can only fail. */
+    struct user u;
+    if ((rc = user_repo_find(db, a, user_id, &u)) != 0)
+        return rc == ERR_NOT_FOUND ? ERR_UNAUTHORIZED : rc;
+    if (u.needs_reauth)
+        return ERR_SPOTIFY_REAUTH;
     if (idem_key && !(path = arena_sprintf(a, "POST /api/base-playlists/%s/sync", base_id)))
         return ERR_NOMEM;
     util_time_format(t, now);

@@ -17,13 +17,14 @@
  * whose contents we know -> nothing changed since the last completed sync: done ->
  * otherwise read the base (or, when only some children were edited on Spotify, reuse
  * the last targets), fetch the metadata the rules need (cache first), evaluate -> per
- * child: current contents (known when its snapshot is the one we last wrote, else
- * read), a copy for restore, the minimal write -> learn the new snapshot ids (one
- * request) -> completed. Between steps it stops when the server shuts down
+ * child, children in parallel: current contents (known when its snapshot is the one we
+ * last wrote, else read), a copy for restore, the minimal write -> learn the new
+ * snapshot ids (one request) -> completed. Between steps it stops when the server shuts down
  * (SYNC_MSG_SHUTDOWN) or when its event was failed meanwhile (sweep, restart). */
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "repositories/idempotency_repo.h"
 #include "repositories/sync_event_repo.h"
 #include "server/arena.h"
 #include "server/buf.h"
@@ -32,6 +33,7 @@ struct app;
 struct db;
 
 #define SYNC_IDEMPOTENCY_TTL_S (24 * 3600)
+#define SYNC_IDEMPOTENCY_KEY_MAX IDEMPOTENCY_KEY_MAX /* bytes of an Idempotency-Key */
 
 struct sync_start {
     /* > 0: an Idempotency-Key repeat: answer this status and body (no sync started). */
@@ -44,7 +46,7 @@ struct sync_start {
 };
 
 /* Starts a sync of base `base_id` of `user_id`. idem_key (NULL = none; at most
- * IDEMPOTENCY_KEY_MAX bytes, the caller checks) makes a repeat replay the first answer;
+ * SYNC_IDEMPOTENCY_KEY_MAX bytes, the caller checks) makes a repeat replay the first answer;
  * with wait == false the first answer (202 and the in_progress event) is stored at once,
  * with wait == true the caller stores it with sync_service_remember() when the run ends.
  * 0 (out->replay_status tells which case); ERR_NOT_FOUND (base); ERR_SYNC_IN_PROGRESS

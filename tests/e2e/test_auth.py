@@ -419,6 +419,11 @@ class AuthTest(unittest.TestCase):
     def test_invalid_grant_means_spotify_reauth_required(self):
         body, _ = self.flow.sign_in("carol")
         uid, token = body["user"]["id"], body["token"]
+        mine = self.emu.create_playlist(owner="carol", name="Carol's base", size=5)
+        mine = mine["id"] if isinstance(mine, dict) else mine
+        status, _, base = self.srv.request("POST", "/api/base-playlists",
+                                           body={"spotify_playlist_id": mine}, token=token)
+        self.assertEqual(status, 201, base)
         self.emu.expire_refresh_tokens("carol")
         self.emu.expire_access_tokens()
         status, _, err = self.me(token=token, query="?refresh=true")
@@ -432,6 +437,13 @@ class AuthTest(unittest.TestCase):
         self.emu.reset_counters()
         status, _, err = self.me(token=token, query="?refresh=true")
         self.assertEqual((status, err["error"]["code"]), (401, "spotify_reauth_required"))
+        # A sync, which needs Spotify, is refused the same way and starts nothing.
+        status, _, err = self.srv.request("POST", "/api/base-playlists/%s/sync" % base["id"],
+                                          token=token)
+        self.assertEqual((status, err["error"]["code"]), (401, "spotify_reauth_required"))
+        status, _, events = self.srv.request(
+            "GET", "/api/base-playlists/%s/sync-events" % base["id"], token=token)
+        self.assertEqual((status, events["items"]), (200, []))
         self.assertEqual(self.emu.count("POST /api/token"), 0)
         # Signing in again clears it.
         again, _ = self.flow.sign_in("carol")
