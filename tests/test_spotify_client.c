@@ -34,7 +34,7 @@
 
 static pid_t emu_pid = -1;
 static FILE *emu_out;
-static char emu_base[128]; /* http://127.0.0.1:PORT */
+static char emu_base[256]; /* http://127.0.0.1:PORT */
 static char api_base[160]; /* .../v1 */
 static int emu_missing;
 
@@ -70,8 +70,12 @@ static int emu_start(void **state)
     while (fgets(line, sizeof(line), emu_out)) {
         if (strncmp(line, "listening on ", 13) == 0) {
             line[strcspn(line, "\r\n")] = '\0';
-            snprintf(emu_base, sizeof(emu_base), "%s", line + 13);
-            snprintf(api_base, sizeof(api_base), "%s/v1", emu_base);
+            /* "http://127.0.0.1:PORT" is short; refuse anything that would not fit. */
+            if (strlen(line + 13) + sizeof "/v1" > sizeof(api_base))
+                break;
+            memcpy(emu_base, line + 13, strlen(line + 13) + 1);
+            memcpy(api_base, emu_base, strlen(emu_base));
+            memcpy(api_base + strlen(emu_base), "/v1", sizeof "/v1");
             return 0;
         }
     }
