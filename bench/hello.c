@@ -1,9 +1,10 @@
 /* bench_hello: a bare libmicrohttpd hello-world, the baseline for the HTTP bench.
  *
  * Same threading model as the server (server/http.c): MHD_USE_EPOLL_INTERNAL_THREAD
- * (with suspend/resume allowed) and a thread pool of PLAYROUTER_THREADS threads (default 4, as the server), the same
- * connection limit, memory limit and timeout. Every request is answered 200 with a
- * small JSON body shaped like an idle sync-status answer; nothing else is done.
+ * with suspend/resume allowed and a thread pool of PLAYROUTER_THREADS threads
+ * (default 4, as the server), the same connection limit, memory limit and timeout.
+ * Every request is answered 200 with a small JSON body shaped like an idle
+ * sync-status answer; nothing else is done.
  *
  * Usage: bench_hello [--port N] [--threads N]   (port 0, the default, picks a free one)
  * Prints "listening on http://127.0.0.1:PORT" and runs until SIGTERM/SIGINT. */
@@ -19,6 +20,7 @@
 
 static const char BODY[] = "{\"active\":false,\"sync_event\":null}";
 
+/* The one global: set by the SIGTERM/SIGINT handler, read by main. */
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
@@ -28,9 +30,8 @@ static void on_signal(int sig)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
     (void)url;
@@ -45,8 +46,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    struct MHD_Response *res = MHD_create_response_from_buffer(
-        sizeof BODY - 1, (void *)BODY, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *res =
+        MHD_create_response_from_buffer(sizeof BODY - 1, (void *)BODY, MHD_RESPMEM_PERSISTENT);
     if (!res)
         return MHD_NO;
     MHD_add_response_header(res, "Content-Type", "application/json; charset=utf-8");
@@ -91,12 +92,12 @@ int main(int argc, char **argv)
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL, NULL, on_request, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_CONNECTION_TIMEOUT,
-        60u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_END);
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL, NULL,
+        on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(128 * 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "bench_hello: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;

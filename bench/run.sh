@@ -6,13 +6,13 @@
 # Builds nothing (make bench builds first). Starts its own emulators, redis-server,
 # servers and bench_hello on free loopback ports and stops every one of them, whatever
 # happens. The whole report also goes to BUILD_DIR/bench-results.md.
-# Environment: BENCH_PARTS (default "rules sync http"), BENCH_MODES (default
+# Environment: BENCH_PARTS (default "rules sync http emulator"), BENCH_MODES (default
 # "extended,development"), BENCH_HTTP_DURATION (seconds per wrk run, default 10).
 set -uo pipefail
 
 BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-PARTS=${BENCH_PARTS:-rules sync http}
+PARTS=${BENCH_PARTS:-rules sync http emulator}
 MODES=${BENCH_MODES:-extended,development}
 OUT="$BUILD/bench-results.md"
 
@@ -102,8 +102,30 @@ for part in $PARTS; do
     tee -a "$OUT" <"$tmp"
     rm -f "$tmp"
     ;;
+  emulator)
+    # The emulator must never be the bottleneck of the figures above.
+    say ""
+    say "## Emulator: tools/spotify-emulator/bench.sh (5 s)"
+    say ""
+    tmp=$(mktemp)
+    if [ -f "$HERE/../tools/spotify-emulator/bench.sh" ]; then
+      run_part bash "$HERE/../tools/spotify-emulator/bench.sh" "$BUILD" 5 >"$tmp" 2>&1 || status=1
+      { echo '```'; grep -E '^(spotify-emulator bench|Requests/sec)' "$tmp"; echo '```'; } | tee -a "$OUT"
+      rps=$(sed -n 's/^requests\/s: *\([0-9.]*\).*/\1/p' "$tmp" | head -1)
+      if [ -n "$rps" ]; then
+        say ""
+        say "bar: emulator >= 10,000 playlist-item pages/s: $(awk -v r="$rps" 'BEGIN { print (r >= 10000) ? "PASS" : "**MISS**" }') ($rps/s)"
+      else
+        cat "$tmp" >&2
+        say "bar: emulator >= 10,000 playlist-item pages/s: **MISS** (no figure)"
+      fi
+    else
+      say "(tools/spotify-emulator/bench.sh is missing)"
+    fi
+    rm -f "$tmp"
+    ;;
   *)
-    echo "bench: unknown part '$part' (rules, sync, http)" >&2
+    echo "bench: unknown part '$part' (rules, sync, http, emulator)" >&2
     status=2
     ;;
   esac
