@@ -1,6 +1,6 @@
 /* Base playlists: validation, Spotify checks, versions, pagination; and the helpers
- * that child_playlist_service.c shares (reports, names, Spotify ids, the lazily
- * opened Spotify client of a request). */
+ * that child_playlist_service.c and child_playlist_replace.c share (reports, names,
+ * Spotify ids, the lazily opened Spotify client of a request). */
 #include "services/base_playlist_service.h"
 
 #include <assert.h>

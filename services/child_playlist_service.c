@@ -1,4 +1,6 @@
-/* Child playlists: validation, Spotify playlists, positions, versions, replace. */
+/* Child playlists: validation, Spotify playlists, positions, versions. The PUT
+ * replace-all is in child_playlist_replace.c; what both share is declared in
+ * child_playlist_internal.h. */
 #include "services/child_playlist_service.h"
 
 #include <assert.h>
@@ -15,20 +17,8 @@
 #include "server/config.h"
 #include "server/log.h"
 #include "server/util.h"
+#include "services/child_playlist_internal.h"
 #include "services/target.h"
-
-enum body_kind { BODY_POST, BODY_PUT_ITEM, BODY_PATCH };
-
-/* The members of a child body that are not the target configuration (those are
- * read by target_child_compile_object). */
-struct child_input {
-    const char *id;                  /* PUT item: the child it updates; NULL = a new child */
-    int64_t version;                 /* PUT item with id: compare-and-set on it; 0 = none */
-    const char *name;                /* NULL = absent */
-    const char *spotify_playlist_id; /* normalised; NULL = absent or null */
-    bool has_position;
-    int64_t position;
-};
 
 static const char *const CONFIG_MEMBERS[] = {
     "filter", "sort", "limit", "catch_all", "pinned_track_ids", "banned_track_ids", NULL};
@@ -46,7 +36,7 @@ static enum spotify_mode mode_of(const struct app *app)
     return app && app->cfg ? app->cfg->spotify_mode : SPOTIFY_MODE_DEVELOPMENT;
 }
 
-static int now_text(struct arena *a, const char **out)
+int child_playlist_now_text(struct arena *a, const char **out)
 {
     char now[21];
     util_time_format(time(NULL), now);
@@ -54,7 +44,7 @@ static int now_text(struct arena *a, const char **out)
     return *out ? 0 : ERR_NOMEM;
 }
 
-static int new_id(struct arena *a, const char **out)
+int child_playlist_new_id(struct arena *a, const char **out)
 {
     char id[ID_LEN + 1];
     if (util_id_new(id) != 0)
@@ -71,16 +61,14 @@ static int ensure_details(struct playlist_report *rep)
     return 0;
 }
 
-static bool has_problems(const struct playlist_report *rep)
+bool child_playlist_has_problems(const struct playlist_report *rep)
 {
     return rep && rep->details && json_array_size(rep->details) > 0;
 }
 
-/* Validates every member that is not the target configuration; problems go to rep
- * under `prefix`. `base_id` is the PUT's base (to check a given base_playlist_id). */
-static int input_parse(const json_t *obj, enum body_kind kind, const char *prefix,
-                       const char *base_id, struct arena *a, struct child_input *in,
-                       struct playlist_report *rep)
+int child_playlist_input_parse(const json_t *obj, enum child_playlist_body_kind kind,
+                               const char *prefix, const char *base_id, struct arena *a,
+                               struct child_playlist_input *in, struct playlist_report *rep)
 {
     const char *key;
     json_t *v;
@@ -107,7 +95,7 @@ static int input_parse(const json_t *obj, enum body_kind kind, const char *prefi
             else
                 in->name = json_string_value(v);
         } else if (strcmp(key, "spotify_playlist_id") == 0) {
-            if (json_is_null(v) && kind != BODY_PATCH)
+            if (json_is_null(v) && kind != CHILD_PLAYLIST_BODY_PATCH)
                 continue; /* null = "create one for me", like absent */
             const char *why = playlist_spotify_id_parse(v, a, &in->spotify_playlist_id);
             if (why)
@@ -119,20 +107,20 @@ static int input_parse(const json_t *obj, enum body_kind kind, const char *prefi
                 in->has_position = true;
                 in->position = json_integer_value(v);
             }
-        } else if (kind == BODY_PUT_ITEM && strcmp(key, "id") == 0) {
+        } else if (kind == CHILD_PLAYLIST_BODY_PUT_ITEM && strcmp(key, "id") == 0) {
             if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 64)
                 PROBLEM(path, "must be the id of a child playlist of this base playlist");
             else
                 in->id = json_string_value(v);
-        } else if (kind == BODY_PUT_ITEM && strcmp(key, "version") == 0) {
+        } else if (kind == CHILD_PLAYLIST_BODY_PUT_ITEM && strcmp(key, "version") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 1)
                 PROBLEM(path, "must be an integer from 1");
             else
                 in->version = json_integer_value(v);
-        } else if (kind == BODY_PUT_ITEM && strcmp(key, "base_playlist_id") == 0) {
+        } else if (kind == CHILD_PLAYLIST_BODY_PUT_ITEM && strcmp(key, "base_playlist_id") == 0) {
             if (!json_is_string(v) || strcmp(json_string_value(v), base_id) != 0)
                 PROBLEM(path, "must be this base playlist's id (%s) when given", base_id);
-        } else if (kind == BODY_PUT_ITEM &&
+        } else if (kind == CHILD_PLAYLIST_BODY_PUT_ITEM &&
                    (strcmp(key, "created") == 0 || strcmp(key, "updated") == 0)) {
             continue; /* read-only, accepted so that GET's items can be sent back */
         } else if (strcmp(key, "id") == 0 || strcmp(key, "base_playlist_id") == 0 ||
@@ -143,7 +131,7 @@ static int input_parse(const json_t *obj, enum body_kind kind, const char *prefi
             PROBLEM(path, "unknown field");
         }
     }
-    if (kind != BODY_PATCH && !json_object_get(obj, "name")) {
+    if (kind != CHILD_PLAYLIST_BODY_PATCH && !json_object_get(obj, "name")) {
         const char *path = playlist_pointer(a, prefix, "name");
         if (!path)
             return ERR_NOMEM;
@@ -153,9 +141,8 @@ static int input_parse(const json_t *obj, enum body_kind kind, const char *prefi
     return 0;
 }
 
-/* Compiles (validates) the target configuration of `obj`; problems go to rep. */
-static int config_check(const struct app *app, const json_t *obj, const char *prefix,
-                        struct playlist_report *rep)
+int child_playlist_config_check(const struct app *app, const json_t *obj, const char *prefix,
+                                struct playlist_report *rep)
 {
     struct target_child *tc = NULL;
     int rc;
@@ -174,9 +161,7 @@ static const char *dump(struct arena *a, const json_t *v)
     return out;
 }
 
-/* Fills the configuration fields of cp from a VALID object (config_check passed):
- * compact JSON texts, sort normalised to {"by", "order"}. */
-static int config_store(const json_t *obj, struct arena *a, struct child_playlist *cp)
+int child_playlist_config_store(const json_t *obj, struct arena *a, struct child_playlist *cp)
 {
     const json_t *filter = json_object_get(obj, "filter");
     const json_t *sort = json_object_get(obj, "sort");
@@ -221,13 +206,10 @@ static json_t *config_object(const struct child_playlist *cp)
     return o;
 }
 
-/* The Spotify playlist id checks that need the database: not the base's own, not
- * another child's (except `self_id`, and, for a PUT, except children of the same base,
- * which the replace may move or delete: the caller checks the set itself). */
-static int spotify_id_conflicts(struct db *db, struct arena *a, const char *user_id,
-                                const struct base_playlist *base, const char *spotify_id,
-                                const char *self_id, bool same_base_ok, const char *path,
-                                struct playlist_report *rep)
+int child_playlist_spotify_id_conflicts(struct db *db, struct arena *a, const char *user_id,
+                                        const struct base_playlist *base, const char *spotify_id,
+                                        const char *self_id, bool same_base_ok, const char *path,
+                                        struct playlist_report *rep)
 {
     struct child_playlist other;
     int rc;
@@ -250,7 +232,7 @@ static int spotify_id_conflicts(struct db *db, struct arena *a, const char *user
                                other.id, other.name);
 }
 
-static const char *description_for(struct arena *a, const struct base_playlist *base)
+const char *child_playlist_description(struct arena *a, const struct base_playlist *base)
 {
     return arena_sprintf(a, "Kept in sync by playrouter from \"%s\".", base->name);
 }
@@ -280,7 +262,7 @@ int child_playlist_service_create(struct app *app, struct db *db, struct arena *
     struct playlist_spotify sp;
     struct base_playlist base;
     struct child_playlist *siblings = NULL, cp;
-    struct child_input in;
+    struct child_playlist_input in;
     size_t n_siblings = 0;
     int64_t pos = 0;
     int rc;
@@ -290,8 +272,9 @@ int child_playlist_service_create(struct app *app, struct db *db, struct arena *
     memset(&cp, 0, sizeof cp);
     if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &base)) != 0)
         goto done;
-    if ((rc = input_parse(body, BODY_POST, "", base_id, a, &in, rep)) != 0 ||
-        (rc = config_check(app, body, "", rep)) != 0)
+    if ((rc = child_playlist_input_parse(body, CHILD_PLAYLIST_BODY_POST, "", base_id, a, &in,
+                                         rep)) != 0 ||
+        (rc = child_playlist_config_check(app, body, "", rep)) != 0)
         goto done;
     if ((rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &siblings, &n_siblings)) !=
         0)
@@ -315,10 +298,10 @@ int child_playlist_service_create(struct app *app, struct db *db, struct arena *
                                           siblings[i].id)) != 0)
                 goto done;
     if (in.spotify_playlist_id &&
-        (rc = spotify_id_conflicts(db, a, user_id, &base, in.spotify_playlist_id, NULL, false,
-                                   "/spotify_playlist_id", rep)) != 0)
+        (rc = child_playlist_spotify_id_conflicts(db, a, user_id, &base, in.spotify_playlist_id,
+                                                  NULL, false, "/spotify_playlist_id", rep)) != 0)
         goto done;
-    if (has_problems(rep)) {
+    if (child_playlist_has_problems(rep)) {
         rc = ERR_VALIDATION;
         goto done;
     }
@@ -328,13 +311,14 @@ int child_playlist_service_create(struct app *app, struct db *db, struct arena *
         rc = playlist_spotify_check(&sp, a, in.spotify_playlist_id, "/spotify_playlist_id", NULL,
                                     rep);
     else
-        rc = playlist_spotify_create(&sp, a, in.name, description_for(a, &base),
+        rc = playlist_spotify_create(&sp, a, in.name, child_playlist_description(a, &base),
                                      &in.spotify_playlist_id, rep);
     if (rc != 0)
         goto done;
 
-    if ((rc = new_id(a, &cp.id)) != 0 || (rc = now_text(a, &cp.created)) != 0 ||
-        (rc = config_store(body, a, &cp)) != 0)
+    if ((rc = child_playlist_new_id(a, &cp.id)) != 0 ||
+        (rc = child_playlist_now_text(a, &cp.created)) != 0 ||
+        (rc = child_playlist_config_store(body, a, &cp)) != 0)
         goto done;
     cp.user_id = user_id;
     cp.base_playlist_id = base_id;
@@ -364,7 +348,7 @@ int child_playlist_service_update(struct app *app, struct db *db, struct arena *
                                   struct playlist_report *rep)
 {
     struct playlist_spotify sp;
-    struct child_input in;
+    struct child_playlist_input in;
     json_t *merged = NULL;
     int rc;
     assert(rep != NULL); /* the services read it to see problems */
@@ -372,7 +356,8 @@ int child_playlist_service_update(struct app *app, struct db *db, struct arena *
     playlist_spotify_init(&sp, app, user_id);
     /* Problems of the members are reported together with those of the merged
      * configuration below. */
-    if ((rc = input_parse(body, BODY_PATCH, "", NULL, a, &in, rep)) != 0)
+    if ((rc = child_playlist_input_parse(body, CHILD_PLAYLIST_BODY_PATCH, "", NULL, a, &in, rep)) !=
+        0)
         goto done;
     /* Without If-Match a concurrent change is merged again (a few times); with it,
      * the client asked for exactly that version. */
@@ -404,12 +389,13 @@ int child_playlist_service_update(struct app *app, struct db *db, struct arena *
             rc = ERR_NOMEM;
             goto done;
         }
-        if ((rc = config_check(app, merged, "", rep)) != 0)
+        if ((rc = child_playlist_config_check(app, merged, "", rep)) != 0)
             goto done;
         next = cur;
-        /* config_store needs a valid configuration; the checks below do not, so that
+        /* child_playlist_config_store needs a valid configuration; the checks below do not, so that
          * every problem is reported at once. */
-        if (!has_problems(rep) && (rc = config_store(merged, a, &next)) != 0)
+        if (!child_playlist_has_problems(rep) &&
+            (rc = child_playlist_config_store(merged, a, &next)) != 0)
             goto done;
         if (in.name)
             next.name = in.name;
@@ -431,11 +417,11 @@ int child_playlist_service_update(struct app *app, struct db *db, struct arena *
                                               siblings[i].id)) != 0)
                     goto done;
         bool new_spotify = strcmp(next.spotify_playlist_id, cur.spotify_playlist_id) != 0;
-        if (new_spotify &&
-            (rc = spotify_id_conflicts(db, a, user_id, &base, next.spotify_playlist_id, cur.id,
-                                       false, "/spotify_playlist_id", rep)) != 0)
+        if (new_spotify && (rc = child_playlist_spotify_id_conflicts(
+                                db, a, user_id, &base, next.spotify_playlist_id, cur.id, false,
+                                "/spotify_playlist_id", rep)) != 0)
             goto done;
-        if (has_problems(rep)) {
+        if (child_playlist_has_problems(rep)) {
             rc = ERR_VALIDATION;
             goto done;
         }
@@ -453,7 +439,7 @@ int child_playlist_service_update(struct app *app, struct db *db, struct arena *
             (rc = playlist_spotify_check(&sp, a, next.spotify_playlist_id, "/spotify_playlist_id",
                                          NULL, rep)) != 0)
             goto done;
-        if ((rc = now_text(a, &next.updated)) != 0)
+        if ((rc = child_playlist_now_text(a, &next.updated)) != 0)
             goto done;
         rc = child_playlist_repo_update(db, &next, cur.version);
         if (rc == 0) {
@@ -488,249 +474,4 @@ int child_playlist_service_delete(struct db *db, const char *user_id, const char
         return rc == 0 ? ERR_VERSION_MISMATCH : rc;
     }
     return child_playlist_repo_delete(db, user_id, id, if_match);
-}
-
-/* ---- PUT ---- */
-
-/* One item of a replace while it is being validated. */
-struct put_item {
-    const json_t *obj;
-    const char *prefix; /* "/items/N" */
-    struct child_input in;
-    const struct child_playlist *existing; /* the child it updates, or NULL */
-    int64_t order_key;
-    size_t index;
-};
-
-static int by_order_key(const void *pa, const void *pb)
-{
-    const struct put_item *x = pa, *y = pb;
-    if (x->order_key != y->order_key)
-        return x->order_key < y->order_key ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index; /* stable */
-}
-
-int child_playlist_service_replace(struct app *app, struct db *db, struct arena *a,
-                                   const char *user_id, const char *base_id, const json_t *body,
-                                   struct child_playlist **items_out, size_t *n_out,
-                                   struct playlist_report *rep)
-{
-    struct playlist_spotify sp;
-    struct base_playlist base;
-    struct child_playlist *existing = NULL;
-    struct put_item *items = NULL, *sorted = NULL;
-    struct child_playlist_put *puts = NULL;
-    size_t n_existing = 0, n = 0, catch_alls = 0, bad = 0;
-    const json_t *arr;
-    const char *key, *now = NULL;
-    json_t *v;
-    int rc;
-    assert(rep != NULL); /* the services read it to see problems */
-
-    playlist_spotify_init(&sp, app, user_id);
-    *items_out = NULL;
-    *n_out = 0;
-    if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &base)) != 0)
-        goto done;
-    json_object_foreach((json_t *)body, key, v)
-    {
-        const char *path = playlist_pointer(a, "", key);
-        if (!path) {
-            rc = ERR_NOMEM;
-            goto done;
-        }
-        if (strcmp(key, "items") != 0 && (rc = playlist_report_add(rep, path, "unknown field")))
-            goto done;
-    }
-    arr = json_object_get(body, "items");
-    if (!json_is_array(arr)) {
-        rc = playlist_report_add(rep, "/items",
-                                 arr ? "must be an array of child playlists" : "is required");
-        rc = rc ? rc : ERR_VALIDATION;
-        goto done;
-    }
-    n = json_array_size(arr);
-    if (n > CHILD_PLAYLIST_MAX_PER_BASE) {
-        rc = playlist_report_add(rep, "/items", "a base playlist has at most %d child playlists",
-                                 CHILD_PLAYLIST_MAX_PER_BASE);
-        rc = rc ? rc : ERR_VALIDATION;
-        goto done;
-    }
-    if ((rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &existing, &n_existing)) !=
-        0)
-        goto done;
-    if (n && (!(items = arena_alloc(a, sizeof *items * n)) ||
-              !(sorted = arena_alloc(a, sizeof *sorted * n)) ||
-              !(puts = arena_alloc(a, sizeof *puts * n)))) {
-        rc = ERR_NOMEM;
-        goto done;
-    }
-
-    /* 1. Every item on its own. */
-    for (size_t i = 0; i < n; i++) {
-        struct put_item *it = &items[i];
-        it->obj = json_array_get(arr, i);
-        it->index = i;
-        if (!(it->prefix = arena_sprintf(a, "/items/%zu", i))) {
-            rc = ERR_NOMEM;
-            goto done;
-        }
-        if ((rc = input_parse(it->obj, BODY_PUT_ITEM, it->prefix, base_id, a, &it->in, rep)) ||
-            (rc = config_check(app, it->obj, it->prefix, rep)))
-            goto done;
-        it->order_key = it->in.has_position ? it->in.position : (int64_t)i;
-    }
-
-    /* 2. The items against each other and against the stored set. */
-    for (size_t i = 0; i < n; i++) {
-        struct put_item *it = &items[i];
-        const char *id_path = arena_sprintf(a, "%s/id", it->prefix);
-        const char *sp_path = arena_sprintf(a, "%s/spotify_playlist_id", it->prefix);
-        if (!id_path || !sp_path) {
-            rc = ERR_NOMEM;
-            goto done;
-        }
-        if (it->in.id) {
-            size_t first = i;
-            for (size_t k = 0; k < i && first == i; k++)
-                if (items[k].in.id && strcmp(items[k].in.id, it->in.id) == 0)
-                    first = k;
-            if (first < i) {
-                /* Only the repeat is reported: it takes nothing from the child. */
-                if ((rc = playlist_report_add(rep, id_path, "repeats the id of /items/%zu", first)))
-                    goto done;
-            } else {
-                for (size_t k = 0; k < n_existing && !it->existing; k++)
-                    if (strcmp(existing[k].id, it->in.id) == 0)
-                        it->existing = &existing[k];
-                if (!it->existing &&
-                    (rc = playlist_report_add(rep, id_path,
-                                              "no child playlist with id %s belongs to this "
-                                              "base playlist",
-                                              it->in.id)))
-                    goto done;
-            }
-        }
-        /* An update item without spotify_playlist_id keeps its child's playlist. */
-        if (!it->in.spotify_playlist_id && it->existing)
-            it->in.spotify_playlist_id = it->existing->spotify_playlist_id;
-        if (it->in.spotify_playlist_id) {
-            if ((rc = spotify_id_conflicts(db, a, user_id, &base, it->in.spotify_playlist_id,
-                                           it->in.id, true, sp_path, rep)))
-                goto done;
-            for (size_t k = 0; k < i; k++)
-                if (items[k].in.spotify_playlist_id &&
-                    strcmp(items[k].in.spotify_playlist_id, it->in.spotify_playlist_id) == 0 &&
-                    (rc = playlist_report_add(rep, sp_path,
-                                              "is also the Spotify playlist of /items/%zu", k)))
-                    goto done;
-        }
-        if (json_is_true(json_object_get(it->obj, "catch_all")) && catch_alls++ > 0) {
-            const char *path = arena_sprintf(a, "%s/catch_all", it->prefix);
-            if (!path || (rc = playlist_report_add(rep, path,
-                                                   "another item is already the catch-all; a "
-                                                   "base playlist has at most one")))
-                goto done;
-        }
-    }
-    if (has_problems(rep)) {
-        rc = ERR_VALIDATION;
-        goto done;
-    }
-    /* A stale item version is refused before anything is created on Spotify. */
-    for (size_t i = 0; i < n; i++)
-        if (items[i].in.version > 0 && items[i].existing &&
-            items[i].in.version != items[i].existing->version) {
-            playlist_report_message(rep,
-                                    "/items/%zu: child playlist %s is at version %lld, "
-                                    "not %lld",
-                                    i, items[i].in.id, (long long)items[i].existing->version,
-                                    (long long)items[i].in.version);
-            rc = ERR_VERSION_MISMATCH;
-            goto done;
-        }
-
-    /* 3. Spotify: check the playlists given anew, then create the missing ones. */
-    for (size_t i = 0; i < n; i++) {
-        struct put_item *it = &items[i];
-        if (it->in.spotify_playlist_id &&
-            !(it->existing &&
-              strcmp(it->existing->spotify_playlist_id, it->in.spotify_playlist_id) == 0)) {
-            const char *sp_path = arena_sprintf(a, "%s/spotify_playlist_id", it->prefix);
-            if (!sp_path) {
-                rc = ERR_NOMEM;
-                goto done;
-            }
-            rc = playlist_spotify_check(&sp, a, it->in.spotify_playlist_id, sp_path, NULL, rep);
-            if (rc != 0 && rc != ERR_VALIDATION)
-                goto done;
-        }
-    }
-    if (has_problems(rep)) {
-        rc = ERR_VALIDATION;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!items[i].in.spotify_playlist_id &&
-            (rc = playlist_spotify_create(&sp, a, items[i].in.name, description_for(a, &base),
-                                          &items[i].in.spotify_playlist_id, rep)) != 0)
-            goto done;
-
-    /* 4. Positions: by the given position (an item without one counts as its index),
-     * ties in array order, then renumbered 0..n-1. */
-    if (n)
-        memcpy(sorted, items, sizeof *items * n);
-    if (n > 1)
-        qsort(sorted, n, sizeof *sorted, by_order_key);
-    if ((rc = now_text(a, &now)) != 0)
-        goto done;
-    for (size_t i = 0; i < n; i++) {
-        struct put_item *it = &items[i];
-        struct child_playlist_put *p = &puts[i];
-        memset(p, 0, sizeof *p);
-        if ((rc = config_store(it->obj, a, &p->cp)) != 0)
-            goto done;
-        for (size_t k = 0; k < n; k++)
-            if (sorted[k].index == i)
-                p->cp.position = (int64_t)k;
-        p->create = it->existing == NULL;
-        if (p->create && (rc = new_id(a, &p->cp.id)) != 0)
-            goto done;
-        if (!p->create)
-            p->cp.id = it->existing->id;
-        p->cp.user_id = user_id;
-        p->cp.base_playlist_id = base_id;
-        p->cp.spotify_playlist_id = it->in.spotify_playlist_id;
-        p->cp.name = it->in.name;
-        p->cp.version = 1;
-        p->cp.created = now;
-        p->cp.updated = now;
-        p->expected_version = it->in.version;
-    }
-
-    /* 5. One transaction. */
-    rc = child_playlist_repo_replace_all(db, user_id, base_id, puts, n, &bad);
-    if (rc == ERR_VALIDATION && bad < n) {
-        const char *path = arena_sprintf(a, "/items/%zu/id", bad);
-        int r2 = path ? playlist_report_add(rep, path,
-                                            "no child playlist with id %s belongs to this base "
-                                            "playlist (any more)",
-                                            puts[bad].cp.id)
-                      : ERR_NOMEM;
-        if (r2 != 0)
-            rc = r2;
-    } else if (rc == ERR_VERSION_MISMATCH && bad < n) {
-        playlist_report_message(rep, "/items/%zu: child playlist %s has changed meanwhile", bad,
-                                puts[bad].cp.id);
-    } else if (rc == ERR_CONFLICT) {
-        playlist_report_message(rep, "a concurrent change conflicts with /items/%zu; retry", bad);
-    }
-    if (rc != 0)
-        goto done;
-    rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, items_out, n_out);
-done:
-    if (rc != 0)
-        playlist_spotify_log_orphans(&sp, "the child playlists were not replaced");
-    playlist_spotify_release(&sp);
-    return rc;
 }

@@ -1,5 +1,6 @@
-/* Target computation: routing, pins, bans, sort, limit, catch-all, explain, and child
- * validation; plus a randomized comparison with a naive reference written here. */
+/* Target computation: routing, pins, bans, sort, limit, catch-all and child validation;
+ * plus a randomized comparison with a naive reference written here. Explain is in
+ * tests/test_target_explain.c. */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,91 +16,7 @@
 #include "server/arena.h"
 #include "server/util.h"
 #include "services/target.h"
-
-#define TODAY 20400
-#define MAX_TRACKS 40
-#define MAX_CHILDREN 6
-
-/* ---- fixtures -------------------------------------------------------------------- */
-
-static const char *const TID[MAX_TRACKS] = {"t0",  "t1",  "t2",  "t3",  "t4",  "t5",  "t6",  "t7",
-                                            "t8",  "t9",  "t10", "t11", "t12", "t13", "t14", "t15",
-                                            "t16", "t17", "t18", "t19", "t20", "t21", "t22", "t23",
-                                            "t24", "t25", "t26", "t27", "t28", "t29", "t30", "t31",
-                                            "t32", "t33", "t34", "t35", "t36", "t37", "t38", "t39"};
-
-/* Ten tracks t0..t9: duration_ms = index. */
-static void ten_tracks(struct track *t)
-{
-    for (int i = 0; i < 10; i++) {
-        memset(&t[i], 0, sizeof t[i]);
-        t[i].id = TID[i];
-        t[i].duration_ms = i;
-        t[i].has = TRACK_HAS_DURATION;
-    }
-}
-
-static json_t *jparse(const char *text)
-{
-    char *s = strdup(text);
-    assert_non_null(s);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t err;
-    json_t *j = json_loads(s, JSON_DECODE_ANY, &err);
-    if (!j)
-        fail_msg("bad test JSON %s: %s", s, err.text);
-    free(s);
-    return j;
-}
-
-static struct target_child *child(const char *text)
-{
-    json_t *j = jparse(text), *details = json_array();
-    struct target_child *c = NULL;
-    int rc = target_child_compile_object(j, SPOTIFY_MODE_EXTENDED, "", &c, details);
-    if (rc != 0)
-        fail_msg("child %s: %d %s", text, rc, json_dumps(details, 0));
-    json_decref(j);
-    json_decref(details);
-    return c;
-}
-
-/* "t0 t3 t4" */
-static const char *ids_of(const struct target_list *l, const struct track *tracks)
-{
-    static char out[1024];
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t k = 0; k < l->n; k++)
-        o += (size_t)snprintf(out + o, sizeof out - o, "%s%s", k ? " " : "", tracks[l->idx[k]].id);
-    return out;
-}
-
-struct setup {
-    struct target_child *c[MAX_CHILDREN];
-    size_t n;
-    struct target_result *res;
-};
-
-static void run(struct setup *s, const struct track *tracks, size_t n_tracks,
-                enum target_routing routing)
-{
-    assert_int_equal(target_compute(tracks, n_tracks, routing,
-                                    (const struct target_child *const *)s->c, s->n, TODAY, &s->res),
-                     0);
-    assert_int_equal(s->res->n_children, s->n);
-}
-
-static void teardown_setup(struct setup *s)
-{
-    target_result_free(s->res);
-    for (size_t i = 0; i < s->n; i++)
-        target_child_free(s->c[i]);
-}
-
-#define EXPECT(s, i, tracks, want) assert_string_equal(ids_of(&(s).res->lists[i], tracks), want)
+#include "test_target_fixture.h"
 
 /* ---- routing --------------------------------------------------------------------- */
 
@@ -332,86 +249,6 @@ static void test_target_empty_inputs(void **state)
     target_child_free(c);
     target_result_free(NULL);
     target_child_free(NULL);
-}
-
-/* ---- explain --------------------------------------------------------------------- */
-
-static void test_target_explain_reasons(void **state)
-{
-    (void)state;
-    struct track t[10];
-    ten_tracks(t);
-    struct setup s = {
-        {child("{'filter':{'field':'duration_ms','op':'lt','value':3},'banned_track_ids':['t1']}"),
-         child("{'filter':{'all':[{'field':'duration_ms','op':'gte','value':0},"
-               "{'field':'duration_ms','op':'lt','value':6}]},'limit':2,"
-               "'pinned_track_ids':['t8']}"),
-         child("{'filter':{'all':[]},'catch_all':true}")},
-        3,
-        NULL};
-    run(&s, t, 10, TARGET_ROUTING_FIRST_MATCH);
-    EXPECT(s, 0, t, "t0 t2");
-    EXPECT(s, 1, t, "t3 t8");
-    EXPECT(s, 2, t, "t1 t4 t5 t6 t7 t9");
-
-    struct arena *a = arena_new();
-    struct target_explain e[3];
-    struct {
-        const char *track;
-        int child;
-        bool matched;
-        const char *reason, *path;
-    } cases[] = {
-        {"t0", 0, true, "condition_true", ""},
-        {"t0", 1, false, "matched_earlier_child", NULL},
-        {"t0", 2, false, "matched_earlier_child", NULL},
-        {"t1", 0, false, "banned", NULL},
-        {"t1", 1, false, "matched_earlier_child", NULL}, /* first match is rules only */
-        {"t1", 2, true, "empty_all", ""},
-        {"t3", 0, false, "condition_false", ""},
-        {"t3", 1, true, "all_true", ""},
-        {"t4", 1, false, "limit", NULL},
-        {"t4", 2, true, "empty_all", ""},
-        {"t6", 1, false, "condition_false", "/all/1"},
-        {"t8", 1, true, "pinned", NULL},
-        {"t8", 2, false, "matched_earlier_child", NULL},
-        {"zz", 0, false, "not_in_base", NULL},
-        {"zz", 2, false, "not_in_base", NULL},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        assert_int_equal(target_explain(t, 10, TARGET_ROUTING_FIRST_MATCH,
-                                        (const struct target_child *const *)s.c, s.n, TODAY, s.res,
-                                        cases[i].track, a, e),
-                         0);
-        const struct target_explain *x = &e[cases[i].child];
-        if (x->matched != cases[i].matched || strcmp(x->reason, cases[i].reason) != 0 ||
-            (cases[i].path ? !x->path || strcmp(x->path, cases[i].path) != 0 : x->path != NULL))
-            fail_msg("%s x child %d: got %d %s %s", cases[i].track, cases[i].child, x->matched,
-                     x->reason, x->path ? x->path : "(null)");
-    }
-
-    /* a pinned track cut by the limit; all routing never says matched_earlier_child */
-    struct setup s2 = {{child("{'filter':{'all':[]}}"),
-                        child("{'filter':{'all':[]},'limit':1,'pinned_track_ids':['t5','t6']}")},
-                       2,
-                       NULL};
-    run(&s2, t, 10, TARGET_ROUTING_ALL);
-    assert_int_equal(target_explain(t, 10, TARGET_ROUTING_ALL,
-                                    (const struct target_child *const *)s2.c, s2.n, TODAY, s2.res,
-                                    "t6", a, e),
-                     0);
-    assert_false(e[1].matched);
-    assert_string_equal(e[1].reason, "limit");
-    assert_int_equal(target_explain(t, 10, TARGET_ROUTING_ALL,
-                                    (const struct target_child *const *)s2.c, s2.n, TODAY, s2.res,
-                                    "t0", a, e),
-                     0);
-    assert_true(e[0].matched);
-    assert_false(e[1].matched);
-    assert_string_equal(e[1].reason, "limit");
-    teardown_setup(&s2);
-    arena_free(a);
-    teardown_setup(&s);
 }
 
 /* ---- child validation ------------------------------------------------------------ */
@@ -774,7 +611,6 @@ int main(void)
         cmocka_unit_test(test_target_catch_all_receives_leftovers),
         cmocka_unit_test(test_target_two_catch_alls_refused),
         cmocka_unit_test(test_target_empty_inputs),
-        cmocka_unit_test(test_target_explain_reasons),
         cmocka_unit_test(test_target_child_validation_paths),
         cmocka_unit_test(test_target_child_compile_pieces_and_needs),
         cmocka_unit_test(test_target_random_matches_reference),
