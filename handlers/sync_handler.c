@@ -30,14 +30,16 @@ static struct db *db_or_503(struct request *req, struct response *res)
     return db;
 }
 
+/* The SyncEvent as the whole body (printed without a json_t tree: see
+ * sync_event_service_append_json). */
 static void answer_event(struct response *res, int status, const struct sync_event *ev)
 {
-    json_t *j = sync_event_service_to_json(ev);
-    if (!j) {
+    struct buf body = BUF_INIT;
+    if (sync_event_service_append_json(ev, &body) != 0)
         response_error(res, ERR_NOMEM);
-        return;
-    }
-    response_json(res, status, j);
+    else
+        response_text(res, status, JSON_TYPE, body.data);
+    buf_release(&body);
 }
 
 static void answer_in_progress(struct response *res, const char *event_id)
@@ -74,8 +76,7 @@ static void sync_work(struct request *req, struct response *res, void *arg)
     struct sync_job *job = arg;
     struct db *db = request_db(req);
     struct sync_event ev;
-    json_t *j = NULL;
-    char *text = NULL;
+    struct buf text = BUF_INIT;
 
     if (!db) {
         response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
@@ -87,15 +88,13 @@ static void sync_work(struct request *req, struct response *res, void *arg)
         response_error(res, rc);
         return;
     }
-    if (!(j = sync_event_service_to_json(&ev)) || !(text = json_dumps(j, JSON_COMPACT))) {
-        json_decref(j);
+    if (sync_event_service_append_json(&ev, &text) != 0) {
         response_error(res, ERR_NOMEM);
         return;
     }
-    sync_service_remember(db, req->user_id, job->idem_key, 200, text);
-    response_text(res, 200, JSON_TYPE, text);
-    free(text);
-    json_decref(j);
+    sync_service_remember(db, req->user_id, job->idem_key, 200, text.data);
+    response_text(res, 200, JSON_TYPE, text.data);
+    buf_release(&text);
 }
 
 void sync_handler_start(struct request *req, struct response *res)
@@ -188,13 +187,17 @@ void sync_handler_status(struct request *req, struct response *res)
         response_error(res, rc);
         return;
     }
-    json_t *j = has ? sync_event_service_to_json(&ev) : json_null();
-    json_t *body = j ? json_pack("{s:b, s:o}", "active", active, "sync_event", j) : NULL;
-    if (!body) {
+    /* {"active": bool, "sync_event": SyncEvent | null}, as json_dumps(JSON_COMPACT)
+     * would print it, written straight into one buffer (this route is polled). */
+    struct buf body = BUF_INIT;
+    if (buf_append_str(&body, active ? "{\"active\":true,\"sync_event\":"
+                                     : "{\"active\":false,\"sync_event\":") != 0 ||
+        (has ? sync_event_service_append_json(&ev, &body) : buf_append_str(&body, "null")) != 0 ||
+        buf_append(&body, "}", 1) != 0)
         response_error(res, ERR_NOMEM);
-        return;
-    }
-    response_json(res, 200, body);
+    else
+        response_text(res, 200, JSON_TYPE, body.data);
+    buf_release(&body);
 }
 
 void sync_handler_list(struct request *req, struct response *res)
@@ -228,18 +231,21 @@ void sync_handler_list(struct request *req, struct response *res)
         response_error(res, rc);
         return;
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        if (json_array_append_new(arr, sync_event_service_to_json(&items[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    json_t *body = arr ? json_pack("{s:o, s:s?}", "items", arr, "next_cursor", next) : NULL;
-    if (!body) {
+    /* {"items": [SyncEvent...], "next_cursor": string | null}, printed as
+     * json_dumps(JSON_COMPACT) would; the cursor is digits (a seq). */
+    struct buf body = BUF_INIT;
+    int bad = buf_append_str(&body, "{\"items\":[");
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = (i > 0 && buf_append(&body, ",", 1) != 0) ||
+              sync_event_service_append_json(&items[i], &body) != 0;
+    if (!bad)
+        bad = next ? buf_appendf(&body, "],\"next_cursor\":\"%s\"}", next)
+                   : buf_append_str(&body, "],\"next_cursor\":null}");
+    if (bad)
         response_error(res, ERR_NOMEM);
-        return;
-    }
-    response_json(res, 200, body);
+    else
+        response_text(res, 200, JSON_TYPE, body.data);
+    buf_release(&body);
 }
 
 void sync_handler_get(struct request *req, struct response *res)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,8 @@
 #include "server/app_err.h"
 #include "server/log.h"
 
-#define STMT_SLOTS 512 /* open-addressing table of cached statements */
+#define STMT_SLOTS 512  /* open-addressing table of cached statements */
+#define RECENT_SLOTS 64 /* direct-mapped by the caller's pointer, in front of the table */
 
 struct stmt_slot {
     const char *sql; /* points into the statement (sqlite3_sql), so no copy */
@@ -23,6 +25,13 @@ struct db {
     sqlite3 *h;
     struct stmt_slot slots[STMT_SLOTS];
     size_t nslots;
+    /* The statement last found for a given `sql` pointer (callers pass static
+     * strings): a hit skips hashing the text. Confirmed by content, so a caller whose
+     * buffer changed between calls still gets the right statement. */
+    struct {
+        const char *key;
+        sqlite3_stmt *st;
+    } recent[RECENT_SLOTS];
 };
 
 struct db_pool {
@@ -92,14 +101,20 @@ sqlite3 *db_handle(struct db *db)
 
 sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 {
+    size_t r = ((uintptr_t)sql >> 3) % RECENT_SLOTS;
+    if (db->recent[r].key == sql && strcmp(sqlite3_sql(db->recent[r].st), sql) == 0)
+        return db->recent[r].st;
     unsigned long h = hash_str(sql);
     size_t i = h % STMT_SLOTS;
     for (size_t probe = 0; probe < STMT_SLOTS; probe++, i = (i + 1) % STMT_SLOTS) {
         struct stmt_slot *s = &db->slots[i];
         if (!s->st)
             break;
-        if (s->hash == h && strcmp(s->sql, sql) == 0)
+        if (s->hash == h && strcmp(s->sql, sql) == 0) {
+            db->recent[r].key = sql;
+            db->recent[r].st = s->st;
             return s->st;
+        }
     }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
@@ -116,6 +131,8 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
     db->slots[i].hash = h;
     db->slots[i].st = st;
     db->nslots++;
+    db->recent[r].key = sql;
+    db->recent[r].st = st;
     return st;
 }
 
@@ -194,6 +211,12 @@ void db_rollback(struct db *db)
 
 int db_pool_new(const char *path, int size, struct db_pool **out, char *err, size_t errlen)
 {
+    /* SQLite's memory statistics take one process-wide mutex on every malloc and free
+     * of every connection: under load the polling threads queued on it (a third of the
+     * futex calls of a sync-status request). Nothing reads the statistics. This must
+     * come before SQLite initialises (the first open); later it is refused with
+     * SQLITE_MISUSE and changes nothing, which is harmless. */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     struct db_pool *p = calloc(1, sizeof *p);
     if (!p || !(p->free_list = calloc((size_t)size, sizeof(struct db *))) ||
         !(p->all = calloc((size_t)size, sizeof(struct db *)))) {

@@ -60,6 +60,19 @@ static const char *const STMT_EV_FIND =
 static const char *const STMT_EV_LATEST =
     "SELECT " EVENT_COLS " FROM sync_events WHERE base_playlist_id = ?1 AND user_id = ?2 "
     "ORDER BY seq DESC LIMIT 1";
+/* sync-status in one statement (one read transaction, one consistent snapshot): the
+ * base row scopes by user; the newest event of that base, if any, is LEFT JOINed through
+ * idx_sync_events_base_seq (the same plan as STMT_EV_LATEST). Column 20 is the base id,
+ * never NULL on a row; the event columns are NULL when the base has no event. */
+static const char *const STMT_EV_STATUS =
+    "SELECT e.id, e.user_id, e.base_playlist_id, e.child_playlist_ids, e.status, "
+    "e.started_at, e.completed_at, e.error_message, e.tracks_processed, e.tracks_skipped, "
+    "e.total_api_requests, e.cache_hits, e.cache_misses, e.children, e.progress_phase, "
+    "e.progress_done, e.progress_total, e.created, e.updated, e.seq, b.id "
+    "FROM base_playlists b LEFT JOIN sync_events e ON e.rowid = "
+    "(SELECT s.rowid FROM sync_events s WHERE s.base_playlist_id = b.id AND s.user_id = ?2 "
+    "ORDER BY s.seq DESC LIMIT 1) "
+    "WHERE b.id = ?1 AND b.user_id = ?2";
 static const char *const STMT_EV_LIST =
     "SELECT " EVENT_COLS " FROM sync_events WHERE base_playlist_id = ?1 AND user_id = ?2 "
     "AND (?3 <= 0 OR seq < ?3) ORDER BY seq DESC LIMIT ?4";
@@ -159,6 +172,35 @@ int sync_event_repo_find_latest(struct db *db, struct arena *a, const char *user
         return ERR_INTERNAL;
     }
     return ev_find_one(db, st, a, out, "sync_event_repo_find_latest");
+}
+
+int sync_event_repo_find_status(struct db *db, struct arena *a, const char *user_id,
+                                const char *base_id, int *has_event, struct sync_event *out)
+{
+    int rc;
+    sqlite3_stmt *st = db_stmt(db, STMT_EV_STATUS);
+
+    *has_event = 0;
+    if (!st)
+        return ERR_INTERNAL;
+    if (db_bind_text(st, 1, base_id) || db_bind_text(st, 2, user_id)) {
+        db_stmt_done(st);
+        return ERR_INTERNAL;
+    }
+    switch (sqlite3_step(st)) {
+    case SQLITE_ROW:
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+            rc = 0; /* the base is the user's; it has no event yet */
+            break;
+        }
+        rc = ev_from_row(st, a, out);
+        *has_event = rc == 0;
+        break;
+    case SQLITE_DONE: rc = ERR_NOT_FOUND; break;
+    default: rc = db_log_error(db, "sync_event_repo_find_status"); break;
+    }
+    db_stmt_done(st);
+    return rc;
 }
 
 int sync_event_repo_list(struct db *db, struct arena *a, const char *user_id, const char *base_id,

@@ -64,6 +64,12 @@ int sync_event_repo_find(struct db *db, struct arena *a, const char *user_id, co
 int sync_event_repo_find_latest(struct db *db, struct arena *a, const char *user_id,
                                 const char *base_id, struct sync_event *out);
 
+/* sync-status in one statement: whether base `base_id` is `user_id`'s and, if so, its
+ * newest event (as sync_event_repo_find_latest). 0 with *has_event set (and *out filled
+ * when it is 1); ERR_NOT_FOUND (the base is not the user's); ERR_NOMEM; ERR_INTERNAL. */
+int sync_event_repo_find_status(struct db *db, struct arena *a, const char *user_id,
+                                const char *base_id, int *has_event, struct sync_event *out);
+
 /* One page of the events of base `base_id` of `user_id`, newest first (seq
  * descending), starting strictly below `before_seq` when before_seq > 0. At most
  * `limit` rows into *out (an arena array of *n); *more set when further rows exist.

@@ -10,6 +10,7 @@ struct cache;
 struct metrics;
 struct http_server;
 struct sync_manager;
+struct session_cache;
 struct spotify_session_table;
 
 struct app {
@@ -17,6 +18,7 @@ struct app {
     struct db_pool *db;       /* thread-safe pool */
     struct cache *cache;      /* thread-safe; NULL = none */
     struct metrics *metrics;  /* thread-safe */
+    struct session_cache *sessions; /* verified sessions; thread-safe; NULL = no caching */
     struct sync_manager *syncs; /* running syncs; NULL until the sync service is up */
     struct spotify_session_table *spotify_sessions; /* per-user Spotify token state */
     atomic_int shutting_down; /* set on SIGTERM: long work should stop early */

@@ -28,8 +28,11 @@ struct http_server {
     atomic_int stopping;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int inflight; /* requests between their first call and completion */
-    int deferred; /* deferred works still running */
+    /* Requests between their first call and completion: atomic, so that a request
+     * takes no lock for it; the mutex + broadcast are only needed once stopping is set
+     * (see on_completed). */
+    atomic_int inflight;
+    int deferred; /* deferred works still running (under mu) */
 };
 
 struct conn_state {
@@ -125,10 +128,20 @@ int request_defer(struct request *req, request_work_fn work, void *arg)
 static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *st)
 {
     struct response *res = &st->res;
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        res->body.len, res->body.len ? res->body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
-    if (!r)
+    struct MHD_Response *r;
+    if (res->body.len) {
+        /* The body is handed over, not copied: MHD frees it with the response. */
+        size_t len = 0;
+        char *body = buf_detach(&res->body, &len);
+        if (!body)
+            return MHD_NO;
+        if (!(r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE))) {
+            free(body);
+            return MHD_NO;
+        }
+    } else if (!(r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT))) {
         return MHD_NO;
+    }
     if (res->content_type)
         MHD_add_response_header(r, "Content-Type", res->content_type);
     MHD_add_response_header(r, "X-Request-Id", st->req.request_id);
@@ -140,6 +153,25 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *st)
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* Random bytes for request ids, taken from getrandom() RID_POOL bytes at a time
+ * instead of one system call per request. Thread-local (each polling thread draws
+ * from its own pool, nothing is shared); ids are not secrets, only unpredictable. */
+#define RID_POOL 1024
+static _Thread_local unsigned char rid_pool[RID_POOL];
+static _Thread_local size_t rid_left;
+
+static int rid_random(unsigned char *out, size_t n)
+{
+    if (rid_left < n) {
+        if (util_random_bytes(rid_pool, RID_POOL) != 0)
+            return -1;
+        rid_left = RID_POOL;
+    }
+    memcpy(out, rid_pool + (RID_POOL - rid_left), n);
+    rid_left -= n;
+    return 0;
 }
 
 /* An incoming X-Request-Id is echoed if it is short and plain; else we make one. */
@@ -156,7 +188,7 @@ static void set_request_id(struct request *req)
         }
     }
     unsigned char raw[8];
-    if (util_random_bytes(raw, sizeof raw) == 0)
+    if (rid_random(raw, sizeof raw) == 0)
         util_hex_encode(raw, sizeof raw, req->request_id);
     else
         snprintf(req->request_id, sizeof req->request_id, "unknown");
@@ -185,9 +217,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st->res.arena = st->req.arena;
         st->res.status = 500;
         set_request_id(&st->req);
-        pthread_mutex_lock(&srv->mu);
-        srv->inflight++;
-        pthread_mutex_unlock(&srv->mu);
+        atomic_fetch_add(&srv->inflight, 1);
         *con_cls = st;
         /* Refuse a declared oversized body before reading it. */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -284,10 +314,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     arena_free(st->req.arena);
     free(st);
     *con_cls = NULL;
-    pthread_mutex_lock(&srv->mu);
-    srv->inflight--;
-    pthread_cond_broadcast(&srv->cv);
-    pthread_mutex_unlock(&srv->mu);
+    atomic_fetch_sub(&srv->inflight, 1);
+    /* Only a stopping server waits for inflight to drop (wait_idle). It sets stopping
+     * before reading inflight and we read stopping after the decrement (both seq_cst),
+     * so one of us sees the other; the broadcast under mu cannot slip between the
+     * waiter's check and its wait. */
+    if (atomic_load(&srv->stopping)) {
+        pthread_mutex_lock(&srv->mu);
+        pthread_cond_broadcast(&srv->cv);
+        pthread_mutex_unlock(&srv->mu);
+    }
 }
 
 int http_server_start(const struct http_server_opts *opts, struct app *app, http_dispatch_fn fn,
@@ -340,10 +376,7 @@ int http_server_port(const struct http_server *s)
 
 int http_server_inflight(struct http_server *s)
 {
-    pthread_mutex_lock(&s->mu);
-    int n = s->inflight;
-    pthread_mutex_unlock(&s->mu);
-    return n;
+    return atomic_load(&s->inflight);
 }
 
 /* Waits until no request is in flight and no deferred work runs, or the deadline. */
@@ -353,10 +386,10 @@ static int wait_idle(struct http_server *s, int seconds)
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += seconds;
     pthread_mutex_lock(&s->mu);
-    while ((s->inflight > 0 || s->deferred > 0) &&
+    while ((atomic_load(&s->inflight) > 0 || s->deferred > 0) &&
            pthread_cond_timedwait(&s->cv, &s->mu, &deadline) == 0)
         ;
-    int busy = s->inflight + s->deferred;
+    int busy = atomic_load(&s->inflight) + s->deferred;
     pthread_mutex_unlock(&s->mu);
     return busy;
 }

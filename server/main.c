@@ -14,6 +14,7 @@
 #include "server/metrics.h"
 #include "server/routes.h"
 #include "services/cache.h"
+#include "services/session_cache.h"
 #include "services/spotify_session.h"
 #include "services/sync_manager.h"
 
@@ -75,7 +76,8 @@ int main(int argc, char **argv)
     }
     describe_metrics(app.metrics);
     sync_manager_describe_metrics(app.metrics);
-    if (spotify_session_table_new(&app.spotify_sessions) != 0) {
+    if (spotify_session_table_new(&app.spotify_sessions) != 0 ||
+        session_cache_new(SESSION_CACHE_MAX, &app.sessions) != 0) {
         fprintf(stderr, "playrouter: out of memory\n");
         goto done;
     }
@@ -133,6 +135,7 @@ done:
     sync_manager_free(app.syncs);
     cache_free(app.cache);
     spotify_session_table_free(app.spotify_sessions);
+    session_cache_free(app.sessions);
     db_pool_free(app.db);
     metrics_free(app.metrics);
     curl_global_cleanup();

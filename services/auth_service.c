@@ -312,10 +312,9 @@ done:
 
 int auth_service_logout(struct app *app, struct db *db, const char *jti, int64_t exp)
 {
-    (void)app;
     if (!db)
         return ERR_UNAVAILABLE;
-    return session_service_revoke(db, jti, exp, (int64_t)time(NULL));
+    return session_service_revoke(app, db, jti, exp, (int64_t)time(NULL));
 }
 
 int auth_service_me(struct app *app, struct db *db, struct arena *arena, const char *user_id,

@@ -9,6 +9,7 @@
 
 #include "repositories/sync_event_repo.h"
 #include "server/arena.h"
+#include "server/buf.h"
 
 struct db;
 
@@ -21,6 +22,12 @@ struct db;
 /* The SyncEvent JSON object of *ev (new reference; NULL only when out of memory).
  * Stored JSON texts that do not parse come out as empty arrays. */
 json_t *sync_event_service_to_json(const struct sync_event *ev);
+
+/* Appends the SyncEvent JSON text of *ev to out: byte for byte what
+ * json_dumps(sync_event_service_to_json(ev), JSON_COMPACT) gives, without building the
+ * tree when the event allows (it nearly always does). 0; ERR_NOMEM (out unchanged) when
+ * out of memory or when sync_event_service_to_json() would return NULL. */
+int sync_event_service_append_json(const struct sync_event *ev, struct buf *out);
 
 /* The event `id`. 0, ERR_NOT_FOUND, ERR_NOMEM, ERR_INTERNAL. */
 int sync_event_service_get(struct db *db, struct arena *a, const char *user_id, const char *id,

@@ -17,6 +17,7 @@
 #include "repositories/revoked_token_repo.h"
 #include "repositories/user_repo.h"
 #include "server/app.h"
+#include "services/session_cache.h"
 #include "server/app_err.h"
 #include "server/config.h"
 #include "server/util.h"
@@ -393,6 +394,7 @@ static int db_setup(void **state)
     f->cfg.jwt_secret = (char *)KEY;
     f->app.cfg = &f->cfg;
     f->app.db = f->pool;
+    assert_int_equal(session_cache_new(SESSION_CACHE_MAX, &f->app.sessions), 0);
     struct user u = {.id = "user-1",
                      .spotify_user_id = "sp1",
                      .display_name = "One",
@@ -409,6 +411,7 @@ static int db_teardown(void **state)
     char cmd[256];
     db_pool_release(f->pool, f->db);
     db_pool_free(f->pool);
+    session_cache_free(f->app.sessions);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
     assert_int_equal(system(cmd), 0);
     free(f);
@@ -426,8 +429,8 @@ static void test_session_authenticate_then_revoke(void **state)
     assert_int_equal(session_service_authenticate(&f->app, f->db, token, now, &c, &why), 0);
     assert_string_equal(c.sub, "user-1");
 
-    assert_int_equal(session_service_revoke(f->db, issued.jti, issued.exp, now), 0);
-    assert_int_equal(session_service_revoke(f->db, issued.jti, issued.exp, now), 0); /* twice */
+    assert_int_equal(session_service_revoke(&f->app, f->db, issued.jti, issued.exp, now), 0);
+    assert_int_equal(session_service_revoke(&f->app, f->db, issued.jti, issued.exp, now), 0); /* twice */
     assert_int_equal(session_service_authenticate(&f->app, f->db, token, now, &c, &why),
                      ERR_UNAUTHORIZED);
     assert_non_null(strstr(why, "revoked"));
