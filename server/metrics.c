@@ -10,6 +10,8 @@ static const double bucket_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 
 struct series {
     struct series *next;
+    struct series *hnext; /* chain of the hash index */
+    unsigned long hash;
     char *name, *labels;
     int histogram;
     double value; /* counter value, or histogram sum */
@@ -22,11 +24,25 @@ struct family {
     char *name, *type, *help;
 };
 
+#define INDEX_SLOTS 1024 /* hash index of the series: O(1) lookups on the request path */
+
 struct metrics {
     pthread_mutex_t mu;
-    struct series *series;
+    struct series *series; /* sorted by name then labels, for rendering */
     struct family *families;
+    struct series *index[INDEX_SLOTS];
 };
+
+static unsigned long series_hash(const char *name, const char *labels)
+{
+    unsigned long h = 5381;
+    for (const char *p = name; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    h = h * 33 + '{';
+    for (const char *p = labels; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    return h;
+}
 
 struct metrics *metrics_new(void)
 {
@@ -77,8 +93,9 @@ static struct series *find_or_add(struct metrics *m, const char *name, const cha
 {
     if (!labels)
         labels = "";
-    for (struct series *s = m->series; s; s = s->next)
-        if (strcmp(s->name, name) == 0 && strcmp(s->labels, labels) == 0)
+    unsigned long h = series_hash(name, labels);
+    for (struct series *s = m->index[h % INDEX_SLOTS]; s; s = s->hnext)
+        if (s->hash == h && strcmp(s->name, name) == 0 && strcmp(s->labels, labels) == 0)
             return s;
     struct series *s = calloc(1, sizeof *s);
     if (!s)
@@ -92,6 +109,9 @@ static struct series *find_or_add(struct metrics *m, const char *name, const cha
         return NULL;
     }
     s->histogram = histogram;
+    s->hash = h;
+    s->hnext = m->index[h % INDEX_SLOTS];
+    m->index[h % INDEX_SLOTS] = s;
     /* Sorted insert keeps the output grouped by name and stable. */
     struct series **pp = &m->series;
     while (*pp && (strcmp((*pp)->name, name) < 0 ||
@@ -171,8 +191,9 @@ int metrics_render(struct metrics *m, struct buf *out)
             buf_appendf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", s->name, s->labels, sep,
                         bucket_bounds[i], s->buckets[i]);
         buf_appendf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", s->name, s->labels, sep, s->count);
-        buf_appendf(out, "%s_sum{%s} %.17g\n%s_count{%s} %llu\n", s->name, s->labels, s->value,
-                    s->name, s->labels, s->count);
+        const char *open = s->labels[0] ? "{" : "", *close = s->labels[0] ? "}" : "";
+        buf_appendf(out, "%s_sum%s%s%s %.17g\n%s_count%s%s%s %llu\n", s->name, open, s->labels,
+                    close, s->value, s->name, open, s->labels, close, s->count);
     }
     pthread_mutex_unlock(&m->mu);
     return out->data || out->len == 0 ? 0 : -1;
