@@ -182,58 +182,15 @@ static void test_session_cache_concurrent_use(void **state)
 
 static const unsigned char KEY[] = "0123456789abcdef0123456789abcdef-cache-test";
 #define KEYLEN (sizeof KEY - 1)
-static const char OTHER_KEY[] = "another-secret-of-at-least-32-bytes!!";
 
-struct dbfix {
-    char dir[64];
-    char path[128];
-    struct db_pool *pool;
-    struct db *db;
-    struct config cfg;
-    struct app app;
-};
+#include "tests/test_session_fixture.h"
+static const char OTHER_KEY[] = "another-secret-of-at-least-32-bytes!!";
 
 static void exec(struct db *db, const char *sql)
 {
     char *err = NULL;
     if (sqlite3_exec(db_handle(db), sql, NULL, NULL, &err) != SQLITE_OK)
         fail_msg("%s: %s", sql, err ? err : "?");
-}
-
-static int db_setup(void **state)
-{
-    struct dbfix *f = calloc(1, sizeof *f);
-    char err[256];
-    snprintf(f->dir, sizeof f->dir, "/tmp/test_session_cache.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
-    assert_int_equal(db_pool_new(f->path, 1, &f->pool, err, sizeof err), 0);
-    f->db = db_pool_acquire(f->pool, 1000);
-    f->cfg.jwt_secret = (char *)KEY;
-    f->app.cfg = &f->cfg;
-    f->app.db = f->pool;
-    assert_int_equal(session_cache_new(SESSION_CACHE_MAX, &f->app.sessions), 0);
-    struct user u = {.id = "user-1",
-                     .spotify_user_id = "sp1",
-                     .display_name = "One",
-                     .created = "2026-01-01T00:00:00Z",
-                     .updated = "2026-01-01T00:00:00Z"};
-    assert_int_equal(user_repo_insert(f->db, &u), 0);
-    *state = f;
-    return 0;
-}
-
-static int db_teardown(void **state)
-{
-    struct dbfix *f = *state;
-    char cmd[256];
-    db_pool_release(f->pool, f->db);
-    db_pool_free(f->pool);
-    session_cache_free(f->app.sessions);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
 }
 
 static char *issue(int64_t now, int64_t ttl, struct session_claims *claims)
