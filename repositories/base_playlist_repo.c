@@ -31,25 +31,13 @@ static const char *const STMT_DELETE =
 static const char *const STMT_EXISTS =
     "SELECT 1 FROM base_playlists WHERE id = ?1 AND user_id = ?2";
 
-/* Copies a column into the arena; SQL NULL stays NULL. -1 when out of memory. */
-static int col_dup(sqlite3_stmt *st, int col, struct arena *a, const char **out)
-{
-    const char *s = db_col_text(st, col);
-    if (!s) {
-        *out = NULL;
-        return 0;
-    }
-    *out = arena_strdup(a, s);
-    return *out ? 0 : -1;
-}
-
 static int from_row(sqlite3_stmt *st, struct arena *a, struct base_playlist *out)
 {
     memset(out, 0, sizeof *out);
-    if (col_dup(st, 0, a, &out->id) || col_dup(st, 1, a, &out->user_id) ||
-        col_dup(st, 2, a, &out->spotify_playlist_id) || col_dup(st, 3, a, &out->name) ||
-        col_dup(st, 4, a, &out->routing) || col_dup(st, 7, a, &out->last_synced_at) ||
-        col_dup(st, 8, a, &out->created) || col_dup(st, 9, a, &out->updated))
+    if (db_col_dup(st, 0, a, &out->id) || db_col_dup(st, 1, a, &out->user_id) ||
+        db_col_dup(st, 2, a, &out->spotify_playlist_id) || db_col_dup(st, 3, a, &out->name) ||
+        db_col_dup(st, 4, a, &out->routing) || db_col_dup(st, 7, a, &out->last_synced_at) ||
+        db_col_dup(st, 8, a, &out->created) || db_col_dup(st, 9, a, &out->updated))
         return ERR_NOMEM;
     out->auto_sync_minutes = sqlite3_column_int64(st, 5);
     out->version = sqlite3_column_int64(st, 6);
@@ -60,18 +48,9 @@ static int from_row(sqlite3_stmt *st, struct arena *a, struct base_playlist *out
 static int find_one(struct db *db, sqlite3_stmt *st, struct arena *a, struct base_playlist *out,
                     const char *what)
 {
-    int rc;
-    switch (sqlite3_step(st)) {
-    case SQLITE_ROW:
+    int rc = db_step_one(db, st, what);
+    if (rc == 0)
         rc = from_row(st, a, out);
-        break;
-    case SQLITE_DONE:
-        rc = ERR_NOT_FOUND;
-        break;
-    default:
-        rc = db_log_error(db, what);
-        break;
-    }
     db_stmt_done(st);
     return rc;
 }
@@ -182,17 +161,9 @@ static int missing_or_stale(struct db *db, const char *user_id, const char *id)
         db_stmt_done(st);
         return ERR_INTERNAL;
     }
-    switch (sqlite3_step(st)) {
-    case SQLITE_ROW:
+    /* It exists, so the version was what did not match. */
+    if ((rc = db_step_one(db, st, "base_playlist_repo exists")) == 0)
         rc = ERR_VERSION_MISMATCH;
-        break;
-    case SQLITE_DONE:
-        rc = ERR_NOT_FOUND;
-        break;
-    default:
-        rc = db_log_error(db, "base_playlist_repo exists");
-        break;
-    }
     db_stmt_done(st);
     return rc;
 }

@@ -66,26 +66,15 @@ static const char *const STMT_RELEASE_SPOTIFY =
     "UPDATE child_playlists SET spotify_playlist_id = '~' || id "
     "WHERE id = ?1 AND user_id = ?2 AND spotify_playlist_id IS NOT ?3";
 
-static int col_dup(sqlite3_stmt *st, int col, struct arena *a, const char **out)
-{
-    const char *s = db_col_text(st, col);
-    if (!s) {
-        *out = NULL;
-        return 0;
-    }
-    *out = arena_strdup(a, s);
-    return *out ? 0 : -1;
-}
-
 static int from_row(sqlite3_stmt *st, struct arena *a, struct child_playlist *out)
 {
     memset(out, 0, sizeof *out);
-    if (col_dup(st, 0, a, &out->id) || col_dup(st, 1, a, &out->user_id) ||
-        col_dup(st, 2, a, &out->base_playlist_id) || col_dup(st, 3, a, &out->spotify_playlist_id) ||
-        col_dup(st, 4, a, &out->name) || col_dup(st, 5, a, &out->filter) ||
-        col_dup(st, 6, a, &out->sort) || col_dup(st, 10, a, &out->pinned_track_ids) ||
-        col_dup(st, 11, a, &out->banned_track_ids) || col_dup(st, 13, a, &out->created) ||
-        col_dup(st, 14, a, &out->updated))
+    if (db_col_dup(st, 0, a, &out->id) || db_col_dup(st, 1, a, &out->user_id) ||
+        db_col_dup(st, 2, a, &out->base_playlist_id) || db_col_dup(st, 3, a, &out->spotify_playlist_id) ||
+        db_col_dup(st, 4, a, &out->name) || db_col_dup(st, 5, a, &out->filter) ||
+        db_col_dup(st, 6, a, &out->sort) || db_col_dup(st, 10, a, &out->pinned_track_ids) ||
+        db_col_dup(st, 11, a, &out->banned_track_ids) || db_col_dup(st, 13, a, &out->created) ||
+        db_col_dup(st, 14, a, &out->updated))
         return ERR_NOMEM;
     out->has_limit = sqlite3_column_type(st, 7) != SQLITE_NULL;
     out->limit = out->has_limit ? sqlite3_column_int64(st, 7) : 0;
@@ -98,18 +87,9 @@ static int from_row(sqlite3_stmt *st, struct arena *a, struct child_playlist *ou
 static int find_one(struct db *db, sqlite3_stmt *st, struct arena *a, struct child_playlist *out,
                     const char *what)
 {
-    int rc;
-    switch (sqlite3_step(st)) {
-    case SQLITE_ROW:
+    int rc = db_step_one(db, st, what);
+    if (rc == 0)
         rc = from_row(st, a, out);
-        break;
-    case SQLITE_DONE:
-        rc = ERR_NOT_FOUND;
-        break;
-    default:
-        rc = db_log_error(db, what);
-        break;
-    }
     db_stmt_done(st);
     return rc;
 }
@@ -197,20 +177,11 @@ int child_playlist_repo_base_id(struct db *db, const char *user_id, const char *
     sqlite3_stmt *st = stmt2(db, STMT_BASE_ID, id, user_id);
     if (!st)
         return ERR_INTERNAL;
-    switch (sqlite3_step(st)) {
-    case SQLITE_ROW: {
+    if ((rc = db_step_one(db, st, "child_playlist_repo_base_id")) == 0) {
         const char *s = db_col_text(st, 0);
         rc = (s && strlen(s) < outlen) ? 0 : ERR_INTERNAL;
         if (rc == 0)
             memcpy(out, s, strlen(s) + 1);
-        break;
-    }
-    case SQLITE_DONE:
-        rc = ERR_NOT_FOUND;
-        break;
-    default:
-        rc = db_log_error(db, "child_playlist_repo_base_id");
-        break;
     }
     db_stmt_done(st);
     return rc;
@@ -225,17 +196,7 @@ static int base_exists(struct db *db, const char *user_id, const char *base_id)
     sqlite3_stmt *st = stmt2(db, STMT_BASE_EXISTS, base_id, user_id);
     if (!st)
         return ERR_INTERNAL;
-    switch (sqlite3_step(st)) {
-    case SQLITE_ROW:
-        rc = 0;
-        break;
-    case SQLITE_DONE:
-        rc = ERR_NOT_FOUND;
-        break;
-    default:
-        rc = db_log_error(db, "child_playlist_repo base exists");
-        break;
-    }
+    rc = db_step_one(db, st, "child_playlist_repo base exists");
     db_stmt_done(st);
     return rc;
 }
@@ -320,22 +281,13 @@ static int child_state(struct db *db, const char *user_id, const char *id, char 
     sqlite3_stmt *st = stmt2(db, STMT_STATE, id, user_id);
     if (!st)
         return ERR_INTERNAL;
-    switch (sqlite3_step(st)) {
-    case SQLITE_ROW: {
+    if ((rc = db_step_one(db, st, "child_playlist_repo state")) == 0) {
         const char *b = db_col_text(st, 0);
         rc = (b && strlen(b) < base_len) ? 0 : ERR_INTERNAL;
         if (rc == 0)
             memcpy(base_out, b, strlen(b) + 1);
         *position = sqlite3_column_int64(st, 1);
         *version = sqlite3_column_int64(st, 2);
-        break;
-    }
-    case SQLITE_DONE:
-        rc = ERR_NOT_FOUND;
-        break;
-    default:
-        rc = db_log_error(db, "child_playlist_repo state");
-        break;
     }
     db_stmt_done(st);
     return rc;
@@ -475,19 +427,11 @@ static int check_item(struct db *db, const char *user_id, const char *base_id,
         db_stmt_done(st);
         return ERR_INTERNAL;
     }
-    switch (sqlite3_step(st)) {
-    case SQLITE_ROW:
-        rc = (it->expected_version > 0 && sqlite3_column_int64(st, 0) != it->expected_version)
-                 ? ERR_VERSION_MISMATCH
-                 : 0;
-        break;
-    case SQLITE_DONE:
-        rc = ERR_VALIDATION;
-        break;
-    default:
-        rc = db_log_error(db, "child_playlist_repo_replace_all check");
-        break;
-    }
+    rc = db_step_one(db, st, "child_playlist_repo_replace_all check");
+    if (rc == 0 && it->expected_version > 0 && sqlite3_column_int64(st, 0) != it->expected_version)
+        rc = ERR_VERSION_MISMATCH;
+    else if (rc == ERR_NOT_FOUND)
+        rc = ERR_VALIDATION; /* an id that is not a child of this base */
     db_stmt_done(st);
     return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "repositories/migration.h"
 #include "server/app_err.h"
+#include "server/arena.h"
 #include "server/log.h"
 
 #define STMT_SLOTS 512  /* open-addressing table of cached statements */
@@ -164,6 +165,29 @@ int db_log_error(struct db *db, const char *what)
 {
     log_error("db: %s: %s", what, sqlite3_errmsg(db->h));
     return ERR_INTERNAL;
+}
+
+int db_step_one(struct db *db, sqlite3_stmt *st, const char *what)
+{
+    switch (sqlite3_step(st)) {
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_DONE:
+        return ERR_NOT_FOUND;
+    default:
+        return db_log_error(db, what);
+    }
+}
+
+int db_col_dup(sqlite3_stmt *st, int col, struct arena *a, const char **out)
+{
+    const char *s = db_col_text(st, col);
+    if (!s) {
+        *out = NULL;
+        return 0;
+    }
+    *out = arena_strdup(a, s);
+    return *out ? 0 : -1;
 }
 
 int db_exec_stmt(struct db *db, sqlite3_stmt *st, const char *what)

@@ -28,6 +28,15 @@ int db_bind_int64(sqlite3_stmt *st, int idx, long long v);
 /* Column text, or NULL; borrowed until the next step/reset. */
 const char *db_col_text(sqlite3_stmt *st, int col);
 
+/* Steps a bound statement that returns at most one row: 0 when it stands on a row
+ * (read the columns, then db_stmt_done), ERR_NOT_FOUND when there is none,
+ * ERR_INTERNAL (logged with `what`) on an error. */
+int db_step_one(struct db *db, sqlite3_stmt *st, const char *what);
+/* Copies column `col` into arena `a` (*out NULL for SQL NULL). 0, or -1 when out of
+ * memory. */
+struct arena;
+int db_col_dup(sqlite3_stmt *st, int col, struct arena *a, const char **out);
+
 /* Runs a statement that returns no rows (after binding). Returns 0, ERR_CONFLICT on a
  * constraint violation, ERR_INTERNAL otherwise (logged with `what`). Resets st. */
 int db_exec_stmt(struct db *db, sqlite3_stmt *st, const char *what);
