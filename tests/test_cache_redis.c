@@ -167,7 +167,7 @@ static int redis_test_setup(void **state)
 #define SKIP_WITHOUT_REDIS()                                                                       \
     do {                                                                                           \
         if (!redis_available)                                                                      \
-            skip();                                                                                \
+            fail_msg("redis-server could not be started (scripts/install-deps.sh installs it)");   \
     } while (0)
 
 static struct cache *redis_cache(int port, int db, const char *password)
