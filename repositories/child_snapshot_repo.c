@@ -48,13 +48,6 @@ done:
     return rc;
 }
 
-static int dup_col(sqlite3_stmt *st, int col, struct arena *a, const char **out)
-{
-    const char *s = db_col_text(st, col);
-    *out = s ? arena_strdup(a, s) : NULL;
-    return s && !*out ? ERR_NOMEM : 0;
-}
-
 int child_snapshot_repo_find(struct db *db, struct arena *a, const char *user_id,
                              const char *child_id, struct child_snapshot *out)
 {
@@ -71,10 +64,10 @@ int child_snapshot_repo_find(struct db *db, struct arena *a, const char *user_id
     switch (sqlite3_step(st)) {
     case SQLITE_ROW: {
         const char **uris = NULL;
-        if ((rc = dup_col(st, 0, a, &out->child_playlist_id)) ||
-            (rc = dup_col(st, 1, a, &out->user_id)) ||
-            (rc = dup_col(st, 2, a, &out->sync_event_id)) ||
-            (rc = dup_col(st, 4, a, &out->created)))
+        if ((rc = db_col_dup(st, 0, a, &out->child_playlist_id)) ||
+            (rc = db_col_dup(st, 1, a, &out->user_id)) ||
+            (rc = db_col_dup(st, 2, a, &out->sync_event_id)) ||
+            (rc = db_col_dup(st, 4, a, &out->created)))
             break;
         rc = uri_list_decode(db_col_text(st, 3), a, &uris, &out->n_uris);
         out->uris = uris;

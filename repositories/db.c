@@ -187,7 +187,7 @@ int db_col_dup(sqlite3_stmt *st, int col, struct arena *a, const char **out)
         return 0;
     }
     *out = arena_strdup(a, s);
-    return *out ? 0 : -1;
+    return *out ? 0 : ERR_NOMEM;
 }
 
 int db_exec_stmt(struct db *db, sqlite3_stmt *st, const char *what)

@@ -32,8 +32,7 @@ const char *db_col_text(sqlite3_stmt *st, int col);
  * (read the columns, then db_stmt_done), ERR_NOT_FOUND when there is none,
  * ERR_INTERNAL (logged with `what`) on an error. */
 int db_step_one(struct db *db, sqlite3_stmt *st, const char *what);
-/* Copies column `col` into arena `a` (*out NULL for SQL NULL). 0, or -1 when out of
- * memory. */
+/* Copies column `col` into arena `a` (*out NULL for SQL NULL). 0, or ERR_NOMEM. */
 struct arena;
 int db_col_dup(sqlite3_stmt *st, int col, struct arena *a, const char **out);
 

@@ -23,13 +23,6 @@ static const char *const STMT_DELETE =
     "DELETE FROM idempotency_keys WHERE user_id = ?1 AND key = ?2";
 static const char *const STMT_PURGE = "DELETE FROM idempotency_keys WHERE expires_epoch <= ?1";
 
-static int dup_col(sqlite3_stmt *st, int col, struct arena *a, const char **out)
-{
-    const char *s = db_col_text(st, col);
-    *out = s ? arena_strdup(a, s) : NULL;
-    return s && !*out ? ERR_NOMEM : 0;
-}
-
 int idempotency_repo_find(struct db *db, struct arena *a, const char *user_id, const char *key,
                           int64_t now_epoch, struct idempotency_record *out)
 {
@@ -46,8 +39,8 @@ int idempotency_repo_find(struct db *db, struct arena *a, const char *user_id, c
     }
     switch (sqlite3_step(st)) {
     case SQLITE_ROW:
-        if ((rc = dup_col(st, 0, a, &out->request_path)) || (rc = dup_col(st, 2, a, &out->body)) ||
-            (rc = dup_col(st, 3, a, &out->sync_event_id)))
+        if ((rc = db_col_dup(st, 0, a, &out->request_path)) || (rc = db_col_dup(st, 2, a, &out->body)) ||
+            (rc = db_col_dup(st, 3, a, &out->sync_event_id)))
             break;
         out->status = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 1);
         out->expires_epoch = sqlite3_column_int64(st, 4);

@@ -90,22 +90,15 @@ static const char *const STMT_EV_FAIL =
     "UPDATE sync_events SET status = 'failed', error_message = ?1, completed_at = ?2, "
     "updated = ?2 WHERE status = 'in_progress' AND (?3 IS NULL OR started_at < ?3)";
 
-static int ev_col(sqlite3_stmt *st, int col, struct arena *a, const char **out)
-{
-    const char *s = db_col_text(st, col);
-    *out = s ? arena_strdup(a, s) : NULL;
-    return s && !*out ? -1 : 0;
-}
-
 static int ev_from_row(sqlite3_stmt *st, struct arena *a, struct sync_event *out)
 {
     memset(out, 0, sizeof *out);
-    if (ev_col(st, 0, a, &out->id) || ev_col(st, 1, a, &out->user_id) ||
-        ev_col(st, 2, a, &out->base_playlist_id) || ev_col(st, 3, a, &out->child_playlist_ids) ||
-        ev_col(st, 4, a, &out->status) || ev_col(st, 5, a, &out->started_at) ||
-        ev_col(st, 6, a, &out->completed_at) || ev_col(st, 7, a, &out->error_message) ||
-        ev_col(st, 13, a, &out->children) || ev_col(st, 14, a, &out->progress_phase) ||
-        ev_col(st, 17, a, &out->created) || ev_col(st, 18, a, &out->updated))
+    if (db_col_dup(st, 0, a, &out->id) || db_col_dup(st, 1, a, &out->user_id) ||
+        db_col_dup(st, 2, a, &out->base_playlist_id) || db_col_dup(st, 3, a, &out->child_playlist_ids) ||
+        db_col_dup(st, 4, a, &out->status) || db_col_dup(st, 5, a, &out->started_at) ||
+        db_col_dup(st, 6, a, &out->completed_at) || db_col_dup(st, 7, a, &out->error_message) ||
+        db_col_dup(st, 13, a, &out->children) || db_col_dup(st, 14, a, &out->progress_phase) ||
+        db_col_dup(st, 17, a, &out->created) || db_col_dup(st, 18, a, &out->updated))
         return ERR_NOMEM;
     out->tracks_processed = sqlite3_column_int64(st, 8);
     out->tracks_skipped = sqlite3_column_int64(st, 9);

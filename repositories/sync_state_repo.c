@@ -36,13 +36,6 @@ static const char *const STMT_UPSERT_CHILD_CONTENTS =
 static const char *const STMT_SET_CHILD_SNAPSHOT =
     "UPDATE child_playlists SET last_written_snapshot_id = ?2 WHERE id = ?1";
 
-static int dup_col(sqlite3_stmt *st, int col, struct arena *a, const char **out)
-{
-    const char *s = db_col_text(st, col);
-    *out = s ? arena_strdup(a, s) : NULL;
-    return s && !*out ? ERR_NOMEM : 0;
-}
-
 int sync_state_repo_get_base(struct db *db, struct arena *a, const char *base_id,
                              struct sync_base_state *out)
 {
@@ -58,8 +51,8 @@ int sync_state_repo_get_base(struct db *db, struct arena *a, const char *base_id
     }
     switch (sqlite3_step(st)) {
     case SQLITE_ROW:
-        if ((rc = dup_col(st, 0, a, &out->last_snapshot_id)) ||
-            (rc = dup_col(st, 1, a, &out->config_hash)))
+        if ((rc = db_col_dup(st, 0, a, &out->last_snapshot_id)) ||
+            (rc = db_col_dup(st, 1, a, &out->config_hash)))
             break;
         out->tracks_processed = sqlite3_column_int64(st, 2);
         out->tracks_skipped = sqlite3_column_int64(st, 3);
@@ -131,8 +124,8 @@ int sync_state_repo_get_child(struct db *db, struct arena *a, const char *child_
     switch (sqlite3_step(st)) {
     case SQLITE_ROW: {
         const char **uris = NULL;
-        if ((rc = dup_col(st, 0, a, &out->snapshot_id)) ||
-            (rc = dup_col(st, 1, a, &out->target_hash)))
+        if ((rc = db_col_dup(st, 0, a, &out->snapshot_id)) ||
+            (rc = db_col_dup(st, 1, a, &out->target_hash)))
             break;
         const char *json = db_col_text(st, 2);
         if (json && (rc = uri_list_decode(json, a, &uris, &out->n_uris)) == 0) {
