@@ -88,12 +88,13 @@ static void sync_work(struct request *req, struct response *res, void *arg)
         response_error(res, rc);
         return;
     }
+    /* On failure the buffer may still hold memory: released below either way. */
     if (sync_event_service_append_json(&ev, &text) != 0) {
         response_error(res, ERR_NOMEM);
-        return;
+    } else {
+        sync_service_remember(db, req->user_id, job->idem_key, 200, text.data);
+        response_text(res, 200, JSON_TYPE, text.data);
     }
-    sync_service_remember(db, req->user_id, job->idem_key, 200, text.data);
-    response_text(res, 200, JSON_TYPE, text.data);
     buf_release(&text);
 }
 

@@ -73,8 +73,6 @@ static int explain(struct arena *a, const struct sync_input *in, const struct sy
                           : kind == SPOTIFY_ITEM_EPISODE     ? "skipped_episode"
                           : kind == SPOTIFY_ITEM_UNAVAILABLE ? "skipped_unavailable"
                                                              : NULL;
-    if (!skipped && kind < 0)
-        kind = sync_tracks_find_kind(ev->base.items, ev->base.n_items, id);
     if (!skipped) {
         struct target_explain *ex = arena_alloc(a, (n + 1) * sizeof *ex);
         int rc;
