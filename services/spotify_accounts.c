@@ -13,23 +13,18 @@
 #include "server/config.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "services/spotify_client_internal.h" /* sc_escape() */
+#include "services/token_crypto.h"
 
 #define ANSWER_MAX (64 * 1024)
 #define CONNECT_TIMEOUT_MS 5000
-#define TOKEN_ENDPOINT "POST /api/token"
 
 void spotify_token_grant_release(struct spotify_token_grant *g)
 {
     if (!g)
         return;
-    if (g->access_token) {
-        OPENSSL_cleanse(g->access_token, strlen(g->access_token));
-        free(g->access_token);
-    }
-    if (g->refresh_token) {
-        OPENSSL_cleanse(g->refresh_token, strlen(g->refresh_token));
-        free(g->refresh_token);
-    }
+    token_crypto_free_secret(g->access_token);
+    token_crypto_free_secret(g->refresh_token);
     free(g->scope);
     memset(g, 0, sizeof *g);
 }
@@ -99,26 +94,14 @@ int spotify_accounts_check_redirect_uri(const char *uri, char *why, size_t whyle
     return 0;
 }
 
-int spotify_accounts_form_add(struct buf *out, const char *key, const char *value)
+/* Appends "&key=value" (no '&' when out is empty) with value percent-encoded
+ * (application/x-www-form-urlencoded, RFC 3986 unreserved kept; the Web API client's
+ * encoder). 0 or ERR_NOMEM. */
+static int form_add(struct buf *out, const char *key, const char *value)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    if (out->len > 0 && buf_append(out, "&", 1) != 0)
+    if ((out->len > 0 && buf_append(out, "&", 1) != 0) || buf_append_str(out, key) != 0 ||
+        buf_append(out, "=", 1) != 0 || sc_escape(out, value ? value : "") != 0)
         return ERR_NOMEM;
-    if (buf_append_str(out, key) != 0 || buf_append(out, "=", 1) != 0)
-        return ERR_NOMEM;
-    for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++) {
-        char enc[3];
-        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-            if (buf_append(out, p, 1) != 0)
-                return ERR_NOMEM;
-            continue;
-        }
-        enc[0] = '%';
-        enc[1] = hex[*p >> 4];
-        enc[2] = hex[*p & 15];
-        if (buf_append(out, enc, 3) != 0)
-            return ERR_NOMEM;
-    }
     return 0;
 }
 
@@ -136,13 +119,12 @@ int spotify_accounts_authorize_url(const struct config *cfg, const char *state,
 {
     struct buf q = BUF_INIT;
     int rc = ERR_NOMEM;
-    if (spotify_accounts_form_add(&q, "response_type", "code") != 0 ||
-        spotify_accounts_form_add(&q, "client_id", cfg->spotify_client_id) != 0 ||
-        spotify_accounts_form_add(&q, "redirect_uri", cfg->spotify_redirect_uri) != 0 ||
-        spotify_accounts_form_add(&q, "scope", SPOTIFY_ACCOUNTS_SCOPES) != 0 ||
-        spotify_accounts_form_add(&q, "state", state) != 0 ||
-        spotify_accounts_form_add(&q, "code_challenge", code_challenge) != 0 ||
-        spotify_accounts_form_add(&q, "code_challenge_method", "S256") != 0)
+    if (form_add(&q, "response_type", "code") != 0 ||
+        form_add(&q, "client_id", cfg->spotify_client_id) != 0 ||
+        form_add(&q, "redirect_uri", cfg->spotify_redirect_uri) != 0 ||
+        form_add(&q, "scope", SPOTIFY_ACCOUNTS_SCOPES) != 0 || form_add(&q, "state", state) != 0 ||
+        form_add(&q, "code_challenge", code_challenge) != 0 ||
+        form_add(&q, "code_challenge_method", "S256") != 0)
         goto done;
     if (join_url(out, cfg->spotify_accounts_base, "/authorize?") != 0 ||
         buf_append(out, q.data, q.len) != 0)
@@ -255,7 +237,7 @@ static int token_request(const struct config *cfg, struct metrics *m, const stru
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (m) {
         char labels[96];
-        snprintf(labels, sizeof labels, "endpoint=\"%s\",status=\"%ld\"", TOKEN_ENDPOINT, status);
+        snprintf(labels, sizeof labels, "endpoint=\"%s\",status=\"%ld\"", SPOTIFY_EP_TOKEN, status);
         metrics_add(m, "playrouter_spotify_requests_total", labels, 1);
     }
     if (cc != CURLE_OK) {
@@ -294,10 +276,8 @@ static int token_request(const struct config *cfg, struct metrics *m, const stru
     }
     rc = 0;
 done:
-    if (body) {
-        /* The answer held the tokens: wipe its text before freeing. */
-        json_decref(body);
-    }
+    json_decref(body);
+    /* The answer held the tokens: wipe its text before freeing. */
     if (ans.body.data)
         OPENSSL_cleanse(ans.body.data, ans.body.len);
     buf_release(&ans.body);
@@ -312,7 +292,7 @@ static int add_client(const struct config *cfg, struct buf *form)
 {
     if (cfg->spotify_client_secret && *cfg->spotify_client_secret)
         return 0;
-    return spotify_accounts_form_add(form, "client_id", cfg->spotify_client_id);
+    return form_add(form, "client_id", cfg->spotify_client_id);
 }
 
 static void wipe_form(struct buf *form)
@@ -331,11 +311,10 @@ int spotify_accounts_exchange_code(const struct config *cfg, struct metrics *m, 
     memset(out, 0, sizeof *out);
     if (requests_made)
         *requests_made = 0;
-    if (spotify_accounts_form_add(&form, "grant_type", "authorization_code") != 0 ||
-        spotify_accounts_form_add(&form, "code", code) != 0 ||
-        spotify_accounts_form_add(&form, "redirect_uri", cfg->spotify_redirect_uri) != 0 ||
-        spotify_accounts_form_add(&form, "code_verifier", code_verifier) != 0 ||
-        add_client(cfg, &form) != 0)
+    if (form_add(&form, "grant_type", "authorization_code") != 0 ||
+        form_add(&form, "code", code) != 0 ||
+        form_add(&form, "redirect_uri", cfg->spotify_redirect_uri) != 0 ||
+        form_add(&form, "code_verifier", code_verifier) != 0 || add_client(cfg, &form) != 0)
         goto done;
     rc = token_request(cfg, m, &form, ERR_VALIDATION, "code exchange", out, requests_made);
 done:
@@ -351,9 +330,8 @@ int spotify_accounts_refresh(const struct config *cfg, struct metrics *m, const 
     memset(out, 0, sizeof *out);
     if (requests_made)
         *requests_made = 0;
-    if (spotify_accounts_form_add(&form, "grant_type", "refresh_token") != 0 ||
-        spotify_accounts_form_add(&form, "refresh_token", refresh_token) != 0 ||
-        add_client(cfg, &form) != 0)
+    if (form_add(&form, "grant_type", "refresh_token") != 0 ||
+        form_add(&form, "refresh_token", refresh_token) != 0 || add_client(cfg, &form) != 0)
         goto done;
     rc = token_request(cfg, m, &form, ERR_SPOTIFY_REAUTH, "refresh", out, requests_made);
 done:

@@ -36,10 +36,6 @@ void spotify_token_grant_release(struct spotify_token_grant *g);
  * 0, or ERR_VALIDATION with the reason in why. */
 int spotify_accounts_check_redirect_uri(const char *uri, char *why, size_t whylen);
 
-/* Appends "&key=value" (no '&' when out is empty) with value percent-encoded
- * (application/x-www-form-urlencoded, RFC 3986 unreserved kept). 0 or ERR_NOMEM. */
-int spotify_accounts_form_add(struct buf *out, const char *key, const char *value);
-
 /* Writes {accounts_base}/authorize?response_type=code&client_id=...&redirect_uri=...
  * &scope=...&state=...&code_challenge=...&code_challenge_method=S256 into out.
  * 0 or ERR_NOMEM. */

@@ -13,6 +13,7 @@
 #include "server/log.h"
 #include "server/util.h"
 #include "services/spotify_client_internal.h"
+#include "services/token_crypto.h"
 
 /* ---- Small helpers ---------------------------------------------------------------- */
 
@@ -43,6 +44,14 @@ int sc_escape(struct buf *b, const char *s)
                 return -1;
         }
     }
+    return 0;
+}
+
+int sc_playlist_path(struct buf *b, const char *id, const char *segment)
+{
+    if (buf_append_str(b, "/playlists/") != 0 || sc_escape(b, id) != 0 ||
+        (segment && buf_appendf(b, "/%s", segment) != 0))
+        return -1;
     return 0;
 }
 
@@ -129,7 +138,7 @@ int spotify_client_new(const struct spotify_client_opts *opts,
     if (!(c = calloc(1, sizeof(*c))))
         return ERR_NOMEM;
     c->opts = *opts;
-    c->opts.api_base = c->opts.accounts_base = NULL;
+    c->opts.api_base = NULL;
     c->opts.parallelism = clampi(opts->parallelism, SPOTIFY_DEFAULT_PARALLELISM, 1,
                                  SC_MAX_PARALLELISM);
     c->opts.connect_timeout_ms =
@@ -150,8 +159,6 @@ int spotify_client_new(const struct spotify_client_opts *opts,
     while (len > 0 && opts->api_base[len - 1] == '/')
         len--;
     if (!(c->api_base = strndup(opts->api_base, len)))
-        goto done;
-    if (opts->accounts_base && !(c->accounts_base = strdup(opts->accounts_base)))
         goto done;
     if (util_random_bytes(&c->rng, sizeof(c->rng)) != 0 || c->rng == 0)
         c->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)util_now_ms();
@@ -180,12 +187,8 @@ void spotify_client_free(struct spotify_client *c)
         curl_easy_cleanup(c->pool[i]);
     if (c->multi)
         curl_multi_cleanup(c->multi);
-    if (c->token) {
-        explicit_bzero(c->token, strlen(c->token));
-        free(c->token);
-    }
+    token_crypto_free_secret(c->token);
     free(c->api_base);
-    free(c->accounts_base);
     buf_release(&c->err);
     free(c);
 }
@@ -228,10 +231,7 @@ static int fetch_token(struct spotify_client *c, int force)
             return sc_fail(c, ERR_NOMEM, "out of memory getting a Spotify access token");
         return sc_fail(c, ERR_SPOTIFY, "could not get a Spotify access token");
     }
-    if (c->token) {
-        explicit_bzero(c->token, strlen(c->token));
-        free(c->token);
-    }
+    token_crypto_free_secret(c->token);
     c->token = tok;
     c->token_gen++;
     return 0;

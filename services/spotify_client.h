@@ -56,7 +56,6 @@ typedef void (*spotify_on_request_fn)(void *ud, const char *endpoint, long statu
 
 struct spotify_client_opts {
     const char *api_base;      /* "https://api.spotify.com/v1" (no trailing slash needed); copied */
-    const char *accounts_base; /* "https://accounts.spotify.com"; copied (for messages) */
     enum spotify_mode mode;
     int parallelism;        /* parallel page/batch requests; <= 0: 8; clamped to 1..64 */
     int connect_timeout_ms; /* <= 0: 5000 */

@@ -1,7 +1,8 @@
 #ifndef PLAYROUTER_SPOTIFY_CLIENT_INTERNAL_H
 #define PLAYROUTER_SPOTIFY_CLIENT_INTERNAL_H
 /* Shared between spotify_client.c (lifecycle, stats, the request engine),
- * spotify_client_read.c and spotify_client_write.c. Not for other modules. */
+ * spotify_client_read.c, spotify_client_write.c and spotify_client_library.c
+ * (spotify_accounts.c borrows sc_escape()). Not for other modules. */
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,7 +14,6 @@
 
 struct spotify_client {
     char *api_base; /* without trailing '/' */
-    char *accounts_base;
     const struct spotify_api *api;
     struct spotify_client_opts opts; /* normalised; string pointers not used */
     struct spotify_token_source tokens;
@@ -91,7 +91,12 @@ int sc_run(struct spotify_client *c, struct sc_req *reqs, size_t n);
 int sc_fail(struct spotify_client *c, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Appends s percent-encoded (RFC 3986 unreserved characters kept). 0 or -1. */
+/* Appends s percent-encoded (RFC 3986 unreserved characters kept). 0 or -1.
+ * spotify_accounts.c uses it too (form encoding of the token requests). */
 int sc_escape(struct buf *b, const char *s);
+
+/* Appends "/playlists/<escaped id>", then "/<segment>" when segment != NULL
+ * (e.g. c->api->items_segment). 0 or -1. */
+int sc_playlist_path(struct buf *b, const char *id, const char *segment);
 
 #endif

@@ -1,7 +1,5 @@
 #include "services/spotify_client_mode.h"
 
-#include <strings.h>
-
 /* The differences between the modes, in one place (see the header). The embedded
  * first page of GET /playlists/{id} is 100 entries in both modes; only the separate
  * items pages are limited to 50 in development mode. */
@@ -53,19 +51,4 @@ const struct spotify_api *spotify_api_for(enum spotify_mode mode)
     if (mode == SPOTIFY_MODE_EXTENDED)
         return &apis[SPOTIFY_MODE_EXTENDED];
     return &apis[SPOTIFY_MODE_DEVELOPMENT];
-}
-
-int spotify_api_mode_parse(const char *s, enum spotify_mode *out)
-{
-    if (!s)
-        return -1;
-    if (strcasecmp(s, "development") == 0) {
-        *out = SPOTIFY_MODE_DEVELOPMENT;
-        return 0;
-    }
-    if (strcasecmp(s, "extended") == 0) {
-        *out = SPOTIFY_MODE_EXTENDED;
-        return 0;
-    }
-    return -1;
 }

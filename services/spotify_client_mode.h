@@ -33,7 +33,4 @@ struct spotify_api {
 /* The row of `mode` (an unknown value gets the development row). Static storage. */
 const struct spotify_api *spotify_api_for(enum spotify_mode mode);
 
-/* Parses "development" / "extended" (case-insensitive); 0 or -1. */
-int spotify_api_mode_parse(const char *s, enum spotify_mode *out);
-
 #endif

@@ -36,15 +36,6 @@ static int fields_query(struct buf *q, const char *prefix, const char *fields)
     return 0;
 }
 
-/* "/playlists/<escaped id><suffix>" */
-static int playlist_path(struct buf *p, const char *id, const char *suffix)
-{
-    if (buf_append_str(p, "/playlists/") != 0 || sc_escape(p, id) != 0 ||
-        (suffix && buf_append_str(p, suffix) != 0))
-        return -1;
-    return 0;
-}
-
 static json_t *parse_body(struct spotify_client *c, const struct sc_req *r)
 {
     json_t *root = r->resp.len ? json_loadb(r->resp.data, r->resp.len, 0, NULL) : NULL;
@@ -102,9 +93,8 @@ static int read_once(struct spotify_client *c, struct arena *a, const char *play
     memset(&first, 0, sizeof(first));
     memset(out, 0, sizeof(*out));
     *changed = false;
-    if (playlist_path(&path, playlist_id, NULL) != 0 ||
-        playlist_path(&ipath, playlist_id, NULL) != 0 ||
-        buf_appendf(&ipath, "/%s", api->items_segment) != 0 ||
+    if (sc_playlist_path(&path, playlist_id, NULL) != 0 ||
+        sc_playlist_path(&ipath, playlist_id, api->items_segment) != 0 ||
         buf_appendf(&fields, "id,name,snapshot_id,owner(id),%s(total,limit,offset,items(",
                     api->embedded_key) != 0 ||
         entry_fields(&fields, api, uris_only) != 0 || buf_append_str(&fields, "))") != 0 ||
@@ -227,7 +217,7 @@ int spotify_client_get_playlist_info(struct spotify_client *c, struct arena *a,
         return sc_fail(c, ERR_NOT_FOUND, "no Spotify playlist id");
     if ((rc = sc_begin(c)) != 0)
         return rc;
-    if (playlist_path(&path, playlist_id, NULL) != 0 ||
+    if (sc_playlist_path(&path, playlist_id, NULL) != 0 ||
         buf_appendf(&fields, "id,name,snapshot_id,owner(id),%s(total)", c->api->embedded_key) !=
             0 ||
         fields_query(&q, NULL, fields.data) != 0 ||

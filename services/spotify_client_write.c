@@ -155,8 +155,7 @@ int spotify_client_apply_target(struct spotify_client *c, const char *playlist_i
         goto done; /* already the target: not one request */
     if ((rc = sc_begin(c)) != 0)
         goto done;
-    if (buf_append_str(&path, "/playlists/") != 0 || sc_escape(&path, playlist_id) != 0 ||
-        buf_appendf(&path, "/%s", c->api->items_segment) != 0) {
+    if (sc_playlist_path(&path, playlist_id, c->api->items_segment) != 0) {
         rc = sc_fail(c, ERR_NOMEM, "out of memory");
         goto done;
     }

@@ -407,7 +407,6 @@ void spotify_session_client_opts(struct app *app, struct spotify_client_opts *ou
     const struct config *cfg = app->cfg;
     memset(out, 0, sizeof *out);
     out->api_base = cfg->spotify_api_base;
-    out->accounts_base = cfg->spotify_accounts_base;
     out->mode = cfg->spotify_mode;
     out->parallelism = cfg->spotify_parallelism;
     out->timeout_ms = cfg->spotify_timeout_ms;

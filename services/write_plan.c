@@ -601,17 +601,6 @@ int write_plan_apply(const struct write_plan *p, const char *const *current, siz
     return 0;
 }
 
-const char *write_op_kind_name(enum write_op_kind kind)
-{
-    switch (kind) {
-    case WRITE_OP_REPLACE: return "replace";
-    case WRITE_OP_ADD: return "add";
-    case WRITE_OP_REMOVE: return "remove";
-    case WRITE_OP_REORDER: return "reorder";
-    }
-    return "?";
-}
-
 const char *write_plan_strategy_name(enum write_plan_strategy s)
 {
     switch (s) {

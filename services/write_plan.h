@@ -119,8 +119,7 @@ int write_plan_apply_op(const struct write_op *op, const char ***list, size_t *n
 int write_plan_apply(const struct write_plan *p, const char *const *current, size_t n_current,
                      const char ***out, size_t *n_out);
 
-/* Static name of an operation kind / strategy, for logs and tests ("add", "reorder"). */
-const char *write_op_kind_name(enum write_op_kind kind);
+/* Static name of a strategy, for logs and tests ("reorder"). */
 const char *write_plan_strategy_name(enum write_plan_strategy s);
 
 #endif

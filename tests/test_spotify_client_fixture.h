@@ -273,7 +273,6 @@ static inline int fx_setup(void **state)
     f->ts.minted = 0;
     struct spotify_token_source ts = {tok_get, &f->ts};
     o.api_base = api_base;
-    o.accounts_base = emu_base;
     o.mode = f->mode;
     o.backoff_base_ms = 20;
     o.on_request = on_request;
