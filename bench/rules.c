@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/arena.h"
-#include "server/util.h"
-#include "services/rule.h"
-#include "services/target.h"
+#include "lib/arena.h"
+#include "lib/util.h"
+#include "services/rules/rule.h"
+#include "services/rules/target.h"
 
 #define N_RULES 20
 #define N_ARTISTS 3000

@@ -1,16 +1,17 @@
 /* HTTP side of sign-in: parse the query, call auth_service, answer (see the header). */
 #include "handlers/auth_handler.h"
+#include "middleware/request_db.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "server/app.h"
-#include "server/app_err.h"
-#include "server/config.h"
-#include "server/util.h"
-#include "services/auth_service.h"
-#include "services/session_service.h"
+#include "app/app.h"
+#include "lib/app_err.h"
+#include "app/config.h"
+#include "lib/util.h"
+#include "services/auth/auth_service.h"
+#include "services/auth/session_service.h"
 
 /* The cookie is Secure when the app is served over https (its redirect URI says so). */
 static int cookie_secure(struct request *req)

@@ -6,7 +6,7 @@
  *   POST /api/auth/logout    -> 204, revokes the session, clears the cookie (ROUTE_AUTH)
  *   GET  /api/me             -> the user (ROUTE_AUTH); extension: ?refresh=true re-reads
  *                               Spotify's GET /me first (a call that needs Spotify) */
-#include "server/http.h"
+#include "http/http.h"
 
 void auth_handler_login(struct request *req, struct response *res);
 void auth_handler_callback(struct request *req, struct response *res);

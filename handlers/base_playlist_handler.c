@@ -1,11 +1,12 @@
 /* /api/base-playlists: HTTP in, BasePlaylist JSON out. Decisions live in the service. */
 #include "handlers/base_playlist_handler.h"
+#include "middleware/request_db.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "server/app_err.h"
-#include "server/util.h"
+#include "lib/app_err.h"
+#include "lib/util.h"
 
 json_t *base_playlist_handler_to_json(const struct base_playlist *bp)
 {
@@ -14,73 +15,6 @@ json_t *base_playlist_handler_to_json(const struct base_playlist *bp)
                      bp->routing, "auto_sync_minutes", (json_int_t)bp->auto_sync_minutes, "version",
                      (json_int_t)bp->version, "last_synced_at", bp->last_synced_at, "created",
                      bp->created, "updated", bp->updated);
-}
-
-int64_t base_playlist_handler_if_match(struct request *req)
-{
-    const char *h = request_header(req, "If-Match");
-    char num[32];
-    size_t len;
-    int64_t v;
-
-    if (!h)
-        return PLAYLIST_IF_MATCH_NONE;
-    while (*h == ' ' || *h == '\t')
-        h++;
-    len = strlen(h);
-    while (len > 0 && (h[len - 1] == ' ' || h[len - 1] == '\t'))
-        len--;
-    if (len == 1 && h[0] == '*')
-        return PLAYLIST_IF_MATCH_NONE;
-    if (len >= 2 && h[0] == 'W' && h[1] == '/') { /* a weak tag compares by its value */
-        h += 2;
-        len -= 2;
-    }
-    if (len >= 2 && h[0] == '"' && h[len - 1] == '"') {
-        h++;
-        len -= 2;
-    }
-    if (len == 0 || len >= sizeof num)
-        return PLAYLIST_IF_MATCH_NEVER;
-    memcpy(num, h, len);
-    num[len] = '\0';
-    if (util_parse_int64(num, 1, INT64_MAX, &v) != 0)
-        return PLAYLIST_IF_MATCH_NEVER;
-    return v;
-}
-
-void base_playlist_handler_etag(struct response *res, int64_t version)
-{
-    char etag[32];
-    snprintf(etag, sizeof etag, "\"%lld\"", (long long)version);
-    response_header(res, "ETag", etag);
-}
-
-void base_playlist_handler_error(struct response *res, int rc, struct playlist_report *rep)
-{
-    char msg[sizeof rep->message + 64];
-    const char *message = rep->message[0] ? rep->message : NULL;
-    json_t *details = rep->details;
-
-    rep->details = NULL;
-    if (details && json_array_size(details) == 0) {
-        json_decref(details);
-        details = NULL;
-    }
-    if (!message && rc == ERR_VALIDATION && details) {
-        /* Say the first problem in the message too: most clients show only that. */
-        json_t *d = json_array_get(details, 0);
-        size_t more = json_array_size(details) - 1;
-        const char *p = json_string_value(json_object_get(d, "path"));
-        const char *m = json_string_value(json_object_get(d, "message"));
-        if (more)
-            snprintf(msg, sizeof msg, "%s: %s (and %zu more problem%s)", p && *p ? p : "body",
-                     m ? m : "", more, more == 1 ? "" : "s");
-        else
-            snprintf(msg, sizeof msg, "%s: %s", p && *p ? p : "body", m ? m : "");
-        message = msg;
-    }
-    response_error_full(res, rc, message, details, NULL);
 }
 
 /* The database of the request, or a 503 answered. */
@@ -99,13 +33,13 @@ static void answer(struct response *res, int status, const struct base_playlist 
         response_error(res, ERR_NOMEM);
         return;
     }
-    base_playlist_handler_etag(res, bp->version);
+    response_etag(res, bp->version);
     response_json(res, status, j);
 }
 
 void base_playlist_handler_list(struct request *req, struct response *res)
 {
-    struct playlist_report rep = {0};
+    struct report rep = {0};
     struct base_playlist *items = NULL;
     const char *limit_s = request_query(req, "limit");
     const char *next = NULL;
@@ -120,9 +54,9 @@ void base_playlist_handler_list(struct request *req, struct response *res)
     if (limit_s) {
         /* Out of range is clamped (STYLE rule 9); not a number is refused. */
         if (util_parse_int64(limit_s, INT64_MIN, INT64_MAX, &limit) != 0) {
-            playlist_report_add(&rep, "limit", "must be an integer (1 to %d)",
+            report_add(&rep, "limit", "must be an integer (1 to %d)",
                                 BASE_PLAYLIST_LIST_MAX);
-            base_playlist_handler_error(res, ERR_VALIDATION, &rep);
+            response_error_report(res, ERR_VALIDATION, &rep);
             goto done;
         }
         if (limit < 1)
@@ -133,7 +67,7 @@ void base_playlist_handler_list(struct request *req, struct response *res)
     rc = base_playlist_service_list(db, req->arena, req->user_id, request_query(req, "cursor"),
                                     (int)limit, &items, &n, &next, &rep);
     if (rc != 0) {
-        base_playlist_handler_error(res, rc, &rep);
+        response_error_report(res, rc, &rep);
         goto done;
     }
     if (!(arr = json_array()))
@@ -150,12 +84,12 @@ nomem:
     response_error(res, ERR_NOMEM);
 done:
     json_decref(arr);
-    playlist_report_release(&rep);
+    report_release(&rep);
 }
 
 void base_playlist_handler_create(struct request *req, struct response *res)
 {
-    struct playlist_report rep = {0};
+    struct report rep = {0};
     struct base_playlist bp;
     json_t *body = NULL;
     struct db *db;
@@ -169,7 +103,7 @@ void base_playlist_handler_create(struct request *req, struct response *res)
         goto done;
     rc = base_playlist_service_create(req->app, db, req->arena, req->user_id, body, &bp, &rep);
     if (rc != 0) {
-        base_playlist_handler_error(res, rc, &rep);
+        response_error_report(res, rc, &rep);
         goto done;
     }
     char *location = arena_sprintf(req->arena, "/api/base-playlists/%s", bp.id);
@@ -178,7 +112,7 @@ void base_playlist_handler_create(struct request *req, struct response *res)
     answer(res, 201, &bp);
 done:
     json_decref(body);
-    playlist_report_release(&rep);
+    report_release(&rep);
 }
 
 void base_playlist_handler_get(struct request *req, struct response *res)
@@ -199,7 +133,7 @@ void base_playlist_handler_get(struct request *req, struct response *res)
 
 void base_playlist_handler_update(struct request *req, struct response *res)
 {
-    struct playlist_report rep = {0};
+    struct report rep = {0};
     struct base_playlist bp;
     json_t *body = NULL;
     struct db *db;
@@ -213,15 +147,15 @@ void base_playlist_handler_update(struct request *req, struct response *res)
         goto done;
     rc = base_playlist_service_update(req->app, db, req->arena, req->user_id,
                                       request_param(req, "id"), body,
-                                      base_playlist_handler_if_match(req), &bp, &rep);
+                                      request_if_match(req), &bp, &rep);
     if (rc != 0) {
-        base_playlist_handler_error(res, rc, &rep);
+        response_error_report(res, rc, &rep);
         goto done;
     }
     answer(res, 200, &bp);
 done:
     json_decref(body);
-    playlist_report_release(&rep);
+    report_release(&rep);
 }
 
 void base_playlist_handler_delete(struct request *req, struct response *res)
@@ -232,7 +166,7 @@ void base_playlist_handler_delete(struct request *req, struct response *res)
     if (!(db = db_or_503(req, res)))
         return;
     rc = base_playlist_service_delete(db, req->user_id, request_param(req, "id"),
-                                      base_playlist_handler_if_match(req));
+                                      request_if_match(req));
     if (rc != 0) {
         response_error(res, rc);
         return;

@@ -5,9 +5,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "repositories/base_playlist_repo.h"
-#include "server/http.h"
-#include "services/base_playlist_service.h"
+#include "domain/base_playlist.h"
+#include "http/http.h"
+#include "services/playlists/base_playlist_service.h"
 
 void base_playlist_handler_list(struct request *req,
                                 struct response *res); /* GET  /api/base-playlists */
@@ -19,14 +19,5 @@ void base_playlist_handler_delete(struct request *req, struct response *res); /*
 
 /* BasePlaylist as API.md writes it (a new reference; NULL when out of memory). */
 json_t *base_playlist_handler_to_json(const struct base_playlist *bp);
-
-/* Shared with child_playlist_handler.c. */
-/* The request's If-Match: PLAYLIST_IF_MATCH_NONE when absent or "*", the version of
- * "<n>", <n> or W/"<n>", else PLAYLIST_IF_MATCH_NEVER (matches nothing -> 412). */
-int64_t base_playlist_handler_if_match(struct request *req);
-/* Sets ETag: "<version>". */
-void base_playlist_handler_etag(struct response *res, int64_t version);
-/* Answers error rc with rep's details and message (rep's details are taken). */
-void base_playlist_handler_error(struct response *res, int rc, struct playlist_report *rep);
 
 #endif

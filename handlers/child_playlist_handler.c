@@ -1,9 +1,9 @@
 /* Child playlist routes: HTTP in, ChildPlaylist JSON out. Decisions live in the service. */
 #include "handlers/child_playlist_handler.h"
+#include "middleware/request_db.h"
 
-#include "handlers/base_playlist_handler.h"
-#include "server/app_err.h"
-#include "services/child_playlist_service.h"
+#include "lib/app_err.h"
+#include "services/playlists/child_playlist_service.h"
 
 json_t *child_playlist_handler_to_json(const struct child_playlist *cp)
 {
@@ -46,7 +46,7 @@ static void answer(struct response *res, int status, const struct child_playlist
         response_error(res, ERR_INTERNAL);
         return;
     }
-    base_playlist_handler_etag(res, cp->version);
+    response_etag(res, cp->version);
     response_json(res, status, j);
 }
 
@@ -89,7 +89,7 @@ void child_playlist_handler_list(struct request *req, struct response *res)
 
 void child_playlist_handler_create(struct request *req, struct response *res)
 {
-    struct playlist_report rep = {0};
+    struct report rep = {0};
     struct child_playlist cp;
     json_t *body = NULL;
     struct db *db;
@@ -104,7 +104,7 @@ void child_playlist_handler_create(struct request *req, struct response *res)
     rc = child_playlist_service_create(req->app, db, req->arena, req->user_id,
                                        request_param(req, "id"), body, &cp, &rep);
     if (rc != 0) {
-        base_playlist_handler_error(res, rc, &rep);
+        response_error_report(res, rc, &rep);
         goto done;
     }
     char *location = arena_sprintf(req->arena, "/api/child-playlists/%s", cp.id);
@@ -113,12 +113,12 @@ void child_playlist_handler_create(struct request *req, struct response *res)
     answer(res, 201, &cp);
 done:
     json_decref(body);
-    playlist_report_release(&rep);
+    report_release(&rep);
 }
 
 void child_playlist_handler_replace(struct request *req, struct response *res)
 {
-    struct playlist_report rep = {0};
+    struct report rep = {0};
     struct child_playlist *items = NULL;
     size_t n = 0;
     json_t *body = NULL;
@@ -134,13 +134,13 @@ void child_playlist_handler_replace(struct request *req, struct response *res)
     rc = child_playlist_service_replace(req->app, db, req->arena, req->user_id,
                                         request_param(req, "id"), body, &items, &n, &rep);
     if (rc != 0) {
-        base_playlist_handler_error(res, rc, &rep);
+        response_error_report(res, rc, &rep);
         goto done;
     }
     answer_list(res, items, n);
 done:
     json_decref(body);
-    playlist_report_release(&rep);
+    report_release(&rep);
 }
 
 void child_playlist_handler_get(struct request *req, struct response *res)
@@ -161,7 +161,7 @@ void child_playlist_handler_get(struct request *req, struct response *res)
 
 void child_playlist_handler_update(struct request *req, struct response *res)
 {
-    struct playlist_report rep = {0};
+    struct report rep = {0};
     struct child_playlist cp;
     json_t *body = NULL;
     struct db *db;
@@ -175,15 +175,15 @@ void child_playlist_handler_update(struct request *req, struct response *res)
         goto done;
     rc = child_playlist_service_update(req->app, db, req->arena, req->user_id,
                                        request_param(req, "id"), body,
-                                       base_playlist_handler_if_match(req), &cp, &rep);
+                                       request_if_match(req), &cp, &rep);
     if (rc != 0) {
-        base_playlist_handler_error(res, rc, &rep);
+        response_error_report(res, rc, &rep);
         goto done;
     }
     answer(res, 200, &cp);
 done:
     json_decref(body);
-    playlist_report_release(&rep);
+    report_release(&rep);
 }
 
 void child_playlist_handler_delete(struct request *req, struct response *res)
@@ -194,7 +194,7 @@ void child_playlist_handler_delete(struct request *req, struct response *res)
     if (!(db = db_or_503(req, res)))
         return;
     rc = child_playlist_service_delete(db, req->user_id, request_param(req, "id"),
-                                       base_playlist_handler_if_match(req));
+                                       request_if_match(req));
     if (rc != 0) {
         response_error(res, rc);
         return;

@@ -5,8 +5,8 @@
  * ETag: "<version>". */
 #include <jansson.h>
 
-#include "repositories/child_playlist_repo.h"
-#include "server/http.h"
+#include "domain/child_playlist.h"
+#include "http/http.h"
 
 void child_playlist_handler_list(
     struct request *req, struct response *res); /* GET  /api/base-playlists/{id}/child-playlists */

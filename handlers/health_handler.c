@@ -1,8 +1,9 @@
 #include "handlers/health_handler.h"
+#include "middleware/request_db.h"
 
-#include "server/app.h"
-#include "server/app_err.h"
-#include "server/metrics.h"
+#include "app/app.h"
+#include "lib/app_err.h"
+#include "lib/metrics.h"
 #include "services/health_service.h"
 
 void health_handler_healthz(struct request *req, struct response *res)

@@ -1,6 +1,6 @@
 #ifndef PLAYROUTER_HEALTH_HANDLER_H
 #define PLAYROUTER_HEALTH_HANDLER_H
-#include "server/http.h"
+#include "http/http.h"
 
 /* GET /healthz -> 200 {"status":"ok"} while the process serves. */
 void health_handler_healthz(struct request *req, struct response *res);

@@ -1,17 +1,18 @@
 /* The sync routes: parse, call the service, answer. */
 #include "handlers/sync_handler.h"
+#include "middleware/request_db.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/app.h"
-#include "server/app_err.h"
-#include "server/util.h"
-#include "services/preview_service.h"
-#include "services/sync_event_service.h"
-#include "services/sync_manager.h"
-#include "services/sync_service.h"
+#include "app/app.h"
+#include "lib/app_err.h"
+#include "lib/util.h"
+#include "services/sync/preview_service.h"
+#include "services/sync/sync_event_service.h"
+#include "services/sync/sync_manager.h"
+#include "services/sync/sync_service.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
 

@@ -2,7 +2,7 @@
 #define PLAYROUTER_SYNC_HANDLER_H
 /* The sync routes (API.md "Sync"): HTTP in, SyncEvent JSON out; decisions live in
  * services/sync_service.h, sync_event_service.h and preview_service.h. */
-#include "server/http.h"
+#include "http/http.h"
 
 /* POST /api/base-playlists/{id}/sync[?wait=false] (Idempotency-Key header). */
 void sync_handler_start(struct request *req, struct response *res);

@@ -1,5 +1,6 @@
 /* The session check of every protected route (see auth_middleware.h). */
 #include "middleware/auth_middleware.h"
+#include "middleware/request_db.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -7,9 +8,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "server/app.h"
-#include "server/app_err.h"
-#include "services/session_service.h"
+#include "app/app.h"
+#include "lib/app_err.h"
+#include "services/auth/session_service.h"
 
 static int unauthorized(struct response *res, const char *why, int token_given)
 {

@@ -1,6 +1,6 @@
 #ifndef PLAYROUTER_AUTH_MIDDLEWARE_H
 #define PLAYROUTER_AUTH_MIDDLEWARE_H
-#include "server/http.h"
+#include "http/http.h"
 
 /* Checks the session (Authorization: Bearer <jwt>, or the playrouter_session
  * cookie). On success sets req->user_id (and session fields) and returns 0; else

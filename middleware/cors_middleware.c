@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/app.h"
-#include "server/config.h"
+#include "app/app.h"
+#include "app/config.h"
 
 #define ALLOW_METHODS "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 #define ALLOW_HEADERS "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id"

@@ -1,6 +1,6 @@
 #ifndef PLAYROUTER_CORS_MIDDLEWARE_H
 #define PLAYROUTER_CORS_MIDDLEWARE_H
-#include "server/http.h"
+#include "http/http.h"
 
 /* Answers a CORS preflight (OPTIONS with Origin + Access-Control-Request-Method):
  * returns 1 when it wrote the response, 0 when the request goes on. */

@@ -8,20 +8,19 @@
  * and the handler's write is not refused; the sync reads the children once at its
  * start, so such a write lands either before or after what that sync works on. */
 #include "middleware/sync_lock_middleware.h"
+#include "middleware/request_db.h"
 
 #include <jansson.h>
 #include <stdio.h>
 
-#include "repositories/child_playlist_repo.h"
-#include "repositories/sync_event_repo.h"
-#include "server/app_err.h"
-#include "server/router.h"
+#include "lib/app_err.h"
+#include "http/router.h"
+#include "services/sync/sync_event_service.h"
 
 int sync_lock_middleware_run(struct request *req, struct response *res, unsigned route_flags)
 {
     const char *id = request_param(req, "id");
-    const char *base_id = id;
-    char child_base[SYNC_EVENT_ID_MAX];
+    char base_id[SYNC_EVENT_ID_MAX];
     char event_id[SYNC_EVENT_ID_MAX];
     char msg[256];
     struct db *db;
@@ -31,17 +30,10 @@ int sync_lock_middleware_run(struct request *req, struct response *res, unsigned
         return 0;
     if (!(db = request_db(req)))
         return response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
-    if (route_flags & ROUTE_LOCK_CHILD) {
-        rc = child_playlist_repo_base_id(db, req->user_id, id, child_base, sizeof child_base);
-        if (rc == ERR_NOT_FOUND)
-            return 0; /* the handler answers 404 */
-        if (rc != 0)
-            return response_error(res, rc);
-        base_id = child_base;
-    }
-    rc = sync_event_repo_find_active(db, req->user_id, base_id, event_id);
+    rc = sync_event_service_active_lock(db, req->user_id, id, (route_flags & ROUTE_LOCK_CHILD) != 0,
+                                        event_id, base_id);
     if (rc == ERR_NOT_FOUND)
-        return 0;
+        return 0; /* not locked; an unknown resource is the handler's 404 */
     if (rc != 0)
         return response_error(res, rc);
     snprintf(msg, sizeof msg,

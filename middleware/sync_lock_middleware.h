@@ -1,6 +1,6 @@
 #ifndef PLAYROUTER_SYNC_LOCK_MIDDLEWARE_H
 #define PLAYROUTER_SYNC_LOCK_MIDDLEWARE_H
-#include "server/http.h"
+#include "http/http.h"
 
 /* For routes flagged ROUTE_LOCK_BASE (path param {id} is a base playlist) or
  * ROUTE_LOCK_CHILD ({id} is a child playlist): while a sync of that base runs,

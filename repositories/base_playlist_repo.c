@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "repositories/db.h"
-#include "server/app_err.h"
+#include "lib/app_err.h"
 
 #define BASE_COLS                                                                                  \
     "id, user_id, spotify_playlist_id, name, routing, auto_sync_minutes, version, "                \

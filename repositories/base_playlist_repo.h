@@ -6,22 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/arena.h"
+#include "lib/arena.h"
+#include "domain/base_playlist.h"
 
 struct db;
-
-struct base_playlist {
-    const char *id;
-    const char *user_id;
-    const char *spotify_playlist_id;
-    const char *name;
-    const char *routing; /* "all" | "first_match" */
-    int64_t auto_sync_minutes;
-    int64_t version;            /* starts at 1, +1 on every change through the API */
-    const char *last_synced_at; /* RFC 3339; NULL = never synced */
-    const char *created;        /* RFC 3339, whole seconds, Z */
-    const char *updated;
-};
 
 /* The base `id` of `user_id`. 0, ERR_NOT_FOUND, ERR_NOMEM or ERR_INTERNAL. */
 int base_playlist_repo_find(struct db *db, struct arena *a, const char *user_id, const char *id,

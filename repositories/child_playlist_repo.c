@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "repositories/db.h"
-#include "server/app_err.h"
-#include "server/util.h"
+#include "lib/app_err.h"
+#include "lib/util.h"
 
 #define CHILD_COLS                                                                                 \
     "id, user_id, base_playlist_id, spotify_playlist_id, name, filter, sort, limit_n, "            \

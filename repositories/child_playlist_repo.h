@@ -15,30 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/arena.h"
+#include "lib/arena.h"
+#include "domain/child_playlist.h"
 
 struct db;
-
-#define CHILD_PLAYLIST_MAX_PER_BASE 200 /* children of one base playlist */
-
-struct child_playlist {
-    const char *id;
-    const char *user_id;
-    const char *base_playlist_id;
-    const char *spotify_playlist_id;
-    const char *name;
-    const char *filter; /* Rule, compact JSON text */
-    const char *sort;   /* {"by","order"} compact JSON text, or NULL */
-    bool has_limit;     /* false: limit is null */
-    int64_t limit;
-    int64_t position; /* 0-based */
-    bool catch_all;
-    const char *pinned_track_ids; /* JSON array text */
-    const char *banned_track_ids; /* JSON array text */
-    int64_t version;
-    const char *created; /* RFC 3339, whole seconds, Z */
-    const char *updated;
-};
 
 /* The child `id` of `user_id`. 0, ERR_NOT_FOUND, ERR_NOMEM or ERR_INTERNAL. */
 int child_playlist_repo_find(struct db *db, struct arena *a, const char *user_id, const char *id,

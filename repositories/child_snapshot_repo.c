@@ -6,7 +6,7 @@
 
 #include "repositories/db.h"
 #include "repositories/uri_list.h"
-#include "server/app_err.h"
+#include "lib/app_err.h"
 
 /* The child must be the user's: the INSERT selects from child_playlists, so another
  * user's child inserts nothing (reported as ERR_CONFLICT, like a missing child). */

@@ -6,7 +6,7 @@
  * by user_id. */
 #include <stddef.h>
 
-#include "server/arena.h"
+#include "lib/arena.h"
 
 struct db;
 

@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include "repositories/migration.h"
-#include "server/app_err.h"
-#include "server/arena.h"
-#include "server/log.h"
+#include "lib/app_err.h"
+#include "lib/arena.h"
+#include "lib/log.h"
 
 #define STMT_SLOTS 512  /* open-addressing table of cached statements */
 #define RECENT_SLOTS 64 /* direct-mapped by the caller's pointer, in front of the table */

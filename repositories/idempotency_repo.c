@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "repositories/db.h"
-#include "server/app_err.h"
+#include "lib/app_err.h"
 
 static const char *const STMT_FIND =
     "SELECT request_path, status, body, sync_event_id, expires_epoch FROM idempotency_keys "

@@ -5,7 +5,7 @@
  * request that is still running. Every query is scoped by user_id. */
 #include <stdint.h>
 
-#include "server/arena.h"
+#include "lib/arena.h"
 
 struct db;
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/util.h"
+#include "lib/util.h"
 
 static int sha256_hex(const char *text, char out[65])
 {

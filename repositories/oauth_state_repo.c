@@ -1,8 +1,8 @@
 #include "repositories/oauth_state_repo.h"
 
 #include "repositories/db.h"
-#include "server/app_err.h"
-#include "server/arena.h"
+#include "lib/app_err.h"
+#include "lib/arena.h"
 
 int oauth_state_repo_insert(struct db *db, const char *state, const char *code_verifier,
                             int64_t expires_epoch)

@@ -1,7 +1,7 @@
 #include "repositories/revoked_token_repo.h"
 
 #include "repositories/db.h"
-#include "server/app_err.h"
+#include "lib/app_err.h"
 
 int revoked_token_repo_add(struct db *db, const char *jti, int64_t expires_epoch)
 {

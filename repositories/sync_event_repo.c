@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "repositories/db.h"
-#include "server/app_err.h"
+#include "lib/app_err.h"
 
 static const char *const STMT_FIND_ACTIVE =
     "SELECT id FROM sync_events WHERE base_playlist_id = ?1 AND user_id = ?2 "

@@ -5,14 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/arena.h"
-#include "server/util.h"
+#include "lib/arena.h"
+#include "lib/util.h"
+#include "domain/sync_event.h"
 
 struct db;
-
-/* Size of a buffer that holds a sync event id (ids are ID_LEN hex characters; room to
- * spare for ids written by other tools). */
-#define SYNC_EVENT_ID_MAX 128
 
 /* The id of the `in_progress` sync event of base `base_id` of `user_id` into out_id.
  * 0 (found); ERR_NOT_FOUND (no active sync, or the base is not the user's);
@@ -20,32 +17,10 @@ struct db;
 int sync_event_repo_find_active(struct db *db, const char *user_id, const char *base_id,
                                 char out_id[SYNC_EVENT_ID_MAX]);
 
-
 /* ---- The sync engine's part: an event's lifecycle (services/sync_*.c) ----------
  * Reads are scoped by user_id like the rest; the lifecycle writes (progress, finish,
  * recovery) go by event id: only the sync that owns the event, or the recovery of
  * every user's events, makes them. */
-
-/* A sync_events row. Strings live in the arena of the find/list that filled it (or
- * are borrowed from the caller for insert/finish). */
-struct sync_event {
-    const char *id;
-    const char *user_id;
-    const char *base_playlist_id;
-    const char *child_playlist_ids; /* JSON array text */
-    const char *status;             /* "in_progress" | "completed" | "failed" */
-    const char *started_at;         /* RFC 3339 */
-    const char *completed_at;       /* NULL while in progress */
-    const char *error_message;      /* NULL unless failed */
-    int64_t tracks_processed, tracks_skipped, total_api_requests, cache_hits, cache_misses;
-    const char *children;           /* JSON array text: [{"child_playlist_id", "matched",
-                                     * "added", "removed"}] */
-    const char *progress_phase;     /* NULL before the first phase */
-    int64_t progress_done, progress_total;
-    const char *created, *updated;
-    int64_t seq;                    /* insertion order within the base (listing, cursor);
-                                     * set by insert */
-};
 
 /* Inserts *ev as status 'in_progress' (ev->seq is ignored: the base's next sequence
  * number is taken inside the INSERT, through idx_sync_events_base_seq). This IS the

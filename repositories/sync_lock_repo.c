@@ -4,7 +4,7 @@
 #include "repositories/db.h"
 #include "repositories/idempotency_repo.h"
 #include "repositories/sync_state_repo.h"
-#include "server/app_err.h"
+#include "lib/app_err.h"
 
 int sync_lock_repo_acquire(struct db *db, const struct sync_event *ev,
                            const struct sync_lock_key *key)

@@ -8,7 +8,7 @@
 
 #include "repositories/db.h"
 #include "repositories/uri_list.h"
-#include "server/app_err.h"
+#include "lib/app_err.h"
 
 static const char *const STMT_GET_BASE =
     "SELECT b.last_snapshot_id, s.config_hash, s.tracks_processed, s.tracks_skipped "

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/arena.h"
+#include "lib/arena.h"
 
 struct db;
 

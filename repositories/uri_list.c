@@ -4,7 +4,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "server/app_err.h"
+#include "lib/app_err.h"
 
 int uri_list_encode(const char *const *uris, size_t n, char **out)
 {

@@ -4,7 +4,7 @@
  * (a NULL entry as JSON null). Shared by child_snapshot_repo and sync_state_repo. */
 #include <stddef.h>
 
-#include "server/arena.h"
+#include "lib/arena.h"
 
 /* Encodes uris[0..n) (caller frees *out with free()). 0 or ERR_NOMEM. */
 int uri_list_encode(const char *const *uris, size_t n, char **out);

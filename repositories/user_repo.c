@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "repositories/db.h"
-#include "server/app_err.h"
-#include "server/arena.h"
+#include "lib/app_err.h"
+#include "lib/arena.h"
 
 #define USER_COLS "id, spotify_user_id, display_name, created, updated, needs_reauth"
 

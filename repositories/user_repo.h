@@ -6,17 +6,10 @@
  * Strings and blobs returned live in the caller's arena. */
 #include <stddef.h>
 #include <stdint.h>
+#include "domain/user.h"
 
 struct arena;
 struct db;
-
-struct user {
-    const char *id;
-    const char *spotify_user_id;
-    const char *display_name; /* may be NULL */
-    const char *created, *updated;
-    int needs_reauth;
-};
 
 /* The encrypted Spotify tokens of a user and what goes with them. */
 struct user_tokens {

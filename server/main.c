@@ -7,16 +7,16 @@
 #include <string.h>
 
 #include "repositories/db.h"
-#include "server/app.h"
-#include "server/config.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/metrics.h"
+#include "app/app.h"
+#include "app/config.h"
+#include "http/http.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
 #include "server/routes.h"
-#include "services/cache.h"
-#include "services/session_cache.h"
-#include "services/spotify_session.h"
-#include "services/sync_manager.h"
+#include "services/cache/cache.h"
+#include "services/auth/session_cache.h"
+#include "services/spotify/spotify_session.h"
+#include "services/sync/sync_manager.h"
 
 static enum log_level parse_level(const char *s)
 {
@@ -104,7 +104,8 @@ int main(int argc, char **argv)
                                      .threads = cfg.threads,
                                      .max_connections = cfg.max_connections,
                                      .idle_timeout_s = cfg.idle_timeout_s,
-                                     .max_body = cfg.max_body};
+                                     .max_body = cfg.max_body,
+                                     .metrics = app.metrics};
     if (http_server_start(&hopts, &app, routes_dispatch, &srv, err, sizeof err) != 0) {
         fprintf(stderr, "playrouter: %s\n", err);
         goto done;

@@ -12,7 +12,7 @@
 #include "middleware/auth_middleware.h"
 #include "middleware/cors_middleware.h"
 #include "middleware/sync_lock_middleware.h"
-#include "server/app_err.h"
+#include "lib/app_err.h"
 
 const struct route routes_table[] = {
     {"GET", "/healthz", health_handler_healthz, ROUTE_PUBLIC},

@@ -4,7 +4,7 @@
  * chain (CORS, auth, sync lock) before a route's handler. */
 #include <stddef.h>
 
-#include "server/router.h"
+#include "http/router.h"
 
 extern const struct route routes_table[];
 extern const size_t routes_count;

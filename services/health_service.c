@@ -3,9 +3,9 @@
 #include <stdio.h>
 
 #include "repositories/db.h"
-#include "server/app.h"
-#include "server/app_err.h"
-#include "services/cache.h"
+#include "app/app.h"
+#include "lib/app_err.h"
+#include "services/cache/cache.h"
 
 int health_service_ready(struct app *app, struct db *db, char *why, size_t whylen)
 {

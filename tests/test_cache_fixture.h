@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "services/cache.h"
+#include "services/cache/cache.h"
 
 static inline void set1(struct cache *c, const char *key, const char *value, int ttl)
 {

@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "server/app_err.h"
-#include "services/cache.h"
-#include "services/cache_internal.h"
+#include "lib/app_err.h"
+#include "services/cache/cache.h"
+#include "services/cache/cache_internal.h"
 #include "test_cache_fixture.h"
 
 /* ---- helpers -------------------------------------------------------------------- */

@@ -22,10 +22,10 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
-#include "server/app_err.h"
-#include "server/util.h"
-#include "services/cache.h"
-#include "services/cache_internal.h"
+#include "lib/app_err.h"
+#include "lib/util.h"
+#include "services/cache/cache.h"
+#include "services/cache/cache_internal.h"
 #include "test_cache_fixture.h"
 
 /* ---- redis-server harness ------------------------------------------------------- */

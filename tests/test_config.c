@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/config.h"
+#include "app/config.h"
 
 static void clear_env(void)
 {

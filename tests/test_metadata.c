@@ -12,11 +12,11 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "server/app_err.h"
-#include "server/arena.h"
-#include "services/cache.h"
-#include "services/metadata.h"
-#include "services/spotify_client.h"
+#include "lib/app_err.h"
+#include "lib/arena.h"
+#include "services/cache/cache.h"
+#include "services/metadata/metadata.h"
+#include "services/spotify/spotify_client.h"
 
 static int token_calls;
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/metrics.h"
+#include "lib/metrics.h"
 
 static void test_metrics_counter_adds_per_label_set(void **state)
 {

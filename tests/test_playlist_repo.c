@@ -18,8 +18,8 @@
 #include "repositories/db.h"
 #include "repositories/migration.h"
 #include "repositories/sync_event_repo.h"
-#include "server/app_err.h"
-#include "server/arena.h"
+#include "lib/app_err.h"
+#include "lib/arena.h"
 
 struct fx {
     char dir[64];

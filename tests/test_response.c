@@ -6,8 +6,8 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "server/app_err.h"
-#include "server/http.h"
+#include "lib/app_err.h"
+#include "http/http.h"
 
 static json_t *body_of(struct response *res)
 {

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "server/router.h"
+#include "http/router.h"
 
 static void h(struct request *req, struct response *res)
 {

@@ -11,10 +11,10 @@
 
 #include <cmocka.h>
 
-#include "server/app_err.h"
-#include "server/buf.h"
-#include "server/util.h"
-#include "services/rule.h"
+#include "lib/app_err.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "services/rules/rule.h"
 #include "test_rule_fixture.h"
 
 /* ---- validation ------------------------------------------------------------------ */

@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "server/app_err.h"
-#include "server/buf.h"
-#include "server/util.h"
-#include "services/rule.h"
+#include "lib/app_err.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "services/rules/rule.h"
 
 #define DAY(y, m, d) ((int32_t)util_days_from_civil((y), (m), (d)))
 #define TODAY DAY(2026, 11, 23)

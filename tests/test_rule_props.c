@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "server/app_err.h"
-#include "server/buf.h"
-#include "server/util.h"
-#include "services/rule.h"
+#include "lib/app_err.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "services/rules/rule.h"
 
 #define TODAY 20400 /* 2025-11-09 */
 #define N_TRACKS 40

@@ -16,12 +16,12 @@
 #include "repositories/db.h"
 #include "repositories/revoked_token_repo.h"
 #include "repositories/user_repo.h"
-#include "server/app.h"
-#include "services/session_cache.h"
-#include "server/app_err.h"
-#include "server/config.h"
-#include "server/util.h"
-#include "services/session_service.h"
+#include "app/app.h"
+#include "services/auth/session_cache.h"
+#include "lib/app_err.h"
+#include "app/config.h"
+#include "lib/util.h"
+#include "services/auth/session_service.h"
 
 static const unsigned char KEY[] = "0123456789abcdef0123456789abcdef-test-key";
 #define KEYLEN (sizeof KEY - 1)

@@ -19,11 +19,11 @@
 
 #include "repositories/db.h"
 #include "repositories/user_repo.h"
-#include "server/app.h"
-#include "server/app_err.h"
-#include "server/config.h"
-#include "services/session_cache.h"
-#include "services/session_service.h"
+#include "app/app.h"
+#include "lib/app_err.h"
+#include "app/config.h"
+#include "services/auth/session_cache.h"
+#include "services/auth/session_service.h"
 
 static void key_of(int n, unsigned char key[SESSION_CACHE_KEY_LEN])
 {

@@ -8,10 +8,10 @@
 
 #include "repositories/db.h"
 #include "repositories/user_repo.h"
-#include "server/app.h"
-#include "server/config.h"
-#include "services/session_cache.h"
-#include "services/session_service.h"
+#include "app/app.h"
+#include "app/config.h"
+#include "services/auth/session_cache.h"
+#include "services/auth/session_service.h"
 
 struct dbfix {
     char dir[64];

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/app_err.h"
-#include "server/util.h"
-#include "services/session_service.h"
+#include "lib/app_err.h"
+#include "lib/util.h"
+#include "services/auth/session_service.h"
 
 #define NOW 1790000000LL
 static const unsigned char KEY[] = "0123456789abcdef0123456789abcdef-verify-test";

@@ -22,14 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/app_err.h"
-#include "server/arena.h"
-#include "server/buf.h"
-#include "server/util.h"
-#include "services/cache.h"
-#include "services/metadata.h"
-#include "services/spotify_client.h"
-#include "services/write_plan.h"
+#include "lib/app_err.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "services/cache/cache.h"
+#include "services/metadata/metadata.h"
+#include "services/spotify/spotify_client.h"
+#include "services/spotify/write_plan.h"
 #include "test_spotify_client_fixture.h"
 
 /* ---- Writes -------------------------------------------------------------------------- */

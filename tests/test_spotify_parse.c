@@ -9,11 +9,11 @@
 
 #include <cmocka.h>
 
-#include "server/app_err.h"
-#include "server/arena.h"
-#include "server/buf.h"
-#include "server/util.h"
-#include "services/spotify_parse.h"
+#include "lib/app_err.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "services/spotify/spotify_parse.h"
 
 /* Development mode: GET /playlists/{id} embeds the first page under "items" and each
  * entry's object under "item"; no popularity. */

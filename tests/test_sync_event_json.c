@@ -15,10 +15,10 @@
 
 #include "repositories/db.h"
 #include "repositories/sync_event_repo.h"
-#include "server/app_err.h"
-#include "server/arena.h"
-#include "server/buf.h"
-#include "services/sync_event_service.h"
+#include "lib/app_err.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "services/sync/sync_event_service.h"
 
 static struct sync_event completed(void)
 {

@@ -7,9 +7,9 @@
 #include <time.h>
 
 #include "repositories/sync_event_repo.h"
-#include "server/app_err.h"
-#include "server/util.h"
-#include "services/sync_event_service.h"
+#include "lib/app_err.h"
+#include "lib/util.h"
+#include "services/sync/sync_event_service.h"
 
 static struct sync_event event(const char *id, const char *base, const char *user,
                                const char *started)

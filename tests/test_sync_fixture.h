@@ -17,7 +17,7 @@
 
 #include "repositories/db.h"
 #include "repositories/migration.h"
-#include "server/arena.h"
+#include "lib/arena.h"
 
 struct fx {
     char dir[64];

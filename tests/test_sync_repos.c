@@ -6,7 +6,7 @@
 #include "repositories/idempotency_repo.h"
 #include "repositories/sync_lock_repo.h"
 #include "repositories/sync_state_repo.h"
-#include "server/app_err.h"
+#include "lib/app_err.h"
 
 static void test_sync_repos_idempotency_lifecycle(void **state)
 {

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/arena.h"
-#include "services/sync_tracks.h"
+#include "lib/arena.h"
+#include "services/sync/sync_tracks.h"
 
 static struct spotify_item track_item(const char *id, const char *uri)
 {

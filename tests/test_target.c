@@ -12,10 +12,10 @@
 
 #include <cmocka.h>
 
-#include "server/app_err.h"
-#include "server/arena.h"
-#include "server/util.h"
-#include "services/target.h"
+#include "lib/app_err.h"
+#include "lib/arena.h"
+#include "lib/util.h"
+#include "services/rules/target.h"
 #include "test_target_fixture.h"
 
 /* ---- routing --------------------------------------------------------------------- */

@@ -16,10 +16,10 @@
 
 #include <cmocka.h>
 
-#include "server/app_err.h"
-#include "server/arena.h"
-#include "server/util.h"
-#include "services/target.h"
+#include "lib/app_err.h"
+#include "lib/arena.h"
+#include "lib/util.h"
+#include "services/rules/target.h"
 
 #define TODAY 20400
 #define MAX_TRACKS 40

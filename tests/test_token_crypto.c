@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/app_err.h"
-#include "services/token_crypto.h"
+#include "lib/app_err.h"
+#include "services/auth/token_crypto.h"
 
 static const unsigned char key[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
                                       12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "server/app_err.h"
-#include "services/write_plan.h"
+#include "lib/app_err.h"
+#include "services/spotify/write_plan.h"
 
 #define POOL 1200
 static char pool_buf[POOL][32];

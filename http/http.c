@@ -1,0 +1,460 @@
+/* libmicrohttpd plumbing: body accumulation with a cap, request ids, suspended
+ * (deferred) work, access log, graceful shutdown. */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/app_err.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "domain/version.h"
+#include "lib/util.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct app *app; /* opaque: only handed to handlers */
+    struct metrics *metrics;
+    http_dispatch_fn dispatch;
+    long long max_body;
+    int port;
+    atomic_int stopping;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* Requests between their first call and completion: atomic, so that a request
+     * takes no lock for it; the mutex + broadcast are only needed once stopping is set
+     * (see on_completed). */
+    atomic_int inflight;
+    int deferred; /* deferred works still running (under mu) */
+};
+
+struct conn_state {
+    struct http_server *srv;
+    struct request req;
+    struct response res;
+    struct buf body;
+    int too_large;
+    int dispatched;
+    request_work_fn work; /* set by request_defer() during dispatch */
+    void *work_arg;
+    atomic_int work_done;
+    int64_t start_ms;
+};
+
+/* ---- request accessors ---- */
+
+const char *request_header(struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *request_query(struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *request_cookie(struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+const char *request_param(struct request *req, const char *name)
+{
+    for (int i = 0; i < req->nparams; i++)
+        if (strcmp(req->param_names[i], name) == 0)
+            return req->param_values[i];
+    return NULL;
+}
+
+int request_json(struct request *req, json_t **out)
+{
+    *out = NULL;
+    if (!req->body || req->body_len == 0)
+        return ERR_INVALID_JSON;
+    json_error_t jerr;
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        return ERR_INVALID_JSON;
+    }
+    *out = j;
+    return 0;
+}
+
+int64_t request_if_match(struct request *req)
+{
+    const char *h = request_header(req, "If-Match");
+    char num[32];
+    size_t len;
+    int64_t v;
+
+    if (!h)
+        return PLAYLIST_IF_MATCH_NONE;
+    while (*h == ' ' || *h == '\t')
+        h++;
+    len = strlen(h);
+    while (len > 0 && (h[len - 1] == ' ' || h[len - 1] == '\t'))
+        len--;
+    if (len == 1 && h[0] == '*')
+        return PLAYLIST_IF_MATCH_NONE;
+    if (len >= 2 && h[0] == 'W' && h[1] == '/') { /* a weak tag compares by its value */
+        h += 2;
+        len -= 2;
+    }
+    if (len >= 2 && h[0] == '"' && h[len - 1] == '"') {
+        h++;
+        len -= 2;
+    }
+    if (len == 0 || len >= sizeof num)
+        return PLAYLIST_IF_MATCH_NEVER;
+    memcpy(num, h, len);
+    num[len] = '\0';
+    if (util_parse_int64(num, 1, INT64_MAX, &v) != 0)
+        return PLAYLIST_IF_MATCH_NEVER;
+    return v;
+}
+
+int request_on_complete(struct request *req, request_cleanup_fn fn)
+{
+    if (req->ncleanups >= REQUEST_MAX_CLEANUPS)
+        return ERR_NOMEM;
+    req->cleanups[req->ncleanups++] = fn;
+    return 0;
+}
+
+/* ---- deferred work ---- */
+
+static void *deferred_main(void *arg)
+{
+    struct conn_state *st = arg;
+    struct http_server *srv = st->srv;
+    st->work(&st->req, &st->res, st->work_arg);
+    atomic_store(&st->work_done, 1);
+    /* Keep the lock while resuming so that http_server_stop() never stops the daemon
+     * between our resume and our decrement. */
+    pthread_mutex_lock(&srv->mu);
+    MHD_resume_connection(st->req.conn);
+    srv->deferred--;
+    pthread_cond_broadcast(&srv->cv);
+    pthread_mutex_unlock(&srv->mu);
+    return NULL;
+}
+
+int request_defer(struct request *req, request_work_fn work, void *arg)
+{
+    struct conn_state *st = (struct conn_state *)((char *)req - offsetof(struct conn_state, req));
+    if (atomic_load(&st->srv->stopping))
+        return ERR_UNAVAILABLE;
+    st->work = work;
+    st->work_arg = arg;
+    return 0;
+}
+
+/* ---- responses ---- */
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *st)
+{
+    struct response *res = &st->res;
+    struct MHD_Response *r;
+    if (res->body.len) {
+        /* The body is handed over, not copied: MHD frees it with the response. */
+        size_t len = 0;
+        char *body = buf_detach(&res->body, &len);
+        if (!body)
+            return MHD_NO;
+        if (!(r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE))) {
+            free(body);
+            return MHD_NO;
+        }
+    } else if (!(r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT))) {
+        return MHD_NO;
+    }
+    if (res->content_type)
+        MHD_add_response_header(r, "Content-Type", res->content_type);
+    MHD_add_response_header(r, "X-Request-Id", st->req.request_id);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    for (int i = 0; i < res->nheaders; i++)
+        MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+    if (atomic_load(&st->srv->stopping))
+        MHD_add_response_header(r, "Connection", "close");
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Random bytes for request ids, taken from getrandom() RID_POOL bytes at a time
+ * instead of one system call per request. Thread-local (each polling thread draws
+ * from its own pool, nothing is shared); ids are not secrets, only unpredictable. */
+#define RID_POOL 1024
+static _Thread_local unsigned char rid_pool[RID_POOL];
+static _Thread_local size_t rid_left;
+
+static int rid_random(unsigned char *out, size_t n)
+{
+    if (rid_left < n) {
+        if (util_random_bytes(rid_pool, RID_POOL) != 0)
+            return -1;
+        rid_left = RID_POOL;
+    }
+    memcpy(out, rid_pool + (RID_POOL - rid_left), n);
+    rid_left -= n;
+    return 0;
+}
+
+/* An incoming X-Request-Id is echoed if it is short and plain; else we make one. */
+static void set_request_id(struct request *req)
+{
+    const char *in = request_header(req, "X-Request-Id");
+    if (in && *in && strlen(in) <= 64) {
+        int ok = 1;
+        for (const char *p = in; *p; p++)
+            ok &= isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.';
+        if (ok) {
+            snprintf(req->request_id, sizeof req->request_id, "%s", in);
+            return;
+        }
+    }
+    unsigned char raw[8];
+    if (rid_random(raw, sizeof raw) == 0)
+        util_hex_encode(raw, sizeof raw, req->request_id);
+    else
+        snprintf(req->request_id, sizeof req->request_id, "unknown");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct conn_state *st = *con_cls;
+
+    if (!st) {
+        st = calloc(1, sizeof *st);
+        if (!st || !(st->req.arena = arena_new())) {
+            free(st);
+            return MHD_NO;
+        }
+        st->srv = srv;
+        st->start_ms = util_now_ms();
+        st->req.app = srv->app;
+        st->req.conn = conn;
+        st->req.method = arena_strdup(st->req.arena, method);
+        st->req.path = arena_strdup(st->req.arena, url);
+        st->res.arena = st->req.arena;
+        st->res.status = 500;
+        set_request_id(&st->req);
+        atomic_fetch_add(&srv->inflight, 1);
+        *con_cls = st;
+        /* Refuse a declared oversized body before reading it. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        int64_t n;
+        if (cl && util_parse_int64(cl, 0, INT64_MAX, &n) == 0 && n > srv->max_body) {
+            st->too_large = 1;
+            st->dispatched = 1;
+            response_error_msg(&st->res, ERR_PAYLOAD_TOO_LARGE,
+                               "the request body is larger than %lld bytes", srv->max_body);
+            return queue(conn, st);
+        }
+        return MHD_YES;
+    }
+
+    if (*upload_data_size) {
+        if (!st->too_large) {
+            if ((long long)(st->body.len + *upload_data_size) > srv->max_body) {
+                st->too_large = 1; /* chunked bodies have no length: cut at the cap */
+                buf_release(&st->body);
+            } else if (buf_append(&st->body, upload_data, *upload_data_size) != 0) {
+                return MHD_NO;
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    if (st->dispatched) {
+        /* Called again after resume: the deferred work has written the response. */
+        if (st->work && atomic_load(&st->work_done))
+            return queue(conn, st);
+        return MHD_YES;
+    }
+    st->dispatched = 1;
+    st->req.body = st->body.data;
+    st->req.body_len = st->body.len;
+
+    if (atomic_load(&srv->stopping)) {
+        response_error_msg(&st->res, ERR_UNAVAILABLE, "the server is shutting down");
+    } else if (st->too_large) {
+        response_error_msg(&st->res, ERR_PAYLOAD_TOO_LARGE,
+                           "the request body is larger than %lld bytes", srv->max_body);
+    } else {
+        srv->dispatch(&st->req, &st->res);
+    }
+    if (st->work) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_mutex_lock(&srv->mu);
+        MHD_suspend_connection(conn);
+        srv->deferred++;
+        int rc = pthread_create(&t, &attr, deferred_main, st);
+        if (rc != 0) {
+            srv->deferred--;
+            MHD_resume_connection(conn);
+            st->work = NULL;
+        }
+        pthread_mutex_unlock(&srv->mu);
+        pthread_attr_destroy(&attr);
+        if (rc == 0)
+            return MHD_YES;
+        response_error_msg(&st->res, ERR_UNAVAILABLE, "cannot start background work");
+    }
+    return queue(conn, st);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct conn_state *st = *con_cls;
+    if (!st)
+        return;
+    int64_t ms = util_now_ms() - st->start_ms;
+    const char *route = st->req.route_pattern ? st->req.route_pattern : "unmatched";
+    log_info("http %s %s %d %lldms rid=%s%s", st->req.method, st->req.path, st->res.status,
+             (long long)ms, st->req.request_id,
+             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+    if (srv->metrics) {
+        char labels[256];
+        snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\",status=\"%d\"", st->req.method,
+                 route, st->res.status);
+        metrics_add(srv->metrics, "playrouter_http_requests_total", labels, 1);
+        snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\"", st->req.method, route);
+        metrics_observe(srv->metrics, "playrouter_http_request_duration_seconds", labels,
+                        (double)ms / 1000.0);
+    }
+    /* Last registered, first run: a layer releases what it took after the layers
+     * that built on it. */
+    while (st->req.ncleanups > 0)
+        st->req.cleanups[--st->req.ncleanups](&st->req);
+    buf_release(&st->body);
+    buf_release(&st->res.body);
+    arena_free(st->req.arena);
+    free(st);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->inflight, 1);
+    /* Only a stopping server waits for inflight to drop (wait_idle). It sets stopping
+     * before reading inflight and we read stopping after the decrement (both seq_cst),
+     * so one of us sees the other; the broadcast under mu cannot slip between the
+     * waiter's check and its wait. */
+    if (atomic_load(&srv->stopping)) {
+        pthread_mutex_lock(&srv->mu);
+        pthread_cond_broadcast(&srv->cv);
+        pthread_mutex_unlock(&srv->mu);
+    }
+}
+
+int http_server_start(const struct http_server_opts *opts, struct app *app, http_dispatch_fn fn,
+                      struct http_server **out, char *err, size_t errlen)
+{
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)opts->port);
+    if (inet_pton(AF_INET, opts->bind, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "invalid bind address '%s' (an IPv4 address is expected)",
+                 opts->bind);
+        return -1;
+    }
+    struct http_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    srv->app = app;
+    srv->metrics = opts->metrics;
+    srv->dispatch = fn;
+    srv->max_body = opts->max_body;
+    pthread_mutex_init(&srv->mu, NULL);
+    pthread_cond_init(&srv->cv, NULL);
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL, NULL,
+        on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)opts->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, errlen, "cannot listen on %s:%d (port in use or not permitted)", opts->bind,
+                 opts->port);
+        pthread_mutex_destroy(&srv->mu);
+        pthread_cond_destroy(&srv->cv);
+        free(srv);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : opts->port;
+    *out = srv;
+    return 0;
+}
+
+int http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+int http_server_inflight(struct http_server *s)
+{
+    return atomic_load(&s->inflight);
+}
+
+/* Waits until no request is in flight and no deferred work runs, or the deadline. */
+static int wait_idle(struct http_server *s, int seconds)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += seconds;
+    pthread_mutex_lock(&s->mu);
+    while ((atomic_load(&s->inflight) > 0 || s->deferred > 0) &&
+           pthread_cond_timedwait(&s->cv, &s->mu, &deadline) == 0)
+        ;
+    int busy = atomic_load(&s->inflight) + s->deferred;
+    pthread_mutex_unlock(&s->mu);
+    return busy;
+}
+
+void http_server_stop(struct http_server *s, int grace_s)
+{
+    if (!s)
+        return;
+    atomic_store(&s->stopping, 1);
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon); /* stop accepting */
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    int busy = wait_idle(s, grace_s);
+    if (busy > 0) {
+        log_warn("shutdown: %d request(s) still running after %d s grace", busy, grace_s);
+        pthread_mutex_lock(&s->mu);
+        int deferred = s->deferred;
+        pthread_mutex_unlock(&s->mu);
+        if (deferred > 0 && wait_idle(s, 30) > 0) {
+            /* A deferred worker still holds its connection: stopping the daemon under it
+             * would be a use-after-free. Leave it; the process is exiting anyway. */
+            log_error("shutdown: background work did not finish; exiting without cleanup");
+            return;
+        }
+    }
+    MHD_stop_daemon(s->daemon);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}

@@ -1,0 +1,139 @@
+#ifndef PLAYROUTER_HTTP_H
+#define PLAYROUTER_HTTP_H
+/* The HTTP core on libmicrohttpd: requests, responses, the server.
+ *
+ * Threading (decided once, LIBRARIES.md): MHD's internal thread pool with epoll
+ * runs every handler; a handler must not block for long. Work that waits on
+ * Spotify (POST .../sync) calls request_defer(): the connection is suspended,
+ * the work runs on its own thread, and the connection resumes when it is done,
+ * so no polling thread is ever stalled. */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/arena.h"
+#include "lib/buf.h"
+
+struct app; /* opaque here: handed to handlers in req->app */
+struct db;
+struct metrics;
+struct route;
+
+#define REQUEST_MAX_PARAMS 4
+#define REQUEST_MAX_CLEANUPS 4
+
+struct request;
+/* Releases what a layer above took for one request (see request_on_complete). */
+typedef void (*request_cleanup_fn)(struct request *req);
+
+struct request {
+    struct app *app;      /* borrowed, long-lived */
+    struct arena *arena;  /* freed when the request completes */
+    const char *method;
+    const char *path;     /* without the query string */
+    const char *route_pattern; /* e.g. "/api/base-playlists/{id}"; NULL if unmatched */
+    const char *param_names[REQUEST_MAX_PARAMS];
+    const char *param_values[REQUEST_MAX_PARAMS];
+    int nparams;
+    char *body; /* NUL-terminated; NULL when empty */
+    size_t body_len;
+    char request_id[65];
+    const char *user_id; /* set by the auth middleware */
+    const char *session_jti;
+    int64_t session_exp;
+    void *conn; /* struct MHD_Connection * */
+    struct db *db_conn; /* owned by middleware/request_db.c; the HTTP core never reads it */
+    request_cleanup_fn cleanups[REQUEST_MAX_CLEANUPS];
+    int ncleanups;
+};
+
+struct response_header {
+    const char *name, *value;
+};
+
+#define RESPONSE_MAX_HEADERS 16
+
+struct response {
+    int status;
+    const char *content_type;
+    struct buf body;
+    struct response_header headers[RESPONSE_MAX_HEADERS];
+    int nheaders;
+    struct arena *arena; /* the request's arena */
+};
+
+/* Request accessors. Returned strings are borrowed (MHD's or the arena's). */
+const char *request_header(struct request *req, const char *name);
+const char *request_query(struct request *req, const char *name);
+const char *request_param(struct request *req, const char *name);
+/* The value of cookie `name`, or NULL. */
+const char *request_cookie(struct request *req, const char *name);
+/* Parses the body as a JSON object. 0 (caller owns *out: json_decref), or
+ * ERR_INVALID_JSON (the body is empty, not JSON, or not an object). */
+int request_json(struct request *req, json_t **out);
+/* The request's If-Match: PLAYLIST_IF_MATCH_NONE when absent or "*", the version of
+ * "<n>", <n> or W/"<n>", else PLAYLIST_IF_MATCH_NEVER (domain/version.h). */
+int64_t request_if_match(struct request *req);
+/* Runs fn(req) once when the request completes (after the answer was sent, or the
+ * client went away), last registered first: how a layer above gives back what it
+ * took for the request's lifetime (middleware/request_db.c: the database
+ * connection). 0, or ERR_NOMEM when REQUEST_MAX_CLEANUPS are registered. */
+int request_on_complete(struct request *req, request_cleanup_fn fn);
+
+/* Runs work(req, res, arg) on a separate thread while the connection is suspended;
+ * the response is sent when work returns. The handler must return right after this
+ * call without touching res. 0, or ERR_NOMEM/ERR_UNAVAILABLE (then the handler
+ * answers itself). */
+typedef void (*request_work_fn)(struct request *req, struct response *res, void *arg);
+int request_defer(struct request *req, request_work_fn work, void *arg);
+
+/* Response writers; each returns 0 (or ERR_NOMEM). json bodies are stolen. */
+int response_json(struct response *res, int status, json_t *body);
+int response_text(struct response *res, int status, const char *content_type, const char *text);
+int response_no_content(struct response *res);
+int response_redirect(struct response *res, const char *location);
+/* Adds a header (copied into the arena). */
+int response_header(struct response *res, const char *name, const char *value);
+
+/* The one place that writes API.md's error shape:
+ * {"error": {"code", "message", "details"?, ...extra}} with the status of `err`.
+ * message may be NULL (a default per code); details (a JSON array) and extra (an
+ * object whose members are merged into "error") are stolen and may be NULL. */
+int response_error_full(struct response *res, int err, const char *message, json_t *details,
+                        json_t *extra);
+int response_error(struct response *res, int err);
+/* response_error_full() with rep's message and details (taken from rep); for
+ * ERR_VALIDATION without a message, the first problem is said in the message too. */
+struct report;
+int response_error_report(struct response *res, int err, struct report *rep);
+/* Sets ETag: "<version>". */
+void response_etag(struct response *res, int64_t version);
+int response_error_msg(struct response *res, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The server. */
+struct http_server;
+struct http_server_opts {
+    const char *bind;
+    int port; /* 0 = pick a free one */
+    int threads;
+    int max_connections;
+    int idle_timeout_s;
+    long long max_body;
+    struct metrics *metrics; /* borrowed; NULL = no request metrics */
+};
+/* The function that answers every request (routes_dispatch in production). */
+typedef void (*http_dispatch_fn)(struct request *req, struct response *res);
+
+/* Starts listening. 0, or -1 with a message in err. Caller frees with http_server_stop(). */
+int http_server_start(const struct http_server_opts *opts, struct app *app, http_dispatch_fn fn,
+                      struct http_server **out, char *err, size_t errlen);
+/* The port actually bound. */
+int http_server_port(const struct http_server *s);
+/* Graceful stop: stop accepting, answer 503 to new requests, wait up to grace_s for
+ * in-flight requests and deferred work, then close. NULL ok. */
+void http_server_stop(struct http_server *s, int grace_s);
+/* Requests currently being answered (for tests and shutdown). */
+int http_server_inflight(struct http_server *s);
+
+#endif

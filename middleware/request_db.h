@@ -1,0 +1,11 @@
+#ifndef PLAYROUTER_REQUEST_DB_H
+#define PLAYROUTER_REQUEST_DB_H
+/* A request's database connection: taken from the pool (services/database.h) on
+ * first use, kept for the rest of the request and given back when it completes
+ * (request_on_complete). The HTTP core knows nothing of it. */
+#include "http/http.h"
+
+/* The request's connection; NULL when none is free within 5 s (answer 503). */
+struct db *request_db(struct request *req);
+
+#endif

@@ -1,0 +1,289 @@
+/* The one table of rule fields and operators, case folding, and the value accessors
+ * shared by the rule engine and the target computation. */
+#include <string.h>
+
+#include "lib/app_err.h"
+#include "services/rules/rule.h"
+#include "services/rules/rule_internal.h"
+
+#define BOTH_MODES (RULE_MODE_BIT(SPOTIFY_MODE_DEVELOPMENT) | RULE_MODE_BIT(SPOTIFY_MODE_EXTENDED))
+#define EXTENDED_ONLY RULE_MODE_BIT(SPOTIFY_MODE_EXTENDED)
+
+/* Facts (API.md, Spotify 2026): in both modes a playlist item's track object carries the
+ * id, name, isrc, artists (id + name), album (id, name, album_type, release_date),
+ * duration, explicit, track/disc number and added_at/added_by; in extended mode also the
+ * track's popularity. Genres and artist popularity come from the artists' full objects,
+ * label and album popularity from the full album; development mode serves none of the
+ * starred fields. Indexed by enum rule_field_id. */
+static const struct rule_field FIELDS[RULE_FIELD_COUNT] = {
+    {"track_id", RULE_FIELD_TRACK_ID, RULE_TYPE_STRING, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     "track ids"},
+    {"track_name", RULE_FIELD_TRACK_NAME, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES,
+     "track names"},
+    {"isrc", RULE_FIELD_ISRC, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES, "ISRCs"},
+    {"artist_id", RULE_FIELD_ARTIST_ID, RULE_TYPE_STRINGS, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     "artist ids"},
+    {"artist_name", RULE_FIELD_ARTIST_NAME, RULE_TYPE_STRINGS, true, RULE_NEEDS_TRACK, BOTH_MODES,
+     "artist names"},
+    {"genre", RULE_FIELD_GENRE, RULE_TYPE_STRINGS, true, RULE_NEEDS_ARTISTS, EXTENDED_ONLY,
+     "artist genres"},
+    {"album_id", RULE_FIELD_ALBUM_ID, RULE_TYPE_STRING, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     "album ids"},
+    {"album_name", RULE_FIELD_ALBUM_NAME, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES,
+     "album names"},
+    {"album_type", RULE_FIELD_ALBUM_TYPE, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES,
+     "album types"},
+    {"label", RULE_FIELD_LABEL, RULE_TYPE_STRING, true, RULE_NEEDS_ALBUM, EXTENDED_ONLY,
+     "album labels"},
+    {"added_by", RULE_FIELD_ADDED_BY, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES,
+     "who added a track"},
+    {"track_number", RULE_FIELD_TRACK_NUMBER, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     "track numbers"},
+    {"disc_number", RULE_FIELD_DISC_NUMBER, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     "disc numbers"},
+    {"duration_ms", RULE_FIELD_DURATION_MS, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     "durations"},
+    {"popularity", RULE_FIELD_POPULARITY, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, EXTENDED_ONLY,
+     "track popularity"},
+    {"artist_popularity", RULE_FIELD_ARTIST_POPULARITY, RULE_TYPE_NUMBER, false, RULE_NEEDS_ARTISTS,
+     EXTENDED_ONLY, "artist popularity"},
+    {"album_popularity", RULE_FIELD_ALBUM_POPULARITY, RULE_TYPE_NUMBER, false, RULE_NEEDS_ALBUM,
+     EXTENDED_ONLY, "album popularity"},
+    {"release_year", RULE_FIELD_RELEASE_YEAR, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     "release dates"},
+    {"release_date", RULE_FIELD_RELEASE_DATE, RULE_TYPE_DATE, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     "release dates"},
+    {"added_at", RULE_FIELD_ADDED_AT, RULE_TYPE_DATE, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     "when a track was added"},
+    {"explicit", RULE_FIELD_EXPLICIT, RULE_TYPE_BOOL, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     "explicit flags"},
+};
+
+static const char *const OP_NAMES[RULE_OP_COUNT] = {
+    [RULE_OP_EQ] = "eq",
+    [RULE_OP_NEQ] = "neq",
+    [RULE_OP_CONTAINS] = "contains",
+    [RULE_OP_NOT_CONTAINS] = "not_contains",
+    [RULE_OP_STARTS_WITH] = "starts_with",
+    [RULE_OP_ENDS_WITH] = "ends_with",
+    [RULE_OP_MATCHES] = "matches",
+    [RULE_OP_IN] = "in",
+    [RULE_OP_NOT_IN] = "not_in",
+    [RULE_OP_GT] = "gt",
+    [RULE_OP_GTE] = "gte",
+    [RULE_OP_LT] = "lt",
+    [RULE_OP_LTE] = "lte",
+    [RULE_OP_BETWEEN] = "between",
+    [RULE_OP_BEFORE] = "before",
+    [RULE_OP_AFTER] = "after",
+    [RULE_OP_IN_THE_LAST] = "in_the_last",
+    [RULE_OP_EXISTS] = "exists",
+    [RULE_OP_MISSING] = "missing",
+};
+
+#define OPB(op) (1u << (op))
+#define STRING_OPS                                                                                 \
+    (OPB(RULE_OP_EQ) | OPB(RULE_OP_NEQ) | OPB(RULE_OP_CONTAINS) | OPB(RULE_OP_NOT_CONTAINS) |      \
+     OPB(RULE_OP_STARTS_WITH) | OPB(RULE_OP_ENDS_WITH) | OPB(RULE_OP_MATCHES) | OPB(RULE_OP_IN) |  \
+     OPB(RULE_OP_NOT_IN) | OPB(RULE_OP_EXISTS) | OPB(RULE_OP_MISSING))
+#define NUMBER_OPS                                                                                 \
+    (OPB(RULE_OP_EQ) | OPB(RULE_OP_NEQ) | OPB(RULE_OP_GT) | OPB(RULE_OP_GTE) | OPB(RULE_OP_LT) |   \
+     OPB(RULE_OP_LTE) | OPB(RULE_OP_BETWEEN) | OPB(RULE_OP_IN) | OPB(RULE_OP_NOT_IN) |             \
+     OPB(RULE_OP_EXISTS) | OPB(RULE_OP_MISSING))
+#define DATE_OPS                                                                                   \
+    (OPB(RULE_OP_BEFORE) | OPB(RULE_OP_AFTER) | OPB(RULE_OP_BETWEEN) | OPB(RULE_OP_IN_THE_LAST) |  \
+     OPB(RULE_OP_EXISTS) | OPB(RULE_OP_MISSING))
+#define BOOL_OPS (OPB(RULE_OP_EQ) | OPB(RULE_OP_EXISTS) | OPB(RULE_OP_MISSING))
+
+static unsigned type_ops(enum rule_type type)
+{
+    switch (type) {
+    case RULE_TYPE_STRING:
+    case RULE_TYPE_STRINGS:
+        return STRING_OPS;
+    case RULE_TYPE_NUMBER:
+        return NUMBER_OPS;
+    case RULE_TYPE_DATE:
+        return DATE_OPS;
+    case RULE_TYPE_BOOL:
+        return BOOL_OPS;
+    }
+    return 0;
+}
+
+const struct rule_field *rule_field_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < RULE_FIELD_COUNT; i++)
+        if (strcmp(FIELDS[i].name, name) == 0)
+            return &FIELDS[i];
+    return NULL;
+}
+
+const struct rule_field *rule_field_by_id(enum rule_field_id id)
+{
+    return (unsigned)id < RULE_FIELD_COUNT ? &FIELDS[id] : NULL;
+}
+
+int rule_field_check_mode(const struct rule_field *f, enum spotify_mode mode, struct buf *why)
+{
+    if (f->modes & RULE_MODE_BIT(mode))
+        return 0;
+    /* Only two modes exist and every field is served in extended mode, so a field that
+     * is missing is one Spotify took away from Development Mode apps. */
+    if (buf_appendf(why,
+                    "field '%s' is not available: Spotify no longer serves %s to apps in "
+                    "Development Mode (SPOTIFY_API_MODE=development); it needs an app with "
+                    "extended quota (SPOTIFY_API_MODE=extended)",
+                    f->name, f->what) != 0)
+        return ERR_NOMEM;
+    return ERR_VALIDATION;
+}
+
+int rule_op_find(const char *name)
+{
+    if (!name)
+        return -1;
+    for (int i = 0; i < RULE_OP_COUNT; i++)
+        if (strcmp(OP_NAMES[i], name) == 0)
+            return i;
+    return -1;
+}
+
+const char *rule_op_name(int op)
+{
+    return op >= 0 && op < RULE_OP_COUNT ? OP_NAMES[op] : "?";
+}
+
+bool rule_op_valid_for(int op, enum rule_type type)
+{
+    return op >= 0 && op < RULE_OP_COUNT && (type_ops(type) & OPB(op));
+}
+
+const char *rule_type_ops(enum rule_type type)
+{
+    switch (type) {
+    case RULE_TYPE_STRING:
+    case RULE_TYPE_STRINGS:
+        return "eq, neq, contains, not_contains, starts_with, ends_with, matches, in, not_in, "
+               "exists, missing";
+    case RULE_TYPE_NUMBER:
+        return "eq, neq, gt, gte, lt, lte, between, in, not_in, exists, missing";
+    case RULE_TYPE_DATE:
+        return "before, after, between, in_the_last, exists, missing";
+    case RULE_TYPE_BOOL:
+        return "eq, exists, missing";
+    }
+    return "";
+}
+
+const char *rule_type_name(enum rule_type type)
+{
+    switch (type) {
+    case RULE_TYPE_STRING:
+        return "string";
+    case RULE_TYPE_STRINGS:
+        return "several-valued string";
+    case RULE_TYPE_NUMBER:
+        return "number";
+    case RULE_TYPE_DATE:
+        return "date";
+    case RULE_TYPE_BOOL:
+        return "bool";
+    }
+    return "?";
+}
+
+/* ---- Case folding ---------------------------------------------------------------- */
+
+/* Simple lowercase of a code point in U+0080..U+07FF whose lowercase is also in that
+ * range (so its UTF-8 form keeps two bytes); others are returned unchanged. */
+static unsigned fold_cp2(unsigned cp)
+{
+    if (cp < 0x100) {
+        /* Latin-1: À..Þ except × */
+        if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)
+            return cp + 0x20;
+        return cp;
+    }
+    if (cp < 0x180) { /* Latin Extended-A */
+        if (cp == 0x130 || cp == 0x131 || cp == 0x138 || cp == 0x149 || cp == 0x17F)
+            return cp; /* İ (lowercase is i + dot: 3 bytes), ı, ĸ, ŉ, ſ */
+        if (cp == 0x178)
+            return 0xFF; /* Ÿ -> ÿ */
+        if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
+            return (cp & 1) ? cp + 1 : cp; /* odd = upper in these runs */
+        return (cp & 1) ? cp : cp + 1;     /* elsewhere even = upper */
+    }
+    if (cp >= 0x370 && cp < 0x400) { /* Greek */
+        if (cp == 0x386)
+            return 0x3AC;
+        if (cp >= 0x388 && cp <= 0x38A)
+            return cp + 37;
+        if (cp == 0x38C)
+            return 0x3CC;
+        if (cp == 0x38E || cp == 0x38F)
+            return cp + 63;
+        if ((cp >= 0x391 && cp <= 0x3A1) || (cp >= 0x3A3 && cp <= 0x3AB))
+            return cp + 0x20;
+        if (cp == 0x3C2)
+            return 0x3C3; /* final sigma compares as sigma */
+        return cp;
+    }
+    if (cp >= 0x400 && cp < 0x500) { /* Cyrillic */
+        if (cp <= 0x40F)
+            return cp + 0x50;
+        if (cp <= 0x42F)
+            return cp + 0x20;
+        if ((cp >= 0x460 && cp <= 0x481) || (cp >= 0x48A && cp <= 0x4BF))
+            return (cp & 1) ? cp : cp + 1;
+        return cp;
+    }
+    return cp;
+}
+
+void rule_fold(const char *s, size_t len, char *out)
+{
+    const unsigned char *in = (const unsigned char *)s;
+    unsigned char *o = (unsigned char *)out;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = in[i];
+        if (c < 0x80) {
+            o[i] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            i++;
+        } else if (c >= 0xC2 && c <= 0xDF && i + 1 < len && (in[i + 1] & 0xC0) == 0x80) {
+            unsigned cp = ((c & 0x1Fu) << 6) | (in[i + 1] & 0x3Fu);
+            unsigned f = fold_cp2(cp);
+            o[i] = (unsigned char)(0xC0 | (f >> 6));
+            o[i + 1] = (unsigned char)(0x80 | (f & 0x3F));
+            i += 2;
+        } else {
+            o[i] = (unsigned char)c; /* longer sequences and stray bytes: as they are */
+            i++;
+        }
+    }
+}
+
+/* ---- Value accessors --------------------------------------------------------------- */
+
+size_t rule_field_strings(enum rule_field_id id, const struct track *t, const char *const **out)
+{
+    return rule_field_strings_inl(id, t, out);
+}
+
+bool rule_field_number(enum rule_field_id id, const struct track *t, double *out)
+{
+    return rule_field_number_inl(id, t, out);
+}
+
+bool rule_field_period(enum rule_field_id id, const struct track *t, int64_t *first, int64_t *last)
+{
+    return rule_field_period_inl(id, t, first, last);
+}
+
+bool rule_field_bool(enum rule_field_id id, const struct track *t, bool *out)
+{
+    return rule_field_bool_inl(id, t, out);
+}

@@ -1,0 +1,102 @@
+#ifndef PLAYROUTER_SPOTIFY_CLIENT_INTERNAL_H
+#define PLAYROUTER_SPOTIFY_CLIENT_INTERNAL_H
+/* Shared between spotify_client.c (lifecycle, stats, the request engine),
+ * spotify_client_read.c, spotify_client_write.c and spotify_client_library.c
+ * (spotify_accounts.c borrows sc_escape()). Not for other modules. */
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "services/spotify/spotify_client.h"
+
+#define SC_MAX_PARALLELISM 64
+
+struct spotify_client {
+    char *api_base; /* without trailing '/' */
+    const struct spotify_api *api;
+    struct spotify_client_opts opts; /* normalised; string pointers not used */
+    struct spotify_token_source tokens;
+
+    char *token;        /* current access token (never logged) */
+    unsigned token_gen; /* bumped on every new token */
+
+    CURLM *multi; /* owns the connection cache: keep-alive across calls */
+    CURL *pool[SC_MAX_PARALLELISM];
+    size_t n_pool; /* idle easy handles in pool[0..n_pool) */
+
+    /* Adaptive parallelism (AIMD): halved on a 429, +1 after `limit` successes. */
+    int limit;
+    int ok_streak;
+    int64_t pause_until_ms; /* no request starts before (a 429's Retry-After) */
+    unsigned rl_epoch;      /* bumped at each halving: one 429 burst halves once */
+    bool stopping;          /* a run failed: answers in flight are final, no retries */
+    uint64_t rng;           /* xorshift state for the backoff jitter */
+
+    struct spotify_stats stats;
+    struct buf err; /* message of the last failure */
+};
+
+struct sc_req;
+/* Called once per request that succeeded (2xx), in completion order. May consume
+ * r->resp. A non-zero return fails the whole run with that code (set the message
+ * with sc_fail()). */
+typedef int (*sc_done_fn)(struct spotify_client *c, struct sc_req *r, void *ud);
+
+struct sc_req {
+    /* set by the caller (sc_req_init / directly) */
+    const char *method;   /* "GET", "POST", "PUT", "DELETE" (static) */
+    const char *endpoint; /* static template for the stats */
+    char *url;            /* owned; freed by sc_req_release */
+    char *body;           /* owned JSON or NULL */
+    bool idempotent;      /* may be sent again after a 5xx / timeout */
+    bool playlist_read;   /* a 403 means "not readable": ERR_NOT_FOUND */
+    sc_done_fn on_done;
+    void *ud;
+    size_t index; /* free for the caller (page offset, batch start) */
+
+    /* results */
+    long status;     /* last HTTP status (0 = none) */
+    struct buf resp; /* body of the last answer */
+    int rc;          /* 0, or the error that ended this request */
+    bool uncertain;  /* a non-idempotent request failed after it may have been applied */
+
+    /* engine state */
+    int attempts, rl_waits;
+    bool refreshed, started, done, too_large;
+    unsigned token_gen, rl_epoch;
+    int64_t not_before_ms;
+    size_t max_bytes; /* answer size cap while in flight */
+    CURL *easy;
+    struct curl_slist *hdrs;
+};
+
+/* Fills *r for one call: url = api_base + path (+ '?' + query when query != NULL).
+ * body is copied (NULL = none). Returns 0 or ERR_NOMEM. */
+int sc_req_init(struct spotify_client *c, struct sc_req *r, const char *method,
+                const char *endpoint, const char *path, const char *query, const char *body,
+                bool idempotent);
+void sc_req_release(struct sc_req *r);
+
+/* Starts a public call: clears the last error and makes sure a token is at hand. */
+int sc_begin(struct spotify_client *c);
+
+/* Runs reqs[0..n): at most c->limit at once, with the retry rules of the header.
+ * Returns 0 when every request succeeded (and every on_done returned 0), else the
+ * first error; the message is in c->err. On failure, requests not yet started are
+ * not sent. */
+int sc_run(struct spotify_client *c, struct sc_req *reqs, size_t n);
+
+/* Sets c->err to the formatted message and returns rc. */
+int sc_fail(struct spotify_client *c, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Appends s percent-encoded (RFC 3986 unreserved characters kept). 0 or -1.
+ * spotify_accounts.c uses it too (form encoding of the token requests). */
+int sc_escape(struct buf *b, const char *s);
+
+/* Appends "/playlists/<escaped id>", then "/<segment>" when segment != NULL
+ * (e.g. c->api->items_segment). 0 or -1. */
+int sc_playlist_path(struct buf *b, const char *id, const char *segment);
+
+#endif

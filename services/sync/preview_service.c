@@ -1,0 +1,166 @@
+/* Preview: a sync's evaluation without its writes. */
+#include "services/sync/preview_service.h"
+
+#include <string.h>
+
+#include "lib/app_err.h"
+#include "services/spotify/spotify_session.h"
+#include "services/sync/sync_internal.h"
+
+#define TRACK_URI_PREFIX "spotify:track:"
+
+/* "spotify:track:<id>" -> "<id>"; any other uri as it is. */
+static const char *id_of(const char *uri)
+{
+    size_t n = strlen(TRACK_URI_PREFIX);
+    return strncmp(uri, TRACK_URI_PREFIX, n) == 0 ? uri + n : uri;
+}
+
+/* Ids of the uris of `from` that `other` lacks, each once, in the order of `from`. */
+static int difference(struct arena *a, const char *const *from, size_t n_from,
+                      const char *const *other, size_t n_other, const char *const **out,
+                      size_t *n_out)
+{
+    struct sync_strset seen; /* other's uris, then those of `from` already listed */
+    const char **list = arena_alloc(a, (n_from + 1) * sizeof *list);
+    *n_out = 0;
+    if (!list || sync_strset_init(&seen, a, n_other + n_from) != 0)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < n_other; i++)
+        if (other[i])
+            sync_strset_add(&seen, other[i]);
+    for (size_t i = 0; i < n_from; i++)
+        if (from[i] && sync_strset_add(&seen, from[i]))
+            list[(*n_out)++] = id_of(from[i]);
+    *out = list;
+    return 0;
+}
+
+/* The current contents of every child: from the database for a child whose snapshot
+ * is still the one we recorded, else read. */
+static int current_contents(struct spotify_client *c, struct arena *a, const struct sync_input *in,
+                            const char *const **cur, size_t *n_cur)
+{
+    size_t n = in->n_children;
+    bool base_same, *known = arena_alloc(a, (n + 1) * sizeof *known);
+    int rc;
+    if (!known)
+        return ERR_NOMEM;
+    if ((rc = sync_spotify_check(c, a, in, false, &base_same, known)) != 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        const char **uris = NULL, *snap = NULL;
+        if (known[i]) {
+            cur[i] = in->child_state[i].uris;
+            n_cur[i] = in->child_state[i].n_uris;
+        } else if ((rc = sync_spotify_read_uris(c, a, in->children[i].spotify_playlist_id, &uris,
+                                                &n_cur[i], &snap)) == 0) {
+            cur[i] = uris;
+        } else {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int explain(struct arena *a, const struct sync_input *in, const struct sync_eval *ev,
+                   const char *explain_id, struct preview_result *out)
+{
+    size_t n = in->n_children;
+    const char *id = id_of(explain_id);
+    int kind = sync_tracks_find_kind(ev->base.items, ev->base.n_items, explain_id);
+    const char *skipped = kind == SPOTIFY_ITEM_LOCAL         ? "skipped_local"
+                          : kind == SPOTIFY_ITEM_EPISODE     ? "skipped_episode"
+                          : kind == SPOTIFY_ITEM_UNAVAILABLE ? "skipped_unavailable"
+                                                             : NULL;
+    if (!skipped) {
+        struct target_explain *ex = arena_alloc(a, (n + 1) * sizeof *ex);
+        int rc;
+        if (!ex)
+            return ERR_NOMEM;
+        if ((rc = target_explain(ev->tracks.tracks, ev->tracks.n, in->routing,
+                                 (const struct target_child *const *)in->compiled, n, in->today,
+                                 ev->targets, id, a, ex)) != 0)
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            out->children[i].matched = ex[i].matched;
+            out->children[i].reason = ex[i].reason;
+            out->children[i].path = ex[i].path;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            out->children[i].reason = skipped;
+    }
+    for (size_t i = 0; i < n; i++)
+        out->children[i].has_explain = true;
+    return 0;
+}
+
+int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
+                        const char *base_id, const char *explain_id, struct preview_result *out,
+                        struct buf *why)
+{
+    struct sync_input in;
+    struct sync_eval ev;
+    struct spotify_client *client = NULL;
+    struct spotify_stats ss;
+    const char *const **cur = NULL;
+    size_t *n_cur = NULL;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    memset(&ev, 0, sizeof ev);
+    if ((rc = sync_input_load(app, db, a, user_id, base_id, &in, why)) != 0)
+        goto done;
+    size_t n = in.n_children;
+    out->children = arena_alloc(a, (n + 1) * sizeof *out->children);
+    cur = arena_alloc(a, (n + 1) * sizeof *cur);
+    n_cur = arena_alloc(a, (n + 1) * sizeof *n_cur);
+    if (!out->children || !cur || !n_cur) {
+        rc = ERR_NOMEM;
+        goto done;
+    }
+    out->n_children = n;
+    if ((rc = spotify_session_client(app, user_id, &client)) != 0)
+        goto done;
+    rc = sync_eval_run(app, client, a, &in, NULL, NULL, &ev);
+    if (rc == ERR_VALIDATION)
+        buf_append_str(why, "more than one child playlist is the catch-all");
+    if (rc == 0)
+        rc = current_contents(client, a, &in, cur, n_cur);
+    if (rc != 0) {
+        if (rc != ERR_VALIDATION && rc != ERR_NOMEM)
+            buf_append_str(why, spotify_client_last_error(client));
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct preview_child *pc = &out->children[i];
+        const char **target = NULL, **ids = NULL;
+        size_t n_target = 0;
+        pc->child_playlist_id = in.children[i].id;
+        if ((rc = sync_eval_target_uris(&ev, i, a, &target, &n_target)) != 0 ||
+            (n_target && !(ids = arena_alloc(a, n_target * sizeof *ids)))) {
+            rc = ERR_NOMEM;
+            goto done;
+        }
+        for (size_t k = 0; k < n_target; k++)
+            ids[k] = ev.tracks.tracks[ev.targets->lists[i].idx[k]].id;
+        pc->track_ids = ids;
+        pc->n_track_ids = n_target;
+        if ((rc = difference(a, target, n_target, cur[i], n_cur[i], &pc->add, &pc->n_add)) != 0 ||
+            (rc = difference(a, cur[i], n_cur[i], target, n_target, &pc->remove, &pc->n_remove)) !=
+                0)
+            goto done;
+    }
+    if (explain_id && (rc = explain(a, &in, &ev, explain_id, out)) != 0)
+        goto done;
+done:
+    if (client) {
+        spotify_client_stats(client, &ss);
+        sync_count_client_metrics(app, &ss, &ev.mstats);
+    }
+    spotify_client_free(client);
+    sync_eval_release(&ev);
+    sync_input_release(&in);
+    return rc;
+}

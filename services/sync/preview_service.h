@@ -1,0 +1,49 @@
+#ifndef PLAYROUTER_PREVIEW_SERVICE_H
+#define PLAYROUTER_PREVIEW_SERVICE_H
+/* POST /api/base-playlists/{id}/preview: what a sync would write, writing nothing
+ * (API.md "Sync", "Semantics in detail -> Sync"). Each child's target (track ids in
+ * playlist order) and the difference to its current contents on Spotify; with
+ * `explain`, why one track is or is not in each child. Costs: the base read, the
+ * metadata the rules need (cache first), and the children's contents (those whose
+ * snapshot is the one the last sync wrote come from the database: one request for all
+ * their snapshot ids). */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/arena.h"
+#include "lib/buf.h"
+
+struct app;
+struct db;
+
+struct preview_child {
+    const char *child_playlist_id;
+    const char *const *track_ids; /* the target, in order */
+    size_t n_track_ids;
+    const char *const *add; /* target ids the playlist lacks */
+    size_t n_add;
+    const char *const *remove; /* ids (or uris, for entries that are not tracks) it holds
+                                * that the target lacks */
+    size_t n_remove;
+    bool has_explain;
+    bool matched;
+    const char *reason;
+    const char *path; /* JSON Pointer into the child's filter, or NULL */
+};
+
+struct preview_result {
+    struct preview_child *children; /* by position */
+    size_t n_children;
+};
+
+/* Computes the preview of base `base_id` of `user_id` (arena `a`). explain_id (NULL =
+ * none): a track id or uri to explain; a local file of the base answers
+ * `skipped_local` (an episode `skipped_episode`), an id the base lacks `not_in_base`.
+ * `why` receives the reason of a failure. 0; ERR_NOT_FOUND (base); ERR_VALIDATION (a
+ * stored child no longer compiles, or two catch-alls); ERR_SPOTIFY, ERR_SPOTIFY_REAUTH,
+ * ERR_RATE_LIMITED; ERR_NOMEM; ERR_INTERNAL. */
+int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
+                        const char *base_id, const char *explain_id, struct preview_result *out,
+                        struct buf *why);
+
+#endif

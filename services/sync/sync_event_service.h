@@ -1,0 +1,72 @@
+#ifndef PLAYROUTER_SYNC_EVENT_SERVICE_H
+#define PLAYROUTER_SYNC_EVENT_SERVICE_H
+/* Sync events as the API shows them (API.md "Sync": SyncEvent, sync-status,
+ * sync-events), and the recovery of events left in progress: at start-up and by the
+ * periodic sweep. Every `user_id` scopes: another user's id is ERR_NOT_FOUND. */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "repositories/sync_event_repo.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+
+struct db;
+
+#define SYNC_EVENTS_LIST_DEFAULT 20
+#define SYNC_EVENTS_LIST_MAX 100
+
+#define SYNC_MSG_RESTART "interrupted by server restart"
+#define SYNC_MSG_SHUTDOWN "interrupted by server shutdown"
+
+/* The SyncEvent JSON object of *ev (new reference; NULL only when out of memory).
+ * Stored JSON texts that do not parse come out as empty arrays. */
+json_t *sync_event_service_to_json(const struct sync_event *ev);
+
+/* Appends the SyncEvent JSON text of *ev to out: byte for byte what
+ * json_dumps(sync_event_service_to_json(ev), JSON_COMPACT) gives, without building the
+ * tree when the event allows (it nearly always does). 0; ERR_NOMEM (out unchanged) when
+ * out of memory or when sync_event_service_to_json() would return NULL. */
+int sync_event_service_append_json(const struct sync_event *ev, struct buf *out);
+
+/* The event `id`. 0, ERR_NOT_FOUND, ERR_NOMEM, ERR_INTERNAL. */
+int sync_event_service_get(struct db *db, struct arena *a, const char *user_id, const char *id,
+                           struct sync_event *out);
+
+/* sync-status of base `base_id`: *active and *ev = the active event, or the latest
+ * one (*has_event false when there is none). 0; ERR_NOT_FOUND (the base is not the
+ * user's); ERR_NOMEM; ERR_INTERNAL. */
+int sync_event_service_status(struct db *db, struct arena *a, const char *user_id,
+                              const char *base_id, bool *active, bool *has_event,
+                              struct sync_event *ev);
+
+/* One page of the events of base `base_id`, newest first. `cursor` (NULL = first page)
+ * is a previous *next_cursor; `limit` in 1..SYNC_EVENTS_LIST_MAX. *next_cursor (arena)
+ * is NULL on the last page. 0; ERR_NOT_FOUND (base); ERR_VALIDATION (a malformed
+ * cursor); ERR_NOMEM; ERR_INTERNAL. */
+int sync_event_service_list(struct db *db, struct arena *a, const char *user_id,
+                            const char *base_id, const char *cursor, int limit,
+                            struct sync_event **items, size_t *n, const char **next_cursor);
+
+/* Start-up: every in_progress event (written by a process that is gone) becomes failed
+ * with SYNC_MSG_RESTART. *n_out (may be NULL) gets how many. 0 or ERR_INTERNAL. */
+/* The lock as the write routes see it: the id of the in_progress sync event of the
+ * base that `id` names (a base id, or with `is_child` a child id whose base is
+ * meant) into out_id. 0 (locked); ERR_NOT_FOUND (not locked, or no such resource
+ * of the user's: the route then answers 404 itself); ERR_INTERNAL. */
+int sync_event_service_active_lock(struct db *db, const char *user_id, const char *id,
+                                   int is_child, char out_id[SYNC_EVENT_ID_MAX],
+                                   char base_id_out[SYNC_EVENT_ID_MAX]);
+
+int sync_event_service_recover(struct db *db, int *n_out);
+
+/* The sweep: every event in progress for more than timeout_s seconds becomes failed
+ * with "timed out after N minutes" (N from timeout_s; seconds when not whole minutes).
+ * 0 or ERR_INTERNAL. */
+int sync_event_service_sweep(struct db *db, int timeout_s, int *n_out);
+
+/* The message of the sweep for timeout_s: "timed out after 30 minutes". Writes into
+ * out (always NUL-terminated). */
+void sync_event_service_timeout_message(int timeout_s, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,242 @@
+/* The sync engine's inputs (loading, compiling, fingerprinting) and the evaluation of
+ * a base playlist: read, build the tracks, enrich, compute the targets. */
+#include <openssl/evp.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/app.h"
+#include "lib/app_err.h"
+#include "app/config.h"
+#include "lib/util.h"
+#include "services/sync/sync_internal.h"
+
+/* SHA-256 of the pieces p[0..n) (NULL = "") each followed by '\n', in hex. An empty
+ * string when the digest cannot be computed (out of memory): it then matches nothing
+ * stored, which only costs a full sync. */
+static void hash_lines(const char *const *p, size_t n, char out[SYNC_HASH_HEX])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = EVP_DigestUpdate(ctx, p[i] ? p[i] : "", p[i] ? strlen(p[i]) : 0) &&
+             EVP_DigestUpdate(ctx, "\n", 1);
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &len) && len == 32;
+    EVP_MD_CTX_free(ctx);
+    if (ok)
+        util_hex_encode(md, len, out);
+    else
+        out[0] = '\0';
+}
+
+static void hex_digest(const struct buf *b, char out[SYNC_HASH_HEX])
+{
+    const char *one = b->data ? b->data : "";
+    hash_lines(&one, 1, out);
+}
+
+void sync_hash_uris(const char *const *uris, size_t n, char out[SYNC_HASH_HEX])
+{
+    hash_lines(uris, n, out);
+}
+
+/* A stored JSON text, parsed; `dflt` (stolen) when absent or unreadable. */
+static json_t *parse_or(const char *text, json_t *dflt)
+{
+    json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    if (v) {
+        json_decref(dflt);
+        return v;
+    }
+    return dflt;
+}
+
+/* The members of a stored child that target_child_compile_object() reads. */
+static json_t *child_config(const struct child_playlist *cp)
+{
+    json_t *filter = parse_or(cp->filter, NULL);
+    return json_pack("{s:o?, s:o, s:o, s:b, s:o, s:o}", "filter", filter, "sort",
+                     parse_or(cp->sort, json_null()), "limit",
+                     cp->has_limit ? json_integer(cp->limit) : json_null(), "catch_all",
+                     cp->catch_all, "pinned_track_ids",
+                     parse_or(cp->pinned_track_ids, json_array()), "banned_track_ids",
+                     parse_or(cp->banned_track_ids, json_array()));
+}
+
+/* Does the rule use `in_the_last` (its outcome then moves with the day)? */
+static bool uses_today(const json_t *rule)
+{
+    if (json_is_array(rule)) {
+        size_t i;
+        const json_t *v;
+        json_array_foreach(rule, i, v)
+        {
+            if (uses_today(v))
+                return true;
+        }
+        return false;
+    }
+    if (!json_is_object(rule))
+        return false;
+    const char *op = json_string_value(json_object_get(rule, "op"));
+    if (op && strcmp(op, "in_the_last") == 0)
+        return true;
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)rule, key, v)
+    {
+        if (uses_today(v))
+            return true;
+    }
+    return false;
+}
+
+/* A validation detail array as one line: "/filter/all/0/op: unknown operator". */
+static void describe_details(const json_t *details, struct buf *why)
+{
+    size_t i;
+    const json_t *d;
+    json_array_foreach(details, i, d)
+    {
+        buf_appendf(why, "%s%s: %s", i ? "; " : "",
+                    json_string_value(json_object_get(d, "path")) ?: "",
+                    json_string_value(json_object_get(d, "message")) ?: "");
+    }
+}
+
+int sync_input_load(struct app *app, struct db *db, struct arena *a, const char *user_id,
+                    const char *base_id, struct sync_input *in, struct buf *why)
+{
+    struct buf fp = BUF_INIT;
+    json_t *cfg = NULL, *details = NULL;
+    bool time_dependent = false;
+    int rc;
+
+    memset(in, 0, sizeof *in);
+    in->today = (int32_t)(time(NULL) / 86400);
+    if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &in->base)) != 0 ||
+        (rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &in->children,
+                                               &in->n_children)) != 0 ||
+        (rc = sync_state_repo_get_base(db, a, base_id, &in->state)) != 0)
+        goto done;
+    if (target_routing_parse(in->base.routing, &in->routing) != 0) {
+        buf_appendf(why, "base playlist has an unknown routing '%s'", in->base.routing);
+        rc = ERR_VALIDATION;
+        goto done;
+    }
+    rc = ERR_NOMEM;
+    if (in->n_children &&
+        (!(in->compiled = calloc(in->n_children, sizeof *in->compiled)) ||
+         !(in->child_state = arena_alloc(a, in->n_children * sizeof *in->child_state))))
+        goto done;
+    if (buf_appendf(&fp, "playrouter-sync-v1\n%d\n%s\n%s\n", (int)app->cfg->spotify_mode,
+                    in->base.spotify_playlist_id, in->base.routing) != 0)
+        goto done;
+    for (size_t i = 0; i < in->n_children; i++) {
+        const struct child_playlist *cp = &in->children[i];
+        json_decref(cfg);
+        json_decref(details);
+        details = json_array();
+        if (!(cfg = child_config(cp)) || !details)
+            goto done;
+        rc =
+            target_child_compile_object(cfg, app->cfg->spotify_mode, "", &in->compiled[i], details);
+        if (rc == ERR_VALIDATION) {
+            buf_appendf(why, "child playlist '%s' cannot be evaluated: ", cp->name);
+            describe_details(details, why);
+        }
+        if (rc != 0)
+            goto done;
+        in->needs |= target_child_needs(in->compiled[i]);
+        time_dependent |= uses_today(json_object_get(cfg, "filter"));
+        char *canon = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+        int bad = !canon ||
+                  buf_appendf(&fp, "%s\x1f%s\x1f%s\n", cp->id, cp->spotify_playlist_id, canon) != 0;
+        free(canon);
+        rc = ERR_NOMEM;
+        if (bad)
+            goto done;
+        if ((rc = sync_state_repo_get_child(db, a, cp->id, &in->child_state[i])) != 0)
+            goto done;
+        rc = ERR_NOMEM;
+    }
+    /* A rule with in_the_last gives another answer tomorrow: the day is part of it. */
+    if (time_dependent && buf_appendf(&fp, "today=%d\n", (int)in->today) != 0)
+        goto done;
+    hex_digest(&fp, in->config_hash);
+    rc = 0;
+done:
+    json_decref(cfg);
+    json_decref(details);
+    buf_release(&fp);
+    return rc;
+}
+
+void sync_input_release(struct sync_input *in)
+{
+    if (in->compiled)
+        for (size_t i = 0; i < in->n_children; i++)
+            target_child_free(in->compiled[i]);
+    free(in->compiled);
+    in->compiled = NULL;
+}
+
+int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
+                  const struct sync_input *in, sync_phase_fn phase, void *ud, struct sync_eval *ev)
+{
+    int rc;
+    memset(ev, 0, sizeof *ev);
+    if (phase && (rc = phase(ud, "read_base")) != 0)
+        return rc;
+    if ((rc = spotify_client_get_playlist(c, a, in->base.spotify_playlist_id, false, &ev->base)) !=
+        0)
+        return rc;
+    if ((rc = sync_tracks_build(a, ev->base.items, ev->base.n_items, &ev->tracks)) != 0)
+        return rc;
+    if (in->needs & (RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM)) {
+        if (phase && (rc = phase(ud, "metadata")) != 0)
+            return rc;
+        struct metadata_opts mo = {.artist_ttl_s = app->cfg->cache_ttl_artist_s,
+                                   .album_ttl_s = app->cfg->cache_ttl_album_s,
+                                   .track_ttl_s = app->cfg->cache_ttl_track_s};
+        if ((rc = metadata_enrich(c, app->cache, &mo, a, ev->tracks.tracks, ev->tracks.n, in->needs,
+                                  &ev->mstats)) != 0)
+            return rc;
+    }
+    if (phase && (rc = phase(ud, "evaluate")) != 0)
+        return rc;
+    return target_compute(ev->tracks.tracks, ev->tracks.n, in->routing,
+                          (const struct target_child *const *)in->compiled, in->n_children,
+                          in->today, &ev->targets);
+}
+
+void sync_eval_release(struct sync_eval *ev)
+{
+    target_result_free(ev->targets);
+    ev->targets = NULL;
+}
+
+int sync_eval_target_uris(const struct sync_eval *ev, size_t child, struct arena *a,
+                          const char ***uris, size_t *n)
+{
+    const struct target_list *l = &ev->targets->lists[child];
+    const char **out = NULL;
+    if (l->n && !(out = arena_alloc(a, l->n * sizeof *out)))
+        return ERR_NOMEM;
+    for (size_t i = 0; i < l->n; i++)
+        out[i] = ev->tracks.tracks[l->idx[i]].uri;
+    *uris = out;
+    *n = l->n;
+    return 0;
+}
+
+bool sync_uris_equal(const char *const *a, size_t na, const char *const *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (!a[i] || !b[i] || strcmp(a[i], b[i]) != 0)
+            return false;
+    return true;
+}

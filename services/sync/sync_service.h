@@ -1,0 +1,103 @@
+#ifndef PLAYROUTER_SYNC_SERVICE_H
+#define PLAYROUTER_SYNC_SERVICE_H
+/* The sync (API.md "Sync"; docs/sync.md): makes each child playlist of a base hold
+ * exactly its target, with as few Spotify requests as possible.
+ *
+ * A sync has two halves:
+ *   sync_service_start()  takes the lock (inserts the in_progress event; the unique
+ *                         index idx_sync_events_one_active refuses a second one, even
+ *                         from another process) and handles Idempotency-Key; quick,
+ *                         database only.
+ *   sync_service_run()    the sync itself, on a thread of its own (a deferred request
+ *                         or a background job of services/sync_manager.h), with its own
+ *                         database connection; ends the event completed or failed.
+ *
+ * Flow of a run: load the base and its children, compile them and fingerprint their
+ * configuration -> one request for the snapshot ids of the base and of the children
+ * whose contents we know -> nothing changed since the last completed sync: done ->
+ * otherwise read the base (or, when only some children were edited on Spotify, reuse
+ * the last targets), fetch the metadata the rules need (cache first), evaluate -> per
+ * child, children in parallel: current contents (known when its snapshot is the one we
+ * last wrote, else read), a copy for restore, the minimal write -> learn the new
+ * snapshot ids (one request) -> completed. Between steps it stops when the server shuts down
+ * (SYNC_MSG_SHUTDOWN) or when its event was failed meanwhile (sweep, restart). */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "repositories/idempotency_repo.h"
+#include "repositories/sync_event_repo.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+
+struct app;
+struct db;
+
+#define SYNC_IDEMPOTENCY_TTL_S (24 * 3600)
+#define SYNC_IDEMPOTENCY_KEY_MAX IDEMPOTENCY_KEY_MAX /* bytes of an Idempotency-Key */
+
+struct sync_start {
+    /* > 0: an Idempotency-Key repeat: answer this status and body (no sync started). */
+    int replay_status;
+    const char *replay_body; /* arena */
+    /* replay_status == 0: the in_progress event just started (strings in the arena). */
+    struct sync_event event;
+    /* ERR_SYNC_IN_PROGRESS: the id of the active event. */
+    char active_id[SYNC_EVENT_ID_MAX];
+};
+
+/* Starts a sync of base `base_id` of `user_id`. idem_key (NULL = none; at most
+ * SYNC_IDEMPOTENCY_KEY_MAX bytes, the caller checks) makes a repeat replay the first answer;
+ * with wait == false the first answer (202 and the in_progress event) is stored at once,
+ * with wait == true the caller stores it with sync_service_remember() when the run ends.
+ * 0 (out->replay_status tells which case); ERR_NOT_FOUND (base); ERR_SYNC_IN_PROGRESS
+ * (out->active_id: a sync of the base runs, or the key's first request still runs);
+ * ERR_VALIDATION (the key was used for another request); ERR_NOMEM; ERR_INTERNAL. */
+int sync_service_start(struct app *app, struct db *db, struct arena *a, const char *user_id,
+                       const char *base_id, const char *idem_key, bool wait,
+                       struct sync_start *out);
+
+/* Runs the sync of event `event_id` (started by sync_service_start) to its end and
+ * fills *out (strings in arena `a`) with the final event, completed or failed. db: a
+ * connection this thread owns, with no open transaction. Never leaves the event in
+ * progress unless the database itself fails. 0, or ERR_NOMEM / ERR_INTERNAL when even
+ * the final event cannot be read back (it is then failed if at all possible). */
+int sync_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
+                     const char *base_id, const char *event_id, struct sync_event *out);
+
+/* Ends an event of `user_id` that will never run (the thread could not start, the
+ * server is stopping) as failed with `message`. 0, ERR_NOT_FOUND (no such event in
+ * progress), ERR_NOMEM, ERR_INTERNAL. */
+int sync_service_abandon(struct db *db, const char *user_id, const char *event_id,
+                         const char *message);
+
+/* Stores the answer of the first request of (user_id, idem_key) for its repeats.
+ * Errors are logged only: a repeat then finds the event and answers from it. */
+void sync_service_remember(struct db *db, const char *user_id, const char *idem_key, int status,
+                           const char *body);
+
+/* Forgets (user_id, idem_key): its first request started nothing after all. */
+void sync_service_forget(struct db *db, const char *user_id, const char *idem_key);
+
+/* Deletes the Idempotency-Keys that have expired; *n_out (may be NULL) gets how many.
+ * 0 or ERR_INTERNAL. */
+int sync_service_purge_keys(struct db *db, int *n_out);
+
+/* What POST /api/child-playlists/{id}/restore did. */
+struct sync_restore_result {
+    const char *child_playlist_id;
+    const char *sync_event_id; /* the sync whose change was undone; may be NULL */
+    const char *const *uris;   /* the contents put back */
+    size_t n_uris;
+    size_t added, removed;
+};
+
+/* Puts back the contents child `child_id` had before the last sync that changed it
+ * (local files and entries without uri cannot be written back and are left out; a
+ * duplicate is kept once). The next sync re-reads the child and writes its target
+ * again. Strings in arena `a`; `why` receives Spotify's message on a Spotify error.
+ * 0; ERR_NOT_FOUND (no such child, or nothing to restore); ERR_SPOTIFY,
+ * ERR_SPOTIFY_REAUTH, ERR_RATE_LIMITED, ERR_NOMEM, ERR_INTERNAL. */
+int sync_service_restore(struct app *app, struct db *db, struct arena *a, const char *user_id,
+                         const char *child_id, struct sync_restore_result *out, struct buf *why);
+
+#endif

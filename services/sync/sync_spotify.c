@@ -1,0 +1,81 @@
+/* The sync engine's Spotify reads: the snapshot check of the base and children, and
+ * a playlist's contents as uris. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "lib/app_err.h"
+#include "lib/metrics.h"
+#include "services/spotify/spotify_client.h"
+#include "services/sync/sync_internal.h"
+
+int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
+                       bool ask_base, bool *base_same, bool *child_same)
+{
+    size_t n = in->n_children, nids = 0, base_slot = SIZE_MAX;
+    const char **ids = arena_alloc(a, (n + 1) * sizeof *ids);
+    const char **snaps = arena_alloc(a, (n + 1) * sizeof *snaps);
+    size_t *slot = arena_alloc(a, (n + 1) * sizeof *slot);
+    int rc;
+
+    *base_same = false;
+    if (!ids || !snaps || !slot)
+        return ERR_NOMEM;
+    if (ask_base && in->state.last_snapshot_id) {
+        base_slot = nids;
+        ids[nids++] = in->base.spotify_playlist_id;
+    }
+    for (size_t i = 0; i < n; i++) {
+        slot[i] = SIZE_MAX;
+        if (in->child_state[i].has_contents && in->child_state[i].snapshot_id) {
+            slot[i] = nids;
+            ids[nids++] = in->children[i].spotify_playlist_id;
+        }
+    }
+    if ((rc = spotify_client_get_snapshots(c, a, ids, nids, snaps)) != 0)
+        return rc;
+    *base_same = base_slot != SIZE_MAX && snaps[base_slot] &&
+                 strcmp(snaps[base_slot], in->state.last_snapshot_id) == 0;
+    for (size_t i = 0; i < n; i++)
+        child_same[i] = slot[i] != SIZE_MAX && snaps[slot[i]] &&
+                        strcmp(snaps[slot[i]], in->child_state[i].snapshot_id) == 0;
+    return 0;
+}
+
+int sync_spotify_read_uris(struct spotify_client *c, struct arena *a, const char *playlist_id,
+                           const char ***uris, size_t *n, const char **snapshot_id)
+{
+    struct spotify_playlist pl;
+    const char **u = NULL;
+    int rc = spotify_client_get_playlist(c, a, playlist_id, true, &pl);
+
+    *uris = NULL;
+    *n = 0;
+    *snapshot_id = NULL;
+    if (rc != 0)
+        return rc;
+    if (pl.n_items && !(u = arena_alloc(a, pl.n_items * sizeof *u)))
+        return ERR_NOMEM;
+    for (size_t i = 0; i < pl.n_items; i++)
+        u[i] = pl.items[i].uri;
+    *uris = u;
+    *n = pl.n_items;
+    *snapshot_id = pl.info.snapshot_id;
+    return 0;
+}
+
+void sync_count_client_metrics(struct app *app, const struct spotify_stats *ss,
+                               const struct metadata_stats *ms)
+{
+    if (!app->metrics)
+        return;
+    if (ss && ss->rate_limited)
+        metrics_add(app->metrics, "playrouter_spotify_rate_limited_total", "",
+                    (double)ss->rate_limited);
+    if (ms && ms->cache_hits)
+        metrics_add(app->metrics, "playrouter_cache_hits_total", "", (double)ms->cache_hits);
+    if (ms && ms->cache_misses)
+        metrics_add(app->metrics, "playrouter_cache_misses_total", "", (double)ms->cache_misses);
+}
