@@ -21,6 +21,9 @@ struct config {
     int threads;
     int max_connections;
     int idle_timeout_s;
+    int max_connections_per_ip; /* 0 = unlimited */
+    int header_timeout_s;       /* a request head must arrive within this */
+    int body_timeout_s;         /* a request body must arrive within this */
     int shutdown_grace_s;
     char *log_level;
 

@@ -1,5 +1,6 @@
 /* libmicrohttpd plumbing: body accumulation with a cap, request ids, suspended
- * (deferred) work, access log, graceful shutdown. */
+ * (deferred) work, access log, graceful shutdown. The defences against hostile
+ * clients (deadlines, target size, framing) are in http_guard.c. */
 #include "http/http.h"
 
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/http_guard.h"
 #include "lib/app_err.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -21,6 +23,7 @@
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    struct http_guard *guard;
     struct app *app; /* opaque: only handed to handlers */
     struct metrics *metrics;
     http_dispatch_fn dispatch;
@@ -64,6 +67,21 @@ const char *request_query(struct request *req, const char *name)
 const char *request_cookie(struct request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+int request_client_ip(struct request *req, char *out, size_t outlen)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    const void *addr = NULL;
+    if (sa && sa->sa_family == AF_INET)
+        addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa && sa->sa_family == AF_INET6)
+        addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (!addr || !inet_ntop(sa->sa_family, addr, out, (socklen_t)outlen))
+        return -1;
+    return 0;
 }
 
 const char *request_param(struct request *req, const char *name)
@@ -229,6 +247,15 @@ static void set_request_id(struct request *req)
         snprintf(req->request_id, sizeof req->request_id, "unknown");
 }
 
+/* Answers at once, before the body is read: MHD then closes the connection. */
+static enum MHD_Result answer_early(struct MHD_Connection *conn, struct conn_state *st)
+{
+    st->dispatched = 1;
+    http_guard_body_received(conn);
+    response_header(&st->res, "Connection", "close");
+    return queue(conn, st);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -237,7 +264,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_server *srv = cls;
     struct conn_state *st = *con_cls;
 
-    if (!st) {
+    if (!st || http_guard_is_mark(st)) {
+        const void *mark = st; /* from http_guard_on_uri */
+        char why[160];
+        int bad;
+        http_guard_head_received(conn);
         st = calloc(1, sizeof *st);
         if (!st || !(st->req.arena = arena_new())) {
             free(st);
@@ -254,15 +285,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         set_request_id(&st->req);
         atomic_fetch_add(&srv->inflight, 1);
         *con_cls = st;
+        if ((bad = http_guard_check_request(conn, mark, version, why, sizeof why)) != 0) {
+            response_error_msg(&st->res, bad, "%s", why);
+            return answer_early(conn, st);
+        }
         /* Refuse a declared oversized body before reading it. */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         int64_t n;
         if (cl && util_parse_int64(cl, 0, INT64_MAX, &n) == 0 && n > srv->max_body) {
             st->too_large = 1;
-            st->dispatched = 1;
             response_error_msg(&st->res, ERR_PAYLOAD_TOO_LARGE,
                                "the request body is larger than %lld bytes", srv->max_body);
-            return queue(conn, st);
+            return answer_early(conn, st);
         }
         return MHD_YES;
     }
@@ -287,6 +321,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     st->dispatched = 1;
+    http_guard_body_received(conn);
     st->req.body = st->body.data;
     st->req.body_len = st->body.len;
 
@@ -326,8 +361,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct http_server *srv = cls;
     struct conn_state *st = *con_cls;
-    if (!st)
+    if (!st || http_guard_is_mark(st)) /* MHD refused the head itself */
         return;
+    http_guard_request_done(conn);
     int64_t ms = util_now_ms() - st->start_ms;
     const char *route = st->req.route_pattern ? st->req.route_pattern : "unmatched";
     log_info("http %s %s %d %lldms rid=%s%s", st->req.method, st->req.path, st->res.status,
@@ -383,6 +419,12 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
     srv->metrics = opts->metrics;
     srv->dispatch = fn;
     srv->max_body = opts->max_body;
+    if (http_guard_new(opts->head_timeout_s, opts->body_timeout_s, opts->idle_timeout_s,
+                       opts->metrics, &srv->guard) != 0) {
+        snprintf(err, errlen, "out of memory");
+        free(srv);
+        return -1;
+    }
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cv, NULL);
     srv->daemon = MHD_start_daemon(
@@ -391,13 +433,16 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)opts->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opts->max_connections_per_ip,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, srv->guard,
+        MHD_OPTION_URI_LOG_CALLBACK, http_guard_on_uri, srv->guard, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%d (port in use or not permitted)", opts->bind,
                  opts->port);
         pthread_mutex_destroy(&srv->mu);
         pthread_cond_destroy(&srv->cv);
+        http_guard_free(srv->guard);
         free(srv);
         return -1;
     }
@@ -454,6 +499,7 @@ void http_server_stop(struct http_server *s, int grace_s)
         }
     }
     MHD_stop_daemon(s->daemon);
+    http_guard_free(s->guard);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);

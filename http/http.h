@@ -66,6 +66,9 @@ struct response {
 const char *request_header(struct request *req, const char *name);
 const char *request_query(struct request *req, const char *name);
 const char *request_param(struct request *req, const char *name);
+/* The client's IP address as text into out (INET6_ADDRSTRLEN bytes are enough): the
+ * peer of the connection, so a proxy's address when behind one. 0, or -1. */
+int request_client_ip(struct request *req, char *out, size_t outlen);
 /* The value of cookie `name`, or NULL. */
 const char *request_cookie(struct request *req, const char *name);
 /* Parses the body as a JSON object. 0 (caller owns *out: json_decref), or
@@ -119,6 +122,9 @@ struct http_server_opts {
     int threads;
     int max_connections;
     int idle_timeout_s;
+    int max_connections_per_ip; /* 0 = no limit */
+    int head_timeout_s;         /* a request head is due within this (http_guard.h) */
+    int body_timeout_s;         /* a request body is due within this after its head */
     long long max_body;
     struct metrics *metrics; /* borrowed; NULL = no request metrics */
 };

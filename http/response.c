@@ -12,9 +12,11 @@ static const char *default_message(int err)
 {
     switch (err) {
     case ERR_INVALID_JSON: return "the request body is not a JSON object";
+    case ERR_BAD_REQUEST: return "the request is not well-formed HTTP";
     case ERR_VALIDATION: return "the request is not valid";
     case ERR_INVALID_STATE: return "unknown, expired or already used OAuth state";
     case ERR_UNAUTHORIZED: return "a valid session token is required";
+    case ERR_FORBIDDEN: return "this request is not allowed from this origin";
     case ERR_SPOTIFY_REAUTH: return "Spotify access was revoked or expired: sign in again";
     case ERR_NOT_FOUND: return "not found";
     case ERR_METHOD_NOT_ALLOWED: return "method not allowed on this path";
@@ -22,6 +24,7 @@ static const char *default_message(int err)
     case ERR_SYNC_IN_PROGRESS: return "a sync of this base playlist is in progress";
     case ERR_VERSION_MISMATCH: return "If-Match does not match the resource's current version";
     case ERR_PAYLOAD_TOO_LARGE: return "the request body is too large";
+    case ERR_URI_TOO_LONG: return "the request URI is too long";
     case ERR_RATE_LIMITED: return "Spotify's rate limit was reached; try again later";
     case ERR_SPOTIFY: return "Spotify answered with an error";
     case ERR_UNAVAILABLE: return "the service is unavailable";

@@ -7,9 +7,11 @@ enum app_err {
     ERR_NOMEM,              /* 500 internal */
     ERR_INTERNAL,           /* 500 internal */
     ERR_INVALID_JSON,       /* 400 invalid_json */
+    ERR_BAD_REQUEST,        /* 400 bad_request (malformed HTTP framing: docs/SECURITY.md) */
     ERR_VALIDATION,         /* 400 validation_failed */
     ERR_INVALID_STATE,      /* 400 invalid_state (OAuth) */
     ERR_UNAUTHORIZED,       /* 401 unauthorized */
+    ERR_FORBIDDEN,          /* 403 forbidden (CSRF: a cookie write from a foreign origin) */
     ERR_SPOTIFY_REAUTH,     /* 401 spotify_reauth_required */
     ERR_NOT_FOUND,          /* 404 not_found */
     ERR_METHOD_NOT_ALLOWED, /* 405 method_not_allowed */
@@ -17,7 +19,8 @@ enum app_err {
     ERR_SYNC_IN_PROGRESS,   /* 409 sync_in_progress */
     ERR_VERSION_MISMATCH,   /* 412 version_mismatch */
     ERR_PAYLOAD_TOO_LARGE,  /* 413 payload_too_large */
-    ERR_RATE_LIMITED,       /* 429 rate_limited (Spotify quota / Retry-After beyond the cap) */
+    ERR_URI_TOO_LONG,       /* 414 uri_too_long (docs/SECURITY.md) */
+    ERR_RATE_LIMITED,       /* 429 rate_limited (Spotify quota / Retry-After beyond the cap; sign-in flood) */
     ERR_SPOTIFY,            /* 502 spotify_error */
     ERR_UNAVAILABLE,        /* 503 unavailable */
 };

@@ -104,6 +104,9 @@ int main(int argc, char **argv)
                                      .threads = cfg.threads,
                                      .max_connections = cfg.max_connections,
                                      .idle_timeout_s = cfg.idle_timeout_s,
+                                     .max_connections_per_ip = cfg.max_connections_per_ip,
+                                     .head_timeout_s = cfg.header_timeout_s,
+                                     .body_timeout_s = cfg.body_timeout_s,
                                      .max_body = cfg.max_body,
                                      .metrics = app.metrics};
     if (http_server_start(&hopts, &app, routes_dispatch, &srv, err, sizeof err) != 0) {
