@@ -37,6 +37,8 @@ struct config {
     unsigned char token_key[CONFIG_KEY_LEN];
     int session_ttl_s;
     char *cors_origins; /* comma-separated list; NULL = none */
+    int login_rate_limit;    /* GET /api/auth/login per minute per client address; 0 = off */
+    int max_pending_signins; /* oauth_states rows kept at most */
 
     char *spotify_client_id;
     char *spotify_client_secret;

@@ -10,6 +10,7 @@ enum route_flags {
     ROUTE_AUTH = 1u << 0,      /* needs a valid session (middleware/auth) */
     ROUTE_LOCK_BASE = 1u << 1, /* 409 while a sync of the base {id} runs */
     ROUTE_LOCK_CHILD = 1u << 2,/* 409 while a sync of the child {id}'s base runs */
+    ROUTE_SIGNIN_LIMIT = 1u << 3, /* 429 beyond the sign-in rate limit (middleware/rate_limit) */
 };
 
 struct route {

@@ -1,9 +1,11 @@
 #include "lib/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 int util_random_bytes(void *buf, size_t n)
@@ -117,4 +119,53 @@ int64_t util_days_from_civil(int64_t y, unsigned m, unsigned d)
     const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + (int64_t)doe - 719468;
+}
+
+int util_url_origin(const char *url, char *out, size_t outlen)
+{
+    size_t scheme_len, host_len;
+    const char *host, *end, *port = NULL;
+    int is_https;
+
+    if (!url || outlen == 0)
+        return -1;
+    if (strncasecmp(url, "http://", 7) == 0) {
+        scheme_len = 4;
+        is_https = 0;
+    } else if (strncasecmp(url, "https://", 8) == 0) {
+        scheme_len = 5;
+        is_https = 1;
+    } else {
+        return -1;
+    }
+    host = url + scheme_len + 3;
+    end = host + strcspn(host, "/?#");
+    /* No user info (a browser never sends one in Origin); "[::1]:8080" keeps its colon. */
+    if (memchr(host, '@', (size_t)(end - host)))
+        return -1;
+    const char *colon = NULL;
+    for (const char *p = host; p < end; p++)
+        if (*p == ':')
+            colon = p;
+    if (colon && !(host[0] == '[' && memchr(colon, ']', (size_t)(end - colon))))
+        port = colon + 1;
+    host_len = (size_t)((port ? port - 1 : end) - host);
+    if (host_len == 0)
+        return -1;
+    if (port) {
+        size_t plen = (size_t)(end - port);
+        if (plen == 0 || plen > 5 || strspn(port, "0123456789") < plen)
+            return -1;
+        /* The default port names the same origin as no port. */
+        if ((is_https && plen == 3 && memcmp(port, "443", 3) == 0) ||
+            (!is_https && plen == 2 && memcmp(port, "80", 2) == 0))
+            port = NULL;
+    }
+    int n = snprintf(out, outlen, "%s://%.*s%s%.*s", is_https ? "https" : "http", (int)host_len,
+                     host, port ? ":" : "", port ? (int)(end - port) : 0, port ? port : "");
+    if (n < 0 || (size_t)n >= outlen)
+        return -1;
+    for (char *p = out; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return 0;
 }

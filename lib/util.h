@@ -26,6 +26,12 @@ int64_t util_now_ms(void);
 /* Parses a whole decimal integer in [min, max]; 0 or -1 (no partial parses). */
 int util_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* The origin of an http(s) URL, normalised for comparison: "scheme://host[:port]" in
+ * lower case, the scheme's default port left out ("HTTPS://App.example:443/x" ->
+ * "https://app.example"). Works on an Origin header's value too. 0, or -1 (not http
+ * or https, no host, user info, a bad port, or out too small). */
+int util_url_origin(const char *url, char *out, size_t outlen);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12, day 1-31). */
 int64_t util_days_from_civil(int64_t y, unsigned m, unsigned d);
 

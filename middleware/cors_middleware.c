@@ -46,12 +46,17 @@ static int origin_listed(const char *list, const char *origin)
     return 0;
 }
 
+int cors_middleware_origin_listed(const struct config *cfg, const char *origin)
+{
+    return cfg && origin_listed(cfg->cors_origins, origin);
+}
+
 static const char *allowed_origin(struct request *req)
 {
     const char *origin = request_header(req, "Origin");
-    if (!req->app || !req->app->cfg)
+    if (!req->app)
         return NULL;
-    return origin_listed(req->app->cfg->cors_origins, origin) ? origin : NULL;
+    return cors_middleware_origin_listed(req->app->cfg, origin) ? origin : NULL;
 }
 
 int cors_middleware_preflight(struct request *req, struct response *res)

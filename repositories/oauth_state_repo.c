@@ -52,14 +52,29 @@ done:
     return rc;
 }
 
-int oauth_state_repo_purge(struct db *db, int64_t now)
+/* Runs a row-less statement with one integer parameter. 0 or ERR_INTERNAL. */
+static int exec_int(struct db *db, const char *sql, int64_t v, const char *what)
 {
-    sqlite3_stmt *st = db_stmt(db, "DELETE FROM oauth_states WHERE expires_epoch < ?1");
+    sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return ERR_INTERNAL;
-    if (db_bind_int64(st, 1, now) != 0) {
+    if (db_bind_int64(st, 1, v) != 0) {
         db_stmt_done(st);
         return ERR_INTERNAL;
     }
-    return db_exec_stmt(db, st, "oauth_state_repo_purge") == 0 ? 0 : ERR_INTERNAL;
+    return db_exec_stmt(db, st, what) == 0 ? 0 : ERR_INTERNAL;
+}
+
+int oauth_state_repo_purge(struct db *db, int64_t now)
+{
+    return exec_int(db, "DELETE FROM oauth_states WHERE expires_epoch < ?1", now,
+                    "oauth_state_repo_purge");
+}
+
+int oauth_state_repo_trim(struct db *db, int64_t keep)
+{
+    return exec_int(db,
+                    "DELETE FROM oauth_states "
+                    "WHERE rowid <= (SELECT max(rowid) FROM oauth_states) - ?1",
+                    keep, "oauth_state_repo_trim");
 }

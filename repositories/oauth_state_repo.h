@@ -21,4 +21,9 @@ int oauth_state_repo_take(struct db *db, struct arena *arena, const char *state,
 /* Deletes states whose expires_epoch is before now. 0 or ERR_INTERNAL. */
 int oauth_state_repo_purge(struct db *db, int64_t now);
 
+/* Keeps at most `keep` states: the newest (SQLite gives a new row the largest rowid,
+ * so rowids run in insertion order; gaps left by taken states only make it keep
+ * fewer). One indexed range delete, O(log n + deleted). 0 or ERR_INTERNAL. */
+int oauth_state_repo_trim(struct db *db, int64_t keep);
+
 #endif

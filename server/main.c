@@ -12,11 +12,16 @@
 #include "http/http.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/rate_limit.h"
 #include "server/routes.h"
 #include "services/cache/cache.h"
 #include "services/auth/session_cache.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_manager.h"
+
+/* Client addresses the sign-in limiter remembers (lib/rate_limit.h): about 330 KiB
+ * at the default 30 a minute. */
+#define LOGIN_LIMIT_ADDRESSES 1024
 
 static enum log_level parse_level(const char *s)
 {
@@ -77,7 +82,10 @@ int main(int argc, char **argv)
     describe_metrics(app.metrics);
     sync_manager_describe_metrics(app.metrics);
     if (spotify_session_table_new(&app.spotify_sessions) != 0 ||
-        session_cache_new(SESSION_CACHE_MAX, &app.sessions) != 0) {
+        session_cache_new(SESSION_CACHE_MAX, &app.sessions) != 0 ||
+        (cfg.login_rate_limit > 0 && rate_limit_new(cfg.login_rate_limit, 60 * 1000,
+                                                    LOGIN_LIMIT_ADDRESSES,
+                                                    &app.login_limiter) != 0)) {
         fprintf(stderr, "playrouter: out of memory\n");
         goto done;
     }
@@ -140,6 +148,7 @@ done:
     cache_free(app.cache);
     spotify_session_table_free(app.spotify_sessions);
     session_cache_free(app.sessions);
+    rate_limit_free(app.login_limiter);
     db_pool_free(app.db);
     metrics_free(app.metrics);
     curl_global_cleanup();

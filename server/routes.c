@@ -11,6 +11,8 @@
 #include "handlers/sync_handler.h"
 #include "middleware/auth_middleware.h"
 #include "middleware/cors_middleware.h"
+#include "middleware/csrf_middleware.h"
+#include "middleware/rate_limit_middleware.h"
 #include "middleware/sync_lock_middleware.h"
 #include "lib/app_err.h"
 
@@ -19,7 +21,7 @@ const struct route routes_table[] = {
     {"GET", "/readyz", health_handler_readyz, ROUTE_PUBLIC},
     {"GET", "/metrics", health_handler_metrics, ROUTE_PUBLIC},
     /* Sign in with Spotify and the session (API.md, Auth). */
-    {"GET", "/api/auth/login", auth_handler_login, ROUTE_PUBLIC},
+    {"GET", "/api/auth/login", auth_handler_login, ROUTE_PUBLIC | ROUTE_SIGNIN_LIMIT},
     {"GET", "/api/auth/callback", auth_handler_callback, ROUTE_PUBLIC},
     {"POST", "/api/auth/logout", auth_handler_logout, ROUTE_AUTH},
     {"GET", "/api/me", auth_handler_me, ROUTE_AUTH},
@@ -60,8 +62,12 @@ void routes_dispatch(struct request *req, struct response *res)
         response_error_msg(res, ERR_METHOD_NOT_ALLOWED, "%s is not allowed on %s (allowed: %s)",
                            req->method, req->path, allow.data ? allow.data : "");
         response_header(res, "Allow", allow.data ? allow.data : "");
+    } else if ((route->flags & ROUTE_SIGNIN_LIMIT) && rate_limit_middleware_run(req, res) != 0) {
+        /* 429 written */
     } else if ((route->flags & ROUTE_AUTH) && auth_middleware_run(req, res) != 0) {
         /* 401 written */
+    } else if ((route->flags & ROUTE_AUTH) && csrf_middleware_run(req, res) != 0) {
+        /* 403 written: a cookie-authenticated write from a foreign origin */
     } else if ((route->flags & (ROUTE_LOCK_BASE | ROUTE_LOCK_CHILD)) &&
                sync_lock_middleware_run(req, res, route->flags) != 0) {
         /* 409 written */

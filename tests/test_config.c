@@ -40,6 +40,12 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.spotify_mode, SPOTIFY_MODE_DEVELOPMENT);
     assert_int_equal(cfg.retry_after_cap_s, 60);
     assert_int_equal(cfg.sync_timeout_s, 1800);
+    /* The hardening settings (docs/SECURITY.md); 30 sign-ins a minute is API.md's. */
+    assert_int_equal(cfg.max_connections_per_ip, 64);
+    assert_int_equal(cfg.header_timeout_s, 10);
+    assert_int_equal(cfg.body_timeout_s, 30);
+    assert_int_equal(cfg.login_rate_limit, 30);
+    assert_int_equal(cfg.max_pending_signins, 10000);
     config_release(&cfg);
 }
 
@@ -72,6 +78,11 @@ static void test_config_bad_values_rejected(void **state)
         {"--max-body", "0", "PLAYROUTER_MAX_BODY"},
         {"--spotify-api-mode", "premium", "SPOTIFY_API_MODE"},
         {"--env", "staging", "PLAYROUTER_ENV"},
+        {"--header-timeout", "0", "PLAYROUTER_HEADER_TIMEOUT"},
+        {"--body-timeout", "0", "PLAYROUTER_BODY_TIMEOUT"},
+        {"--max-connections-per-ip", "-1", "PLAYROUTER_MAX_CONNECTIONS_PER_IP"},
+        {"--login-rate-limit", "x", "PLAYROUTER_LOGIN_RATE_LIMIT"},
+        {"--max-pending-signins", "0", "PLAYROUTER_MAX_PENDING_SIGNINS"},
         {"--nope", "1", "unknown flag"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

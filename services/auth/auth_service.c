@@ -65,7 +65,7 @@ static int random_b64url(size_t n, char *out)
 }
 
 int auth_service_login(struct app *app, struct db *db, struct arena *arena, const char **location,
-                       char *msg, size_t msglen)
+                       const char **state_out, char *msg, size_t msglen)
 {
     char state[STATE_BYTES * 2], verifier[VERIFIER_BYTES * 2], challenge[44];
     struct buf url = BUF_INIT;
@@ -73,6 +73,7 @@ int auth_service_login(struct app *app, struct db *db, struct arena *arena, cons
     int rc;
 
     *location = NULL;
+    *state_out = NULL;
     if ((rc = auth_service_check_config(app->cfg, msg, msglen)) != 0)
         return rc;
     if (!db) {
@@ -89,9 +90,12 @@ int auth_service_login(struct app *app, struct db *db, struct arena *arena, cons
         rc = ERR_INTERNAL;
         goto done;
     }
+    /* A flood of sign-ins from many addresses (each under the rate limit) must not
+     * grow the table without end: the oldest pending sign-ins make room. */
+    (void)oauth_state_repo_trim(db, app->cfg->max_pending_signins);
     if ((rc = spotify_accounts_authorize_url(app->cfg, state, challenge, &url)) != 0)
         goto done;
-    if (!(*location = arena_strdup(arena, url.data)))
+    if (!(*location = arena_strdup(arena, url.data)) || !(*state_out = arena_strdup(arena, state)))
         rc = ERR_NOMEM;
 done:
     buf_release(&url);

@@ -31,10 +31,13 @@ struct db;
  * ERR_UNAVAILABLE with a message naming the setting in msg. */
 int auth_service_check_config(const struct config *cfg, char *msg, size_t msglen);
 
-/* Starts a sign-in. *location (arena) is the URL to redirect the browser to.
- * 0, ERR_UNAVAILABLE (configuration, msg says which setting), ERR_NOMEM, ERR_INTERNAL. */
+/* Starts a sign-in. *location (arena) is the URL to redirect the browser to and
+ * *state (arena) the sign-in's OAuth state (the handler binds it to the browser).
+ * Expired states are purged and at most PLAYROUTER_MAX_PENDING_SIGNINS are kept (the
+ * oldest go first). 0, ERR_UNAVAILABLE (configuration, msg says which setting),
+ * ERR_NOMEM, ERR_INTERNAL. */
 int auth_service_login(struct app *app, struct db *db, struct arena *arena, const char **location,
-                       char *msg, size_t msglen);
+                       const char **state, char *msg, size_t msglen);
 
 struct auth_signin {
     const char *token; /* the session JWT */

@@ -7,6 +7,7 @@ can name it; the emulator accepts http://127.0.0.1:*/api/auth/callback.
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
@@ -88,16 +89,39 @@ def stop_pair(emu, srv):
     return stderr
 
 
+def session_cookie(headers):
+    """The playrouter_session Set-Cookie among (name, value) headers, or ""."""
+    for name, value in headers:
+        if name.lower() == "set-cookie" and value.startswith("playrouter_session="):
+            return value
+    return ""
+
+
 class Flow:
-    """The browser's part of the sign-in."""
+    """The browser's part of the sign-in: it keeps the playrouter_login cookie that
+    login sets and sends it back to the callback (docs/SECURITY.md)."""
 
     def __init__(self, test, emu, srv):
         self.t, self.emu, self.srv = test, emu, srv
+        self.login_cookie = None
 
     def login(self):
         status, headers, _ = self.srv.request("GET", "/api/auth/login")
         self.t.assertEqual(status, 302)
+        self.login_cookie = headers["set-cookie"].split(";")[0]
+        self.t.assertTrue(self.login_cookie.startswith("playrouter_login="), self.login_cookie)
         return headers["location"]
+
+    def callback(self, path):
+        """GET path with the login cookie; returns (status, every header, body)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60)
+        conn.request("GET", path, headers={"Cookie": self.login_cookie} if self.login_cookie
+                     else {})
+        resp = conn.getresponse()
+        payload = resp.read()
+        headers = resp.getheaders()
+        conn.close()
+        return resp.status, headers, json.loads(payload) if payload else None
 
     def authorize(self, location, user):
         """Follows the login redirect to the emulator (as `user`); returns the
@@ -112,9 +136,9 @@ class Flow:
     def sign_in(self, user="demo"):
         """The whole flow; returns (body, set-cookie header)."""
         callback = self.authorize(self.login(), user)
-        status, headers, body = self.srv.request("GET", callback)
+        status, headers, body = self.callback(callback)
         self.t.assertEqual(status, 200, body)
-        return body, headers.get("set-cookie", "")
+        return body, session_cookie(headers)
 
 
 class AuthTest(unittest.TestCase):
@@ -350,9 +374,10 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(status, 401)
         # Only that session ended.
         self.assertEqual(self.me(token=other["token"])[0], 200)
-        # Logout with the cookie works too.
+        # Logout with the cookie works too (from the app's own origin: CSRF rule).
         status, _, _ = self.srv.request(
-            "POST", "/api/auth/logout", headers={"Cookie": "playrouter_session=" + other["token"]})
+            "POST", "/api/auth/logout", headers={"Cookie": "playrouter_session=" + other["token"],
+                                                 "Origin": "http://127.0.0.1:%d" % self.srv.port})
         self.assertEqual(status, 204)
         self.assert_401(token=other["token"])
         # The revocation is kept until the token would have expired.
@@ -550,9 +575,9 @@ class ConfigTest(unittest.TestCase):
             status, headers, body = emu.request("GET", flow.login() + "&user=demo")
             self.assertEqual(status, 302, body)
             loc = urllib.parse.urlsplit(headers["location"])
-            status, headers, body = srv.request("GET", loc.path + "?" + loc.query)
+            status, headers, body = flow.callback(loc.path + "?" + loc.query)
             self.assertEqual(status, 200, body)
-            self.assertIn("secure", [a.strip().lower() for a in headers["set-cookie"].split(";")])
+            self.assertIn("secure", [a.strip().lower() for a in session_cookie(headers).split(";")])
         finally:
             stop_pair(emu, srv)
 
