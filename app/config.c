@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/util.h"
 
 enum opt_type { OPT_INT, OPT_LLONG, OPT_STR, OPT_SECRET };
@@ -267,8 +268,24 @@ static int make_dirs(const char *path)
     return 0;
 }
 
+/* Makes the data folder private (0700) when it is open to others: another user may
+ * read nothing of the server's (docs/SECURITY.md). 0, or -1 with errno. */
+static int make_private_dir(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    if ((st.st_mode & 077) == 0)
+        return 0;
+    if (chmod(path, 0700) != 0)
+        return -1;
+    log_warn("the data folder %s was open to other users: now mode 0700", path);
+    return 0;
+}
+
 /* Reads the secret file `name` of the data folder, or creates it with `nbytes`
- * random bytes hex-encoded, mode 0600. Returns a malloc'd string or NULL. */
+ * random bytes hex-encoded, mode 0600 (an existing one is made 0600 too). Returns a
+ * malloc'd string or NULL. */
 static char *load_or_create_secret(const char *dir, const char *name, size_t nbytes, char *err,
                                    size_t errlen)
 {
@@ -280,6 +297,13 @@ static char *load_or_create_secret(const char *dir, const char *name, size_t nby
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0) {
+            snprintf(err, errlen, "cannot make secret file %s private (mode 0600): %s", path,
+                     strerror(errno));
+            close(fd);
+            return NULL;
+        }
         ssize_t n = read(fd, buf, sizeof buf - 1);
         close(fd);
         if (n <= 0) {
@@ -323,6 +347,11 @@ int config_load_secrets(struct config *cfg, char *err, size_t errlen)
     int prod = strcmp(cfg->env, "production") == 0;
     if (make_dirs(cfg->data_dir) != 0) {
         snprintf(err, errlen, "cannot create the data folder '%s' for PLAYROUTER_DB: %s",
+                 cfg->data_dir, strerror(errno));
+        return 2;
+    }
+    if (make_private_dir(cfg->data_dir) != 0) {
+        snprintf(err, errlen, "cannot make the data folder '%s' private (mode 0700): %s",
                  cfg->data_dir, strerror(errno));
         return 2;
     }

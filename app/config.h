@@ -64,7 +64,8 @@ int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err,
 
 /* Loads PLAYROUTER_JWT_SECRET / PLAYROUTER_TOKEN_KEY, or generates them once from
  * the OS CSPRNG into files (mode 0600) in the data folder. In production both must
- * be given. Creates the data folder if needed. 0, or 2 with a message in err. */
+ * be given. Creates the data folder if needed (mode 0700) and makes an existing one
+ * that others may enter 0700 (logged). 0, or 2 with a message in err. */
 int config_load_secrets(struct config *cfg, char *err, size_t errlen);
 
 void config_release(struct config *cfg);

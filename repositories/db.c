@@ -1,12 +1,15 @@
 #include "repositories/db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "repositories/migration.h"
 #include "lib/app_err.h"
@@ -233,6 +236,39 @@ void db_rollback(struct db *db)
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Makes the database file and SQLite's files beside it private to the server's user
+ * (docs/SECURITY.md): the database is created 0600 before SQLite opens it (SQLite gives
+ * its -wal and -shm files the database file's mode, whatever the umask), and files an
+ * older version or another umask left open to others are tightened. 0, or -1 with a
+ * message in err. */
+static int protect_files(const char *path, char *err, size_t errlen)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char name[4096];
+    struct stat st;
+
+    if (path[0] == ':' || strncmp(path, "file:", 5) == 0)
+        return 0; /* in memory, or a URI: SQLite's business */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd); /* an error here is SQLite's to report, with its own words */
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        if (snprintf(name, sizeof name, "%s%s", path, suffixes[i]) >= (int)sizeof name) {
+            snprintf(err, errlen, "database path too long");
+            return -1;
+        }
+        if (stat(name, &st) != 0 || (st.st_mode & 077) == 0)
+            continue;
+        if (chmod(name, 0600) != 0) {
+            snprintf(err, errlen, "cannot make '%s' private to this user (mode 0600): %s", name,
+                     strerror(errno));
+            return -1;
+        }
+        log_warn("database file %s was readable by other users: now mode 0600", name);
+    }
+    return 0;
+}
+
 int db_pool_new(const char *path, int size, struct db_pool **out, char *err, size_t errlen)
 {
     /* SQLite's memory statistics take one process-wide mutex on every malloc and free
@@ -241,6 +277,8 @@ int db_pool_new(const char *path, int size, struct db_pool **out, char *err, siz
      * come before SQLite initialises (the first open); later it is refused with
      * SQLITE_MISUSE and changes nothing, which is harmless. */
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (protect_files(path, err, errlen) != 0)
+        return -1;
     struct db_pool *p = calloc(1, sizeof *p);
     if (!p || !(p->free_list = calloc((size_t)size, sizeof(struct db *))) ||
         !(p->all = calloc((size_t)size, sizeof(struct db *)))) {

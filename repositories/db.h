@@ -54,7 +54,8 @@ int db_log_error(struct db *db, const char *what);
 int db_ping(struct db *db);
 
 /* A pool of `size` connections to `path`; migrations are applied once by the
- * first connection. 0 or -1 with a message in err. Caller frees with db_pool_free(). */
+ * first connection. The database file (created if needed) and its -wal, -shm and
+ * -journal files are made mode 0600 first. 0 or -1 with a message in err. Caller frees with db_pool_free(). */
 int db_pool_new(const char *path, int size, struct db_pool **out, char *err, size_t errlen);
 void db_pool_free(struct db_pool *p);
 /* Blocks until a connection is free (at most timeout_ms); NULL on timeout. */

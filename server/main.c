@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "repositories/db.h"
 #include "app/app.h"
@@ -50,6 +51,9 @@ int main(int argc, char **argv)
     struct http_server *srv = NULL;
     int exit_code = 2;
 
+    /* Whatever the server creates (the database, SQLite's -wal and -shm, the secrets)
+     * is for its own user only, whatever umask it was started with. */
+    umask(077);
     int rc = config_load(&cfg, argc, argv, stdout, err, sizeof err);
     if (rc == 1) {
         config_release(&cfg);
