@@ -434,7 +434,10 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
         (unsigned)opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)opts->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opts->max_connections_per_ip,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it adds SO_REUSEPORT, with which a second
+         * process binds the same port and silently takes a share of the connections.
+         * MHD's default SO_REUSEADDR is enough for a quick restart. */
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, srv->guard,
         MHD_OPTION_URI_LOG_CALLBACK, http_guard_on_uri, srv->guard, MHD_OPTION_END);
     if (!srv->daemon) {
