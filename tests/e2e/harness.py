@@ -163,3 +163,48 @@ def sign_in(srv, emu, user="demo"):
     if status != 200 or not isinstance(body, dict) or not body.get("token"):
         raise RuntimeError("callback answered %s: %s" % (status, body))
     return body
+
+
+def stop_checked(srv):
+    """Stops srv and removes its data folder; raises AssertionError if it exited
+    non-zero or its stderr holds a sanitizer report. Returns its stderr."""
+    code = srv.stop()
+    stderr = srv.stderr()
+    srv.cleanup()
+    assert code == 0, "server exited with %s:\n%s" % (code, stderr[-4000:])
+    for bad in ("runtime error:", "AddressSanitizer", "LeakSanitizer"):
+        assert bad not in stderr, "server stderr has %r:\n%s" % (bad, stderr[-4000:])
+    return stderr
+
+
+def start_pair(env=None, emu_args=None):
+    """A Spotify emulator and a playrouter wired to it (SPOTIFY_* settings; the port is
+    chosen first so that SPOTIFY_REDIRECT_URI names it). env overrides the server's
+    settings. Returns (emu, srv); stop both with stop_pair()."""
+    from emulator import Emulator
+    emu = Emulator(args=emu_args or ["--tracks", "20"]).start()
+    port = free_port()
+    settings = {
+        "PLAYROUTER_PORT": str(port),
+        "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:%d/api/auth/callback" % port,
+        "SPOTIFY_CLIENT_ID": emu.client_id,
+        "SPOTIFY_CLIENT_SECRET": emu.client_secret,
+        "SPOTIFY_API_BASE": emu.api_base,
+        "SPOTIFY_ACCOUNTS_BASE": emu.accounts_base,
+    }
+    settings.update(env or {})
+    try:
+        srv = Server(env=settings).start()
+    except BaseException:
+        emu.stop()
+        raise
+    return emu, srv
+
+
+def stop_pair(emu, srv):
+    """Stops both (see stop_checked); raises if either exited non-zero."""
+    try:
+        stop_checked(srv)
+    finally:
+        code = emu.stop()
+    assert code == 0, "emulator exited with %s" % code

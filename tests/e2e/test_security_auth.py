@@ -18,8 +18,8 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from emulator import Emulator  # noqa: E402
-from harness import SLOW, Server, free_port, run_playrouter, sign_in  # noqa: E402
+import harness  # noqa: E402
+from harness import SLOW, run_playrouter, sign_in, stop_pair  # noqa: E402
 
 EVIL = "http://evil.example"
 APP = "https://app.example.com"
@@ -27,35 +27,9 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 
 
 def start_pair(extra_env=None):
-    emu = Emulator(args=["--tracks", "20"]).start()
-    port = free_port()
-    env = {
-        "PLAYROUTER_PORT": str(port),
-        "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:%d/api/auth/callback" % port,
-        "SPOTIFY_CLIENT_ID": emu.client_id,
-        "SPOTIFY_CLIENT_SECRET": emu.client_secret,
-        "SPOTIFY_API_BASE": emu.api_base,
-        "SPOTIFY_ACCOUNTS_BASE": emu.accounts_base,
-        "PLAYROUTER_CORS_ORIGINS": APP,
-    }
+    env = {"PLAYROUTER_CORS_ORIGINS": APP}
     env.update(extra_env or {})
-    try:
-        srv = Server(env=env).start()
-    except BaseException:
-        emu.stop()
-        raise
-    return emu, srv
-
-
-def stop_pair(emu, srv):
-    code = srv.stop()
-    stderr = srv.stderr()
-    srv.cleanup()
-    ecode = emu.stop()
-    assert code == 0, "server exited with %s:\n%s" % (code, stderr[-4000:])
-    for bad in ("runtime error:", "AddressSanitizer", "LeakSanitizer"):
-        assert bad not in stderr, "server stderr has %r:\n%s" % (bad, stderr[-4000:])
-    assert ecode == 0, "emulator exited with %s" % ecode
+    return harness.start_pair(env=env)
 
 
 def fetch(srv, method, path, headers=None, raw=None, source="127.0.0.1"):

@@ -19,22 +19,13 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SLOW, Server, run_playrouter  # noqa: E402
+from harness import SLOW, Server, run_playrouter, stop_checked as stop  # noqa: E402
 
 HEAD_TIMEOUT = 2
 BODY_TIMEOUT = 2
 # The deadlines are checked by a sweep every quarter second; a closed connection is
 # seen by the client a moment later. Under ASan everything is slower.
 SLACK = 1.5 * SLOW
-
-
-def stop(srv):
-    code = srv.stop()
-    stderr = srv.stderr()
-    srv.cleanup()
-    assert code == 0, "server exited with %s:\n%s" % (code, stderr[-4000:])
-    for bad in ("runtime error:", "AddressSanitizer", "LeakSanitizer"):
-        assert bad not in stderr, "server stderr has %r:\n%s" % (bad, stderr[-4000:])
 
 
 def connect(srv, source="127.0.0.1", timeout=10):
@@ -109,6 +100,19 @@ def trickle_until_closed(s, data, every, limit):
     return None
 
 
+class OneServer(unittest.TestCase):
+    """A test class sharing one server started with ENV."""
+    ENV = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(env=cls.ENV).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop(cls.srv)
+
+
 class ConnectionLimitTest(unittest.TestCase):
     """Point 6: one address cannot hold every connection."""
 
@@ -166,19 +170,13 @@ class ListenTest(unittest.TestCase):
         stop(again)
 
 
-class DeadlineTest(unittest.TestCase):
+class DeadlineTest(OneServer):
     """Point 6: a request head (and body) must arrive within a total deadline,
     however slowly its bytes come."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server(env={"PLAYROUTER_HEADER_TIMEOUT": str(HEAD_TIMEOUT),
-                              "PLAYROUTER_BODY_TIMEOUT": str(BODY_TIMEOUT),
-                              "PLAYROUTER_IDLE_TIMEOUT": "60"}).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        stop(cls.srv)
+    ENV = {"PLAYROUTER_HEADER_TIMEOUT": str(HEAD_TIMEOUT),
+           "PLAYROUTER_BODY_TIMEOUT": str(BODY_TIMEOUT),
+           "PLAYROUTER_IDLE_TIMEOUT": "60"}
 
     def test_slow_head_is_closed_at_the_head_deadline(self):
         s = connect(self.srv)
@@ -227,17 +225,9 @@ class DeadlineTest(unittest.TestCase):
         self.assertEqual([r[0] for r in parse_responses(data)], [200, 200])
 
 
-class FramingTest(unittest.TestCase):
+class FramingTest(OneServer):
     """Point 8: ambiguous message framing (request smuggling ingredients) is refused
     with 400 and the connection is closed, so nothing after it is read as a request."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        stop(cls.srv)
 
     def refused(self, raw):
         s = connect(self.srv)
@@ -298,16 +288,8 @@ class FramingTest(unittest.TestCase):
         self.assertEqual([r[0] for r in parse_responses(data)], [200])
 
 
-class QueryTest(unittest.TestCase):
+class QueryTest(OneServer):
     """Point 9: a huge query is answered at once (414 in API.md's error shape)."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        stop(cls.srv)
 
     def get(self, target):
         s = connect(self.srv)
