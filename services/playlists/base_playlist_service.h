@@ -1,5 +1,10 @@
 #ifndef PLAYROUTER_BASE_PLAYLIST_SERVICE_H
 #define PLAYROUTER_BASE_PLAYLIST_SERVICE_H
+/* Folder services/playlists/: base and child playlists as resources: validation of request
+ * bodies with JSON-path details, the Spotify checks (readable base, a new private
+ * playlist for a child), versions and If-Match, pagination, and the all-or-nothing
+ * PUT of a base's children (child_playlist_replace.c). */
+
 /* Base playlists (API.md "Base playlists", "Semantics in detail -> Resources"):
  * validation of request bodies, the Spotify checks, versions and pagination.
  * docs/playlists.md lists every decision the contract leaves open.

@@ -1,5 +1,11 @@
 #ifndef PLAYROUTER_RULE_H
 #define PLAYROUTER_RULE_H
+/* Folder services/rules/: the rule language and the targets. Owns compiling a child's
+ * filter (rule_compile.c), the field table (rule_field.c), evaluation and explain
+ * (rule_eval.c), and a child's target list from the base tracks: routing, sort, limit,
+ * pins, bans, catch-all (target.h, target.c, target_child.c). Pure computation: no
+ * I/O, no database, no Spotify. */
+
 /* The rule language of a child playlist's `filter` (API.md "Rule (the filter)" and
  * "Semantics in detail"): compiled once from JSON, then evaluated against many tracks.
  *
