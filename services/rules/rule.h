@@ -110,6 +110,11 @@ struct rule_field {
 
 /* The field named `name`, or NULL. Borrowed from a static table. */
 const struct rule_field *rule_field_find(const char *name);
+/* For an unknown field or operator name: the known name the user most likely meant
+ * ("year" -> "release_year", "relase_year" -> "release_year", "beetween" -> "between"), or
+ * NULL when none is near. A static string. */
+const char *rule_field_suggest(const char *name);
+const char *rule_op_suggest(const char *name);
 /* The field with that id (id < RULE_FIELD_COUNT). */
 const struct rule_field *rule_field_by_id(enum rule_field_id id);
 /* 0 when `mode` provides the field; else ERR_VALIDATION and appends to `why` a message
