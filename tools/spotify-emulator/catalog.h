@@ -184,6 +184,18 @@ enum item_key { KEY_TRACK = 1, KEY_ITEM = 2, KEY_BOTH = 3 };
 /* One PlaylistTrackObject. */
 int render_entry(const struct catalog *c, const struct emu_entry *e, int mode, int key,
                  struct buf *b);
+/* A paging object {href, items, limit, next, offset, previous, total} of the
+ * items [offset, offset+limit) of a collection of total; path is the collection
+ * path after base_url (e.g. "/v1/me/tracks"), extra an already-encoded query
+ * suffix ("&fields=..." or ""), next_limit the limit written into the
+ * next/previous links. item() appends the i-th item. 0 or -1 (out of memory). */
+struct page {
+    const char *path, *extra;
+    size_t offset, limit, next_limit, total;
+};
+typedef int (*page_item_fn)(const struct catalog *c, const void *ctx, size_t i, struct buf *b);
+int render_page(const struct catalog *c, const struct page *pg, page_item_fn item, const void *ctx,
+                struct buf *b);
 /* A paging object of playlist entries: items [offset, offset+limit); path is the
  * collection path after base_url (e.g. "/v1/playlists/ID/items"), extra an
  * already-encoded query suffix ("&fields=..." or ""), next_limit the limit

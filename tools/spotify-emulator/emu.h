@@ -2,6 +2,7 @@
 #define EMU_EMU_H
 /* The emulator process: configuration, the request/response pair that every
  * handler gets, and the module entry points. */
+#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -83,6 +84,15 @@ void http_stop(struct emu *emu);
 /* Query-string value (decoded by MHD) or NULL. */
 const char *req_query(const struct emu_req *req, const char *key);
 const char *req_header(const struct emu_req *req, const char *name);
+/* (webapi.c) ?limit and ?offset like Spotify: absent = the default; not a number
+ * or out of range = 400 "Invalid limit"/"Invalid offset". 0, or -1 after writing
+ * the error. */
+int req_paging(struct emu_req *req, struct emu_resp *res, long def_limit, long max_limit,
+               long *limit, long *offset);
+/* (webapi_write.c) The request body as a JSON object; NULL (after a 400 "Error
+ * parsing JSON.") when it is not one. With optional, an absent body yields an
+ * empty object. Caller json_decref()s. */
+json_t *req_json_body(struct emu_req *req, struct emu_resp *res, bool optional);
 /* Spotify's Web API error: {"error":{"status":S,"message":M}} (replaces the body). */
 void resp_error(struct emu_resp *res, int status, const char *message);
 /* Body already written: only the status. An allocation failure while writing
