@@ -16,11 +16,20 @@
 
 enum emu_mode { MODE_DEV = 0, MODE_EXT = 1 };
 
+/* One of a user's saved tracks (Liked Songs). */
+struct emu_saved {
+    int64_t added_at; /* seconds since the epoch */
+    int32_t track;    /* index into tracks */
+};
+
 struct emu_user {
     char *id;
     char *display_name;
     char *ref_json;   /* PlaylistUserObject (added_by) */
     char *owner_json; /* PlaylistOwnerObject (owner) */
+    /* Saved tracks, newest first (library.h keeps the order). */
+    struct emu_saved *liked;
+    size_t nliked, capliked;
 };
 
 struct emu_artist {
