@@ -367,6 +367,9 @@ void admin_handle(struct emu_req *req, struct emu_resp *res)
                is(m, "POST")) {
         accounts_expire_access(emu->acc);
         resp_json(res, 200, buf_puts(&res->body, "{\"expired\":true}"));
+    } else if ((nseg == 3 || nseg == 4) && strcmp(s0, "users") == 0 &&
+               strcmp(seg[2], "liked") == 0) {
+        admin_liked(req, res, seg, nseg);
     } else if (nseg == 1 && strcmp(s0, "users") == 0 && is(m, "POST")) {
         users_create(req, res);
     } else if (nseg == 3 && strcmp(s0, "users") == 0 &&
