@@ -41,7 +41,8 @@ DEFAULT_CLIENT_SECRET = "emulator-client-secret"
 # any port for its callback.
 DEFAULT_REDIRECT_URIS = ["http://127.0.0.1:9/callback", "http://127.0.0.1:*/api/auth/callback"]
 ALL_SCOPES = ("playlist-read-private playlist-read-collaborative "
-              "playlist-modify-private playlist-modify-public user-read-private user-read-email")
+              "playlist-modify-private playlist-modify-public user-read-private user-read-email "
+              "user-library-read user-library-modify")
 
 
 class AdminError(Exception):
@@ -245,9 +246,13 @@ class Emulator:
             "client_id": self.client_id})
         return status, body
 
-    def mint_token(self, user="demo"):
-        """Admin shortcut without the OAuth dance: {access_token, refresh_token, ...}."""
-        return self.admin("POST", "/tokens", {"user": user})
+    def mint_token(self, user="demo", scope=None):
+        """Admin shortcut without the OAuth dance: {access_token, refresh_token, ...}.
+        Without scope the token gets the playlist scopes and user-library-read/-modify."""
+        body = {"user": user}
+        if scope is not None:
+            body["scope"] = scope
+        return self.admin("POST", "/tokens", body)
 
     def expire_access_tokens(self):
         """Every access token issued so far answers 401 "The access token expired"."""
@@ -417,3 +422,39 @@ class Emulator:
     def catalog(self):
         """The whole catalogue in the --catalog file format."""
         return self.admin("GET", "/catalog")
+
+    # ---- saved tracks (Liked Songs) ----
+
+    def liked(self, user="demo"):
+        """The user's saved tracks, newest first: [{id, uri, added_at}]."""
+        return self.admin("GET", "/users/%s/liked" % user)["items"]
+
+    def set_liked(self, user, items=None, size=None):
+        """Replaces the user's saved tracks. items: track ids or URIs, (id, added_at)
+        pairs or {id|uri, added_at} dicts, newest first (items without added_at get
+        now minus one second per index); the emulator keeps them ordered by added_at.
+        size=N instead generates a deterministic list like --liked USER:N. Returns the
+        new list."""
+        if (items is None) == (size is None):
+            raise ValueError("give items or size")
+        if size is not None:
+            body = {"size": size}
+        else:
+            body = {"items": [{"id": i[0], "added_at": i[1]} if isinstance(i, tuple) else i
+                              for i in items]}
+        return self.admin("PUT", "/users/%s/liked" % user, body)["items"]
+
+    def save_liked(self, user, track_id, added_at=None):
+        """Saves one track (an id or URI) now or at added_at; a saved track moves.
+        Returns the new list."""
+        body = {"id": track_id}
+        if added_at is not None:
+            body["added_at"] = added_at
+        return self.admin("POST", "/users/%s/liked" % user, body)["items"]
+
+    def remove_liked(self, user, track_id):
+        """Removes one saved track (AdminError 404 when it is not saved). Returns the list."""
+        return self.admin("DELETE", "/users/%s/liked/%s" % (user, track_id))["items"]
+
+    def clear_liked(self, user):
+        return self.admin("DELETE", "/users/%s/liked" % user)["items"]
