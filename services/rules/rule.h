@@ -168,6 +168,17 @@ void rule_free(struct rule *r);
  * used by `in_the_last`. */
 bool rule_eval(const struct rule *r, const struct track *t, int32_t today);
 
+/* The track's value of field `id` as explain shows it (a new reference; NULL when out
+ * of memory): an array for several-valued fields, a string, integer or boolean, a
+ * date as written ("1994", "2026-11-23T14:30:00Z"), or JSON null when it lacks one. */
+json_t *rule_field_value_json(enum rule_field_id id, const struct track *t);
+/* Where the values of field `id` come from: "spotify", "musicbrainz" or "tags" (for a
+ * field with several sources, the one explain names first). Static. */
+const char *rule_field_source(enum rule_field_id id);
+/* The field compared by the comparison node at JSON Pointer `path` into the rule (as
+ * rule_explain() gives it), or -1 when the node there is all/any/not or none. */
+int rule_field_at(const struct rule *r, const char *path);
+
 /* OR of RULE_NEEDS_* of every field the rule uses (0 for a rule without comparisons). */
 unsigned rule_needs(const struct rule *r);
 

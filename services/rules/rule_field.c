@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/util.h"
 #include "services/rules/rule.h"
 #include "services/rules/rule_internal.h"
 
@@ -368,4 +369,52 @@ bool rule_field_period(enum rule_field_id id, const struct track *t, int64_t *fi
 bool rule_field_bool(enum rule_field_id id, const struct track *t, bool *out)
 {
     return rule_field_bool_inl(id, t, out);
+}
+
+json_t *rule_field_value_json(enum rule_field_id id, const struct track *t)
+{
+    const struct rule_field *f = rule_field_by_id(id);
+    const char *const *vals;
+    double x;
+    int64_t first, last;
+    bool b;
+
+    if (!f)
+        return NULL;
+    switch (f->type) {
+    case RULE_TYPE_STRINGS: {
+        json_t *arr = json_array();
+        size_t n = rule_field_strings(id, t, &vals);
+        for (size_t i = 0; arr && i < n; i++)
+            if (vals[i] && vals[i][0] && json_array_append_new(arr, json_string(vals[i])) != 0) {
+                json_decref(arr);
+                return NULL;
+            }
+        return arr;
+    }
+    case RULE_TYPE_STRING:
+        return rule_field_strings(id, t, &vals) > 0 && vals[0] && vals[0][0] ? json_string(vals[0])
+                                                                              : json_null();
+    case RULE_TYPE_NUMBER:
+        return rule_field_number(id, t, &x) ? json_integer((json_int_t)x) : json_null();
+    case RULE_TYPE_DATE:
+        if (!rule_field_period(id, t, &first, &last))
+            return json_null();
+        if (id == RULE_FIELD_RELEASE_DATE)
+            return json_string(t->release_date); /* as Spotify gave it: "1994" is a period */
+        {
+            char day[21];
+            util_time_format((time_t)t->added_at, day);
+            return json_string(day);
+        }
+    case RULE_TYPE_BOOL:
+        return rule_field_bool(id, t, &b) ? json_boolean(b) : json_null();
+    }
+    return json_null();
+}
+
+const char *rule_field_source(enum rule_field_id id)
+{
+    (void)id; /* every field comes from Spotify's answers today */
+    return "spotify";
 }

@@ -632,6 +632,7 @@ class _Acceptance:
         self.assertEqual(set(per), set(c["id"] for c in children))
         for c in children:
             p = per[c["id"]]
+            self.assertEqual(p["name"], c["name"])
             self.assertEqual(p["track_ids"], new.targets[c["id"]],
                              "preview of child %r" % c["name"])
             add, rem = R.diff(old.targets[c["id"]], new.targets[c["id"]])
@@ -682,6 +683,10 @@ class _Acceptance:
         self.assertEqual(status, 200, body)
         exp = {c["child_playlist_id"]: c for c in body["children"]}[c5c["id"]]["explain"]
         self.assertEqual((exp.get("matched"), exp.get("path")), (False, "/all/1"), exp)
+        # and it shows what the comparison saw: the catalogue's year, from Spotify
+        year = next(t["release_year"] for t in plan.tracks if t["track_id"] == tid)
+        self.assertEqual((exp.get("field"), exp.get("value"), exp.get("source")),
+                         ("release_year", year, "spotify"), exp)
         # Partial release dates in child 3: for a year-precision track of Y
         # (or Z) only the partial-date branch could take it, and must not; a
         # day-precision track of the same year's first half must be taken.
