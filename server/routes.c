@@ -8,6 +8,7 @@
 #include "handlers/child_playlist_handler.h"
 #include "handlers/auth_handler.h"
 #include "handlers/health_handler.h"
+#include "handlers/openapi_handler.h"
 #include "handlers/sync_handler.h"
 #include "middleware/auth_middleware.h"
 #include "middleware/cors_middleware.h"
@@ -18,6 +19,8 @@ const struct route routes_table[] = {
     {"GET", "/healthz", health_handler_healthz, ROUTE_PUBLIC},
     {"GET", "/readyz", health_handler_readyz, ROUTE_PUBLIC},
     {"GET", "/metrics", health_handler_metrics, ROUTE_PUBLIC},
+    /* The contract itself (API.md "Operations"): public, like the other operations. */
+    {"GET", "/api/openapi.json", openapi_handler_get, ROUTE_PUBLIC},
     /* Sign in with Spotify and the session (API.md, Auth). */
     {"GET", "/api/auth/login", auth_handler_login, ROUTE_PUBLIC},
     {"GET", "/api/auth/callback", auth_handler_callback, ROUTE_PUBLIC},

@@ -18,6 +18,8 @@ import subprocess
 import tempfile
 import time
 
+import openapi_check  # noqa: E402 (tests put this folder on sys.path)
+
 BUILD_DIR = os.environ.get("PLAYROUTER_BUILD_DIR") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
 SOURCE_DIR = os.environ.get("PLAYROUTER_SOURCE_DIR") or os.path.join(
@@ -105,8 +107,12 @@ class Server:
         conn.close()
         ctype = out_headers.get("content-type", "")
         if ctype.startswith("application/json") and payload:
-            return resp.status, out_headers, json.loads(payload)
-        return resp.status, out_headers, payload.decode(errors="replace")
+            parsed = json.loads(payload)
+        else:
+            parsed = payload.decode(errors="replace")
+        # Every answer a test sees is also checked against docs/openapi.json.
+        openapi_check.check(method, path, resp.status, out_headers, parsed)
+        return resp.status, out_headers, parsed
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Stops the server; returns its exit code."""
