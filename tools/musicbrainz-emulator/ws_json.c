@@ -21,12 +21,12 @@ void json_created(char out[32])
     out[24] = '\0';
 }
 
-/* The tags of a (count > 0 and, with genres_only, a genre), sorted by name. */
+/* The tags of a (count > 0 and, with genres_only, a genre), sorted by name; at most max. */
 static int sorted_tags(const struct mb_world *w, const struct mb_artist *a, bool genres_only,
-                       const struct mb_tag **out)
+                       const struct mb_tag **out, int max)
 {
     int n = 0;
-    for (int i = 0; i < a->ntags; i++) {
+    for (int i = 0; i < a->ntags && n < max; i++) {
         const struct mb_tag *t = &a->tags[i];
         if (t->count <= 0 || (genres_only && !world_is_genre(w, t->name)))
             continue;
@@ -53,14 +53,14 @@ static int lookup_tags(const struct mb_world *w, const struct mb_artist *a, unsi
     const struct mb_tag *sel[64];
     int rc = 0;
     if (incs & INC_TAGS) {
-        int n = a->ntags <= 64 ? sorted_tags(w, a, false, sel) : 0;
+        int n = sorted_tags(w, a, false, sel, 64);
         rc = buf_puts(b, ",\"tags\":[");
         for (int i = 0; i < n && rc == 0; i++)
             rc = (i && buf_puts(b, ",")) || tag_obj(b, sel[i]);
         rc = rc || buf_puts(b, "]");
     }
     if (incs & INC_GENRES) {
-        int n = a->ntags <= 64 ? sorted_tags(w, a, true, sel) : 0;
+        int n = sorted_tags(w, a, true, sel, 64);
         rc = rc || buf_puts(b, ",\"genres\":[");
         for (int i = 0; i < n && rc == 0; i++) {
             int g = strmap_get(&w->genre_map, sel[i]->name);
