@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "catalog_file.h"
-#include "delay.h"
 #include "generator.h"
+#include "http_common.h"
 #include "knobs.h"
 #include "mb.h"
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "delay.h"
+#include "http_common.h"
 #include "knobs.h"
 #include "mb.h"
 
@@ -156,40 +156,6 @@ bool storm_take(struct mb *mb, int *kind, int *retry_after)
 }
 
 /* ---- requests and answers ---- */
-
-struct conn_state {
-    char *uri; /* as sent, with the query string */
-    struct buf body;
-    bool started, delayed, too_large;
-    int64_t start_ms;
-};
-
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-    (void)cls;
-    (void)conn;
-    struct conn_state *cs = calloc(1, sizeof *cs);
-    if (cs) {
-        cs->uri = strdup(uri);
-        cs->start_ms = now_ms();
-    }
-    return cs;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    struct conn_state *cs = *con_cls;
-    if (cs) {
-        buf_release(&cs->body);
-        free(cs->uri);
-        free(cs);
-    }
-    *con_cls = NULL;
-}
 
 char *req_arg(const struct mb_req *req, const char *key)
 {
@@ -341,7 +307,7 @@ static const char *static_method(const char *m)
     return "OTHER";
 }
 
-static enum MHD_Result dispatch(struct mb *mb, struct conn_state *cs, struct MHD_Connection *conn,
+static enum MHD_Result dispatch(struct mb *mb, struct http_conn *cs, struct MHD_Connection *conn,
                                 const char *url, const char *method)
 {
     char param[256];
@@ -381,7 +347,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     struct mb *mb = cls;
-    struct conn_state *cs = *con_cls;
+    struct http_conn *cs = *con_cls;
     if (!cs || !cs->uri)
         return MHD_NO;
     if (!cs->started) {
@@ -389,22 +355,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (cs->body.len + *upload_data_size > MAX_ADMIN_BODY ||
-            buf_append(&cs->body, upload_data, *upload_data_size) != 0)
-            cs->too_large = true;
-        *upload_data_size = 0;
+        http_conn_upload(cs, upload_data, upload_data_size, MAX_ADMIN_BODY);
         return MHD_YES;
     }
-    if (!cs->delayed && strncmp(url, "/__admin", 8) != 0) {
-        cs->delayed = true;
-        int lat = knobs_latency(mb->knobs);
-        if (lat > 0) {
-            MHD_suspend_connection(conn);
-            if (delay_add(mb->delays, conn, mono_ms() + lat) == 0)
-                return MHD_YES;
-            MHD_resume_connection(conn);
-        }
-    }
+    if (strncmp(url, "/__admin", 8) != 0 &&
+        http_conn_delay(cs, conn, mb->delays, knobs_latency(mb->knobs)))
+        return MHD_YES;
     return dispatch(mb, cs, conn, url, method);
 }
 
@@ -429,11 +385,11 @@ int server_start(struct mb *mb, int port)
         return -1;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    mb->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, mb, MHD_OPTION_CONNECTION_LIMIT,
-                                  (unsigned)1000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
-                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    mb->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, mb, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(256 * 1024), MHD_OPTION_URI_LOG_CALLBACK, http_conn_open, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, http_conn_close, NULL, MHD_OPTION_END);
     if (!mb->daemon) {
         fprintf(stderr, "musicbrainz-emulator: cannot start the HTTP daemon\n");
         return -1;

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "delay.h"
 #include "emu.h"
+#include "http_common.h"
 #include "knobs.h"
 
 #define MAX_BODY (8u << 20)
@@ -58,42 +58,6 @@ static const struct route ROUTES[] = {
 #define NROUTES (sizeof ROUTES / sizeof *ROUTES)
 
 static const char UNMATCHED[] = "(unmatched)";
-
-/* ---- per-connection state ---- */
-
-struct conn_state {
-    char *uri; /* as sent, with the query string */
-    struct buf body;
-    bool started, too_large, delayed, suspended;
-    int64_t start_ms;
-};
-
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-    (void)cls;
-    (void)conn;
-    struct conn_state *cs = calloc(1, sizeof *cs);
-    if (cs) {
-        cs->uri = strdup(uri);
-        cs->start_ms = now_ms();
-    }
-    return cs; /* NULL: on_request answers 500 */
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    struct conn_state *cs = *con_cls;
-    if (!cs)
-        return;
-    buf_release(&cs->body);
-    free(cs->uri);
-    free(cs);
-    *con_cls = NULL;
-}
 
 /* ---- request helpers ---- */
 
@@ -218,12 +182,6 @@ static const char *status_message(int status)
     }
 }
 
-static const char *query_of(const struct conn_state *cs)
-{
-    const char *q = strchr(cs->uri, '?');
-    return q ? q + 1 : "";
-}
-
 static void web_gate(struct emu_req *req, struct emu_resp *res, const struct route *rt)
 {
     struct emu *emu = req->emu;
@@ -272,7 +230,7 @@ static void web_gate(struct emu_req *req, struct emu_resp *res, const struct rou
     rt->fn(req, res);
 }
 
-static enum MHD_Result dispatch(struct emu *emu, struct conn_state *cs, struct MHD_Connection *conn,
+static enum MHD_Result dispatch(struct emu *emu, struct http_conn *cs, struct MHD_Connection *conn,
                                 const char *url, const char *method)
 {
     struct emu_req req = {.emu = emu, .conn = conn, .method = method, .path = url, .user = -1};
@@ -311,7 +269,7 @@ static enum MHD_Result dispatch(struct emu *emu, struct conn_state *cs, struct M
     struct fault_hit hit;
     if (knobs_fault_match(emu->knobs, method, url, &hit)) {
         if (hit.drop) {
-            knobs_record(emu->knobs, smethod, tmpl, url, query_of(cs), NULL, 0, cs->start_ms,
+            knobs_record(emu->knobs, smethod, tmpl, url, http_conn_query(cs), NULL, 0, cs->start_ms,
                          now_ms());
             ret = MHD_NO; /* MHD closes the connection without an answer */
             goto done;
@@ -326,8 +284,8 @@ static enum MHD_Result dispatch(struct emu *emu, struct conn_state *cs, struct M
         req.arg = rt ? rt->arg : 0;
         web_gate(&req, &res, rt);
     }
-    knobs_record(emu->knobs, smethod, tmpl, url, query_of(cs), NULL, res.status, cs->start_ms,
-                 now_ms());
+    knobs_record(emu->knobs, smethod, tmpl, url, http_conn_query(cs), NULL, res.status,
+                 cs->start_ms, now_ms());
     ret = res.drop ? MHD_NO : send_resp(conn, &res);
 done:
     buf_release(&res.body);
@@ -341,7 +299,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     struct emu *emu = cls;
-    struct conn_state *cs = *con_cls;
+    struct http_conn *cs = *con_cls;
     if (!cs || !cs->uri)
         return MHD_NO;
     if (!cs->started) {
@@ -353,24 +311,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!cs->too_large) {
-            if (cs->body.len + *upload_data_size > MAX_BODY ||
-                buf_append(&cs->body, upload_data, *upload_data_size) != 0)
-                cs->too_large = true;
-        }
-        *upload_data_size = 0;
+        http_conn_upload(cs, upload_data, upload_data_size, MAX_BODY);
         return MHD_YES;
     }
-    if (!cs->delayed && strncmp(url, "/__admin", 8) != 0) {
-        cs->delayed = true;
-        int lat = knobs_latency(emu->knobs);
-        if (lat > 0) {
-            MHD_suspend_connection(conn);
-            if (delay_add(emu->delays, conn, mono_ms() + lat) == 0)
-                return MHD_YES;
-            MHD_resume_connection(conn);
-        }
-    }
+    if (strncmp(url, "/__admin", 8) != 0 &&
+        http_conn_delay(cs, conn, emu->delays, knobs_latency(emu->knobs)))
+        return MHD_YES;
     return dispatch(emu, cs, conn, url, method);
 }
 
@@ -403,7 +349,7 @@ int http_start_on(struct emu *emu, int fd)
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)emu->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)1000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_URI_LOG_CALLBACK,
-        on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+        http_conn_open, NULL, MHD_OPTION_NOTIFY_COMPLETED, http_conn_close, NULL, MHD_OPTION_END);
     if (!emu->daemon) {
         fprintf(stderr, "spotify-emulator: cannot start the HTTP daemon\n");
         delay_free(emu->delays);

@@ -1,18 +1,18 @@
 /* Plumbing both emulators' HTTP layers share (this one and
- * tools/musicbrainz-emulator): the latency queue that resumes suspended MHD
- * connections when they are due, and the loopback listening socket. */
-#include "delay.h"
+ * tools/musicbrainz-emulator): per-request state, the latency queue that
+ * resumes suspended MHD connections when they are due, and the loopback
+ * listening socket. */
+#include "http_common.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "util.h"
 
 /* ---- delay queue: resumes suspended connections when their latency is over ---- */
 
@@ -156,4 +156,61 @@ int listen_loopback(int port, int *chosen)
     }
     *chosen = ntohs(sa.sin_port);
     return fd;
+}
+
+/* ---- per-request state ---- */
+
+void *http_conn_open(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    struct http_conn *cs = calloc(1, sizeof *cs);
+    if (cs) {
+        cs->uri = strdup(uri);
+        cs->start_ms = now_ms();
+    }
+    return cs; /* NULL: the handler answers MHD_NO */
+}
+
+void http_conn_close(void *cls, struct MHD_Connection *conn, void **con_cls,
+                     enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct http_conn *cs = *con_cls;
+    if (!cs)
+        return;
+    buf_release(&cs->body);
+    free(cs->uri);
+    free(cs);
+    *con_cls = NULL;
+}
+
+void http_conn_upload(struct http_conn *cs, const char *data, size_t *size, size_t max)
+{
+    if (!cs->too_large && (cs->body.len + *size > max || buf_append(&cs->body, data, *size) != 0))
+        cs->too_large = true;
+    *size = 0;
+}
+
+const char *http_conn_query(const struct http_conn *cs)
+{
+    const char *q = strchr(cs->uri, '?');
+    return q ? q + 1 : "";
+}
+
+bool http_conn_delay(struct http_conn *cs, struct MHD_Connection *conn, struct delay_queue *q,
+                     int latency_ms)
+{
+    if (cs->delayed)
+        return false;
+    cs->delayed = true;
+    if (latency_ms <= 0)
+        return false;
+    MHD_suspend_connection(conn);
+    if (delay_add(q, conn, mono_ms() + latency_ms) == 0)
+        return true;
+    MHD_resume_connection(conn);
+    return false;
 }
