@@ -62,24 +62,16 @@ def pkce_pair():
     return verifier, challenge
 
 
-class Emulator:
-    """One spotify-emulator process on a free loopback port.
+class EmulatorProcess:
+    """One emulator binary (binary_name in the build folder) on a free loopback port:
+    the process, raw HTTP and the /__admin calls both emulators share. Started by
+    start(), stopped by stop() (or use it as a context manager)."""
 
-    mode: "development" or "extended". args: extra command-line flags (e.g.
-    ["--playlist", "demo:base:2000", "--seed", "7"]). client_id, client_secret and
-    redirect_uris are passed as flags. The process is started by start() and must
-    be stopped with stop() (or use it as a context manager).
-    """
+    binary_name = None  # set by subclasses
 
-    def __init__(self, build_dir=None, mode="development", args=None, env=None,
-                 client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-                 redirect_uris=None):
+    def __init__(self, build_dir=None, args=None, env=None):
         self.build_dir = build_dir or BUILD_DIR
-        self.mode = mode
         self.args = list(args or [])
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.redirect_uris = list(redirect_uris or DEFAULT_REDIRECT_URIS)
         self.env = dict(os.environ)
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.env.update(env or {})
@@ -93,35 +85,24 @@ class Emulator:
 
     @property
     def binary(self):
-        return os.path.join(self.build_dir, "spotify-emulator")
+        return os.path.join(self.build_dir, self.binary_name)
 
-    @property
-    def api_base(self):
-        """The Web API base, e.g. http://127.0.0.1:PORT/v1 (SPOTIFY_API_BASE)."""
-        return self.base_url + "/v1"
-
-    @property
-    def accounts_base(self):
-        """The accounts service base (SPOTIFY_ACCOUNTS_BASE): /authorize and /api/token."""
-        return self.base_url
+    def command(self):
+        """The command line start() runs."""
+        return [self.binary, "--port", "0"] + self.args
 
     def start(self, timeout=20):
         """Starts the process and waits for its 'listening on' line. Returns self."""
-        cmd = [self.binary, "--port", "0", "--mode", self.mode,
-               "--client-id", self.client_id, "--client-secret", self.client_secret]
-        for uri in self.redirect_uris:
-            cmd += ["--redirect-uri", uri]
-        cmd += self.args
         self._stderr_file = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(self.command(), env=self.env, stdout=subprocess.PIPE,
                                      stderr=self._stderr_file)
         deadline = time.time() + timeout * SLOW
         while True:
             line = self.proc.stdout.readline()
             if not line:
                 code = self.proc.wait()
-                raise RuntimeError("spotify-emulator exited with %s before listening:\n%s"
-                                   % (code, self.stderr()))
+                raise RuntimeError("%s exited with %s before listening:\n%s"
+                                   % (self.binary_name, code, self.stderr()))
             line = line.decode(errors="replace").strip()
             if line.startswith("listening on "):
                 self.base_url = line[len("listening on "):]
@@ -129,7 +110,7 @@ class Emulator:
                 return self
             if time.time() > deadline:
                 self.proc.kill()
-                raise RuntimeError("spotify-emulator did not start listening")
+                raise RuntimeError("%s did not start listening" % self.binary_name)
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Stops the process (SIGTERM by default) and returns its exit code."""
@@ -196,10 +177,6 @@ class Emulator:
             return resp.status, out_headers, json.loads(payload)
         return resp.status, out_headers, payload.decode(errors="replace")
 
-    def api(self, method, path, token=None, body=None, **kw):
-        """A Web API call: path is relative to /v1 ("/me", "/playlists/ID/items?limit=50")."""
-        return self.request(method, "/v1" + path, body=body, token=token, **kw)
-
     def admin(self, method, path, body=None):
         """An /__admin call (path without the prefix); returns the parsed JSON body.
         Raises AdminError on a status >= 400."""
@@ -207,6 +184,76 @@ class Emulator:
         if status >= 400:
             raise AdminError(status, data)
         return data
+
+    # ---- what was asked ----
+
+    def reset(self):
+        """Knobs back to their start-up defaults; counters and request log emptied."""
+        return self.admin("POST", "/reset")
+
+    def counters(self):
+        """{"METHOD /template": {"STATUS": count, ...}}, e.g. "GET /v1/playlists/{id}/items"."""
+        return self.admin("GET", "/counters")
+
+    def count(self, route, status=None):
+        """How many requests route ("GET /v1/me") got, with that status or in total."""
+        by_status = self.counters().get(route, {})
+        if status is None:
+            return sum(by_status.values())
+        return by_status.get(str(status), 0)
+
+    def reset_counters(self):
+        return self.admin("DELETE", "/counters")
+
+    def request_log(self, since_ms=0):
+        """[{t_ms, end_ms, method, route, status, path, query}], oldest first (t_ms =
+        arrival, wall clock ms)."""
+        return self.admin("GET", "/requests?since_ms=%d" % since_ms)["requests"]
+
+    def reset_request_log(self):
+        return self.admin("DELETE", "/requests")
+
+
+class Emulator(EmulatorProcess):
+    """One spotify-emulator process on a free loopback port.
+
+    mode: "development" or "extended". args: extra command-line flags (e.g.
+    ["--playlist", "demo:base:2000", "--seed", "7"]). client_id, client_secret and
+    redirect_uris are passed as flags. The process is started by start() and must
+    be stopped with stop() (or use it as a context manager).
+    """
+
+    binary_name = "spotify-emulator"
+
+    def __init__(self, build_dir=None, mode="development", args=None, env=None,
+                 client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
+                 redirect_uris=None):
+        super().__init__(build_dir, args, env)
+        self.mode = mode
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uris = list(redirect_uris or DEFAULT_REDIRECT_URIS)
+
+    @property
+    def api_base(self):
+        """The Web API base, e.g. http://127.0.0.1:PORT/v1 (SPOTIFY_API_BASE)."""
+        return self.base_url + "/v1"
+
+    @property
+    def accounts_base(self):
+        """The accounts service base (SPOTIFY_ACCOUNTS_BASE): /authorize and /api/token."""
+        return self.base_url
+
+    def command(self):
+        cmd = [self.binary, "--port", "0", "--mode", self.mode,
+               "--client-id", self.client_id, "--client-secret", self.client_secret]
+        for uri in self.redirect_uris:
+            cmd += ["--redirect-uri", uri]
+        return cmd + self.args
+
+    def api(self, method, path, token=None, body=None, **kw):
+        """A Web API call: path is relative to /v1 ("/me", "/playlists/ID/items?limit=50")."""
+        return self.request(method, "/v1" + path, body=body, token=token, **kw)
 
     # ---- tokens ----
 
@@ -320,30 +367,6 @@ class Emulator:
     def reset(self):
         """No latency, limit, quota or faults; counters and request log emptied."""
         return self.admin("POST", "/reset")
-
-    # ---- what was asked ----
-
-    def counters(self):
-        """{"METHOD /template": {"STATUS": count, ...}}, e.g. "GET /v1/playlists/{id}/items"."""
-        return self.admin("GET", "/counters")
-
-    def count(self, route, status=None):
-        """How many requests route ("GET /v1/me") got, with that status or in total."""
-        by_status = self.counters().get(route, {})
-        if status is None:
-            return sum(by_status.values())
-        return by_status.get(str(status), 0)
-
-    def reset_counters(self):
-        return self.admin("DELETE", "/counters")
-
-    def request_log(self, since_ms=0):
-        """[{t_ms, end_ms, method, route, status, path, query}], oldest first (t_ms =
-        arrival, wall clock ms)."""
-        return self.admin("GET", "/requests?since_ms=%d" % since_ms)["requests"]
-
-    def reset_request_log(self):
-        return self.admin("DELETE", "/requests")
 
     # ---- catalogue and playlists ----
 
