@@ -161,3 +161,36 @@ class WebAppCase:
         status, _, events = self.srv.request(
             "GET", "/api/base-playlists/%s/sync-events" % result["base_id"], token=token)
         self.assertEqual([e["status"] for e in events["items"]], ["completed"])
+
+    def test_invalid_rule(self):
+        """Errors of the server at the field their JSON Pointer names; fields the mode
+        cannot serve disabled with the reason."""
+        expect = {"base_spid": BASE_SPID}
+        if self.MODE == "extended":
+            plan = self.plan([{"id": "g", "filter": {"field": "genre", "op": "eq", "value": "shoegaze"}}])
+            expect["genre_count"] = len(plan.targets["g"])
+            self.assertGreater(expect["genre_count"], 0)
+        self.node("invalid-rule.test.mjs", expect)
+
+    def test_sync_conflict(self):
+        """409 sync_in_progress in words; the running sync followed to its end."""
+        plan = self.plan([{"id": "all", "filter": {"all": []}}])
+        self.node("conflict.test.mjs", {"base_spid": BASE_SPID, "all_count": len(plan.targets["all"])})
+        token = self.api_token()
+        status, _, bases = self.srv.request("GET", "/api/base-playlists", token=token)
+        status, _, kids = self.srv.request(
+            "GET", "/api/base-playlists/%s/child-playlists" % bases["items"][0]["id"], token=token)
+        self.assertEqual(len(kids["items"]), 1, "the delete during the sync was refused")
+        self.assertEqual(self.emu.playlist_uris(kids["items"][0]["spotify_playlist_id"]),
+                         ["spotify:track:" + t for t in plan.targets["all"]])
+
+    def test_reauth(self):
+        """Revoked Spotify refresh token -> the re-sign-in screen -> signed in again."""
+        self.node("reauth.test.mjs", {"base_spid": BASE_SPID})
+
+    def test_first_load(self):
+        """The initial page, every byte on the wire from a cold cache, within 200 KB;
+        a reload fetches no asset again."""
+        result = self.node("first-load.test.mjs")
+        self.assertLessEqual(result["signed_out_bytes"], 200 * 1024)
+        self.assertLessEqual(result["signed_in_bytes"], 200 * 1024)

@@ -89,6 +89,9 @@ const WORDS = {
 export function explainError(err) {
   if (!(err instanceof ApiError)) return String(err && err.message ? err.message : err);
   const base = WORDS[err.code] || `The server answered ${err.status}.`;
-  const msg = err.message && err.message !== base && err.code !== 'network' ? ` (${err.message})` : '';
+  // The server's own message adds a reason where ours is generic; for these codes it
+  // would only repeat ours with ids in it.
+  const plain = ['network', 'sync_in_progress', 'version_mismatch', 'unauthorized', 'forbidden'];
+  const msg = err.message && err.message !== base && !plain.includes(err.code) ? ` (${err.message})` : '';
   return base + msg;
 }
