@@ -59,6 +59,7 @@ run('flow', async () => {
     eq(shown, spec.expected_first, `${spec.name}: first tracks of the preview`);
     const childId = page.url().match(/\/child\/([^/]+)$/)[1];
     children[spec.key] = { id: childId, name: spec.name };
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, `04-child-${spec.key}`);
     // Why is the first track here? The explain answer highlights the deciding node.
     await page.fill('[data-role=explain-input]', spec.expected_first[0]);
@@ -103,12 +104,29 @@ run('flow', async () => {
   await page.click('dialog .btn.primary');
   await waitText(page, '[data-role=base-status]', `Restored “${bSpec.name}”: it holds 0 tracks again (+0 −${bSpec.expected_count}).`, 'restore message');
 
+  // The preview agrees: the next sync would put child B's tracks back.
+  await waitText(page, `[data-child="${b.id}"] [data-role=child-preview]`, `${bSpec.expected_count} tracks · next sync +${bSpec.expected_count} −0`, 'preview after the restore');
+
   // Phone width and the dark theme.
   await page.setViewportSize(PHONE);
   await shot(page, '07-base-phone');
   await page.goto(`${env.app}/#/base/${baseId}/child/${a.id}`);
   await waitText(page, '[data-role=match-count]', String(X.children[0].expected_count), 'child A preview on a phone');
   await shot(page, '08-child-phone');
+  // Live preview while editing: with "Save as I type" each edit is saved (debounced)
+  // and the preview follows; back to 1999 afterwards.
+  await page.check('#c-live');
+  await page.fill('[data-path="/all/0"] [data-role=value-hi]', '1994');
+  await waitText(page, '[data-role=match-count]', String(X.live_count), 'live preview after 1999 -> 1994');
+  await waitText(page, '[data-role=save-state]', 'Saved', 'saved as typed');
+  await page.fill('[data-path="/all/0"] [data-role=value-hi]', '1999');
+  await waitText(page, '[data-role=match-count]', String(X.children[0].expected_count), 'live preview back at 1999');
+  await page.uncheck('#c-live');
+  // Without it, an edit marks the preview as showing the saved rule.
+  await page.fill('[data-path="/all/0"] [data-role=value-lo]', '1991');
+  check(await page.isVisible('[data-role=preview-stale]'), 'stale preview note shown');
+  await page.fill('[data-path="/all/0"] [data-role=value-lo]', '1990');
+  check(!(await page.isVisible('[data-role=preview-stale]')), 'note gone when the draft equals the saved child');
   await page.setViewportSize(DESKTOP);
   await page.click('#theme'); // system -> light
   await page.click('#theme'); // light -> dark

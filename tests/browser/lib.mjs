@@ -70,8 +70,11 @@ export async function waitText(page, selector, want, what) {
   throw new Error(`${what || selector}: expected ${want}, got ${JSON.stringify(got)}`);
 }
 
+/** A screenshot into SHOT_DIR, named after the screen, the mode and the viewport.
+ *  Toasts (transient notices) are cleared first so they do not cover the screen. */
 export async function shot(page, name) {
   if (!env.shots) return;
+  await page.evaluate(() => document.getElementById('status')?.replaceChildren());
   fs.mkdirSync(env.shots, { recursive: true });
   const vp = page.viewportSize();
   await page.screenshot({ path: path.join(env.shots, `${name}-${env.mode}-${vp.width}x${vp.height}.png`) });

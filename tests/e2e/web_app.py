@@ -141,11 +141,16 @@ class WebAppCase:
             s["expected_count"] = len(target)
             s["expected_first"] = target[:FIRST]
         self.assertEqual(specs[1]["expected_count"], 40, "the limit must cut child b")
+        live = dict(children[0], filter={"all": [{"field": "release_year", "op": "between",
+                                                  "value": [1990, 1994]}]})
+        live_count = len(self.plan([live]).targets["a"])
+        self.assertNotIn(live_count, (0, specs[0]["expected_count"]))
         self.assertGreater(specs[0]["expected_count"], FIRST)
         spotify = self.emu.mint_token("demo")["access_token"]
         picker = self.emu.api("GET", "/me/playlists?limit=50", token=spotify)[2]["total"]
         result = self.node("flow.test.mjs", {"base_spid": BASE_SPID, "base_name": "Everything I like",
-                                             "picker_count": picker, "children": specs})
+                                             "picker_count": picker, "children": specs,
+                                             "live_count": live_count})
         token = self.api_token()
         for s in specs:
             cid = result["children"][s["key"]]["id"]

@@ -204,7 +204,7 @@ export async function baseView(root, go, baseId) {
     },
   });
   const lastSynced = h('span', {}, 'Last synced: ' + fmtTime(base.last_synced_at));
-  add(clear(root), 
+  add(clear(root),
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, 'Bases'), ' / ', base.name),
     h('div', { class: 'row spread' }, title),
     h('p', { class: 'muted' }, base.source === 'liked' ? 'Liked Songs' : h('a', { href: `https://open.spotify.com/playlist/${encodeURIComponent(base.spotify_playlist_id)}`, target: '_blank', rel: 'noopener noreferrer' }, 'Open on Spotify'), ' · ', lastSynced),

@@ -132,6 +132,8 @@ export async function childView(root, go, baseId, childId) {
         saveBtn.textContent = 'Save';
         deleteBtn.hidden = false;
         playlistLine.replaceChildren(playlistLink(saved));
+        title.textContent = `Edit “${saved.name}”`;
+        crumb.textContent = saved.name;
       }
       showErrors([]);
       // Keep what the user typed since the request left; take what the server normalised.
@@ -228,9 +230,11 @@ export async function childView(root, go, baseId, childId) {
         h('span', { class: 'check' }, liveBox, h('label', { for: 'c-live', title: 'Saves about a second after each edit, so the preview follows as you type' }, 'Save as I type')),
         deleteBtn)));
 
-  add(clear(root), 
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, 'Bases'), ' / ', h('a', { href: `#/base/${base.id}` }, base.name), ' / ', saved ? saved.name : 'new child'),
-    h('h1', {}, saved ? `Edit “${saved.name}”` : 'New child playlist'),
+  const title = h('h1', {}, saved ? `Edit “${saved.name}”` : 'New child playlist');
+  const crumb = h('span', {}, saved ? saved.name : 'new child');
+  add(clear(root),
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, 'Bases'), ' / ', h('a', { href: `#/base/${base.id}` }, base.name), ' / ', crumb),
+    title,
     h('div', { class: 'columns editor' }, h('div', { class: 'col wide' }, form), h('div', { class: 'col' }, preview.el)));
   fill();
   update({}, true);

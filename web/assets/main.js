@@ -70,7 +70,7 @@ async function signOut() {
 }
 
 function header() {
-  add(clear(userBox), 
+  add(clear(userBox),
     h('span', { class: 'who', dataset: { role: 'user' } }, me.display_name || me.spotify_user_id),
     h('button', { type: 'button', class: 'btn small', dataset: { role: 'signout' }, onclick: signOut }, 'Sign out'));
 }

@@ -44,7 +44,7 @@ export class RuleBuilder {
     this.shown = new Set();
     const tree = this.node(this.rule, '');
     const rest = [...this.errors].filter(([p]) => !this.shown.has(p));
-    add(clear(this.el), 
+    add(clear(this.el),
       rest.length ? h('ul', { class: 'errors', role: 'alert' }, rest.map(([p, m]) => h('li', {}, `${p || '/'}: ${m}`))) : null,
       tree,
       this.unavailableNote(),
