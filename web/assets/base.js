@@ -68,6 +68,16 @@ export async function baseView(root, go, baseId) {
 
   let dragId = null;
   const renderChildren = () => {
+    // A re-render (a preview arriving, say) keeps the keyboard focus where it was.
+    const active = document.activeElement;
+    const keep = active && childList.contains(active) && active.dataset.role ? [active.closest('[data-child]')?.dataset.child, active.dataset.role] : null;
+    draw();
+    if (keep) {
+      const el = childList.querySelector(`[data-child="${keep[0]}"] [data-role="${keep[1]}"]`);
+      if (el) el.focus();
+    }
+  };
+  const draw = () => {
     clear(childList);
     if (!children.length) {
       childList.append(h('li', { class: 'empty' }, 'No child playlist yet. Add one: it gets a rule, and a sync fills its Spotify playlist.'));
