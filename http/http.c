@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -181,9 +182,13 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *st)
     if (res->content_type)
         MHD_add_response_header(r, "Content-Type", res->content_type);
     MHD_add_response_header(r, "X-Request-Id", st->req.request_id);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    for (int i = 0; i < res->nheaders; i++)
+    int cache_set = 0; /* a handler's Cache-Control (the web app's files) wins */
+    for (int i = 0; i < res->nheaders; i++) {
         MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+        cache_set |= strcasecmp(res->headers[i].name, "Cache-Control") == 0;
+    }
+    if (!cache_set)
+        MHD_add_response_header(r, "Cache-Control", "no-store");
     if (atomic_load(&st->srv->stopping))
         MHD_add_response_header(r, "Connection", "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
