@@ -22,18 +22,15 @@ Steps (in order; a later step fails loudly when an earlier one did):
      created; signing in again fixes it; a grant that lost the scope fails the sync
      with a message saying to sign in again
 """
-import datetime
 import os
 import sys
-import time
 import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Server, free_port  # noqa: E402
+from harness import ServerWithEmulator  # noqa: E402
 import rules_reference as R  # noqa: E402
 import test_sync_acceptance as ACC  # noqa: E402  (track_view, sign_in, leaf, uris)
-from emulator import Emulator  # noqa: E402
 
 LIKED_SIZE = 437          # demo's saved tracks: 9 pages of 50
 ALICE_SIZE = 120          # alice's: 3 pages, a base without children
@@ -49,49 +46,15 @@ def pages(n):
     return max(1, (n + 49) // 50)
 
 
-class _Liked:
+class _Liked(ServerWithEmulator):
     MODE = None
     state = None
+    EMULATOR_ARGS = ("--liked", "demo:%d" % LIKED_SIZE, "--liked", "alice:%d" % ALICE_SIZE)
 
     @classmethod
-    def setUpClass(cls):
-        cls.t0 = time.time()
-        cls.state = {}
-        cls.emu = Emulator(mode=cls.MODE, args=[
-            "--liked", "demo:%d" % LIKED_SIZE, "--liked", "alice:%d" % ALICE_SIZE]).start()
-        port = free_port()
-        cls.srv = Server(env={
-            "PLAYROUTER_PORT": str(port),
-            "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:%d/api/auth/callback" % port,
-            "SPOTIFY_CLIENT_ID": cls.emu.client_id,
-            "SPOTIFY_CLIENT_SECRET": cls.emu.client_secret,
-            "SPOTIFY_API_BASE": cls.emu.base_url + "/v1",
-            "SPOTIFY_ACCOUNTS_BASE": cls.emu.base_url,
-            "SPOTIFY_API_MODE": cls.MODE,
-        })
-        try:
-            cls.srv.start()
-            cls.token = ACC.sign_in(cls.srv, cls.emu.base_url, "demo")
-            cls.catalogue = {t["id"]: ACC.track_view(t) for t in cls.emu.tracks()}
-        except BaseException:
-            cls._teardown()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._teardown(check=True)
-
-    @classmethod
-    def _teardown(cls, check=False):
-        code = cls.srv.stop() if getattr(cls, "srv", None) and cls.srv.proc else None
-        stderr = cls.srv.stderr() if getattr(cls, "srv", None) else ""
-        if getattr(cls, "srv", None):
-            cls.srv.cleanup()
-        if getattr(cls, "emu", None) and cls.emu.proc:
-            cls.emu.stop()
-        sys.stderr.write("[%s mode: %.1fs]\n" % (cls.MODE, time.time() - cls.t0))
-        if check:
-            assert code == 0, "server exited with %s:\n%s" % (code, stderr[-4000:])
+    def prepare(cls):
+        cls.token = ACC.sign_in(cls.srv, cls.emu.base_url, "demo")
+        cls.catalogue = {t["id"]: ACC.track_view(t) for t in cls.emu.tracks()}
 
     # -- helpers ----------------------------------------------------------
 
