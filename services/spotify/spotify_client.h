@@ -1,7 +1,8 @@
 #ifndef PLAYROUTER_SPOTIFY_CLIENT_H
 #define PLAYROUTER_SPOTIFY_CLIENT_H
 /* Folder services/spotify/: everything that talks to Spotify. Owns the Web API client
- * (spotify_client*.c: reads, writes, the library listing, the two API modes), the
+ * (spotify_client*.c: reads, writes, the library listing, the saved tracks, the two
+ * API modes), the
  * answer parsers (spotify_parse.c), the accounts service (spotify_accounts.c: token
  * exchange and refresh), a user's token state (spotify_session.c) and the write
  * planner that turns current -> target into the fewest calls (write_plan.c). */
