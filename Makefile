@@ -28,7 +28,10 @@ test: build asan
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 # Starts the server; with no SPOTIFY_CLIENT_ID it starts the bundled emulator (demo mode).
-run: build
+# The build's output goes to a log; only its failure is shown.
+run:
+	@mkdir -p $(BUILD) && echo "make run: building (log in $(BUILD)/make-run.log)..."
+	@$(MAKE) --no-print-directory build >$(BUILD)/make-run.log 2>&1 || { tail -n 40 $(BUILD)/make-run.log; echo "make run: the build failed (whole log: $(BUILD)/make-run.log)"; exit 1; }
 	@bash scripts/run.sh $(BUILD)
 
 bench: build

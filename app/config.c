@@ -86,8 +86,9 @@ static const struct opt opts[] = {
     {"SPOTIFY_CLIENT_SECRET", "spotify-client-secret", OPT_SECRET, NULL,
      F(spotify_client_secret), 0, 0, "Spotify app client secret (optional with PKCE)"},
     {"SPOTIFY_REDIRECT_URI", "spotify-redirect-uri", OPT_STR,
-     "http://127.0.0.1:8080/api/auth/callback", F(spotify_redirect_uri), 0, 0,
-     "OAuth redirect URI (HTTPS or loopback 127.0.0.1)"},
+     NULL, F(spotify_redirect_uri), 0, 0,
+     "OAuth redirect URI (HTTPS or loopback 127.0.0.1); unset: "
+     "http://127.0.0.1:<the port bound>/api/auth/callback"},
     {"SPOTIFY_API_BASE", "spotify-api-base", OPT_STR, "https://api.spotify.com/v1",
      F(spotify_api_base), 0, 0, "Web API base URL"},
     {"SPOTIFY_ACCOUNTS_BASE", "spotify-accounts-base", OPT_STR, "https://accounts.spotify.com",
@@ -209,6 +210,10 @@ int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err,
         const char *arg = argv[a];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             config_print_help(out);
+            return 1;
+        }
+        if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+            fprintf(out, "playrouter %s\n", PLAYROUTER_VERSION);
             return 1;
         }
         if (strncmp(arg, "--", 2) != 0) {

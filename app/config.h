@@ -9,6 +9,10 @@
 
 #include "domain/spotify_mode.h"
 
+#ifndef PLAYROUTER_VERSION
+#define PLAYROUTER_VERSION "0.0.0-dev" /* CMake sets the project's version */
+#endif
+
 #define CONFIG_KEY_LEN 32 /* bytes of the token-encryption key */
 
 struct config {
@@ -57,7 +61,7 @@ struct config {
 };
 
 /* Fills *cfg from argv and the environment (envp-style lookup through getenv).
- * Returns 0; 1 when --help was printed to `out` (the caller exits 0); 2 on a bad
+ * Returns 0; 1 when --help or --version was printed to `out` (the caller exits 0); 2 on a bad
  * value, with one clear message in err (the caller prints it and exits 2).
  * Owned strings are released by config_release(). */
 int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err, size_t errlen);

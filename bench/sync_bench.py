@@ -14,6 +14,10 @@ redis-server, and playrouter servers on free loopback ports, and runs scenario S
   2. no change   re-sync, nothing changed
   3. +10 tracks  re-sync after 10 new tracks (5 new albums by artists the base has,
                  5 of the tracks featuring a new artist) were appended to the base
+  L. Liked Songs the same 5,000 tracks as the user's saved tracks (Liked Songs, newest
+                 first), a base with source "liked" and 5 empty children with case 1's
+                 rules, Redis flushed: cold, then re-synced with nothing changed (after
+                 case 4's warm run, so that one keeps its warm cache)
   4. 2nd base    a second 5,000-track base sharing half of the first one's artists:
                  synced with Redis warm (after 1-3), then again on a fresh user with
                  Redis flushed; prints the artist requests the warm cache saved
@@ -246,6 +250,7 @@ class Catalogue:
         self.albums = []
         self.tracks = []
         self.playlists = []
+        self.liked = []        # the user's saved tracks, newest first
         self.track_meta = {}   # track id -> (artist ids, release year)
         self.artist_by_id = {}
 
@@ -336,7 +341,8 @@ class Catalogue:
                 "artists": self.artists,
                 "albums": [strip(a) for a in self.albums],
                 "tracks": self.tracks,
-                "playlists": self.playlists}
+                "playlists": self.playlists,
+                "liked": {USER: list(self.liked)}}
 
     def stats(self, track_ids):
         arts = set()
@@ -372,9 +378,11 @@ class World:
         self.p_base1 = c.add_playlist("S1 base", self.base1)
         self.p_base2 = c.add_playlist("S1 second base", self.base2)
         self.p_base10k = c.add_playlist("R 10k base", self.base10k)
+        c.liked = list(self.base1)  # case L: base 1's tracks as the user's Liked Songs
         # Empty child playlists: one set per sync that needs "children initially empty".
         self.child_sets = {}
-        for tag in ("cold", "par-default", "p1", "base2-warm", "base2-cold", "10k", "http"):
+        for tag in ("cold", "par-default", "p1", "base2-warm", "base2-cold", "10k", "http",
+                    "liked"):
             self.child_sets[tag] = [c.add_playlist("child %s %d" % (tag, k), []) for k in range(5)]
 
     def write(self, path):
@@ -579,8 +587,9 @@ class Bench:
         return b["token"]
 
     def setup_base(self, srv, token, playlist_id, child_tag, rules):
-        st, _, base = call(srv.url, "POST", "/api/base-playlists",
-                           {"spotify_playlist_id": playlist_id}, token=token)
+        """playlist_id None: a base over the user's Liked Songs."""
+        body = {"spotify_playlist_id": playlist_id} if playlist_id else {"source": "liked"}
+        st, _, base = call(srv.url, "POST", "/api/base-playlists", body, token=token)
         expect(st, 201, "POST /api/base-playlists", base)
         children = []
         for k, (rule, _) in enumerate(rules):
@@ -680,15 +689,20 @@ def run_mode(args, mode, world, catalog_path, work, redis_url, log_dir):
             if srv:
                 srv.stop()
 
-    def cold():
-        b.flush_redis()
-        srv = b.start_server("cold", data_main)
-        state["tok"] = b.sign_in(srv)
-        base, _ = b.setup_base(srv, state["tok"], world.p_base1, "cold", rules["base1"])
-        state["base1"] = base["id"]
-        res = b.measure_sync(srv, state["tok"], base["id"])
-        res["check"] = b.check_children(world.child_sets["cold"], res)
-        return res, srv
+    def cold_on(name, playlist_id, tag, key):
+        """A cold sync (Redis flushed, empty children `tag`) of a new base on the main
+        database: playlist_id, or the user's Liked Songs when None. The first signs in."""
+        def fn():
+            b.flush_redis()
+            srv = b.start_server(name, data_main)
+            if "tok" not in state:
+                state["tok"] = b.sign_in(srv)
+            base, _ = b.setup_base(srv, state["tok"], playlist_id, tag, rules["base1"])
+            state[key] = base["id"]
+            res = b.measure_sync(srv, state["tok"], base["id"])
+            res["check"] = b.check_children(world.child_sets[tag], res)
+            return res, srv
+        return fn
 
     def nochange():
         srv = b.start_server("nochange", data_main)
@@ -707,6 +721,10 @@ def run_mode(args, mode, world, catalog_path, work, redis_url, log_dir):
         srv = b.start_server("base2-warm", data_main)
         base, _ = b.setup_base(srv, state["tok"], world.p_base2, "base2-warm", rules["base2"])
         return b.measure_sync(srv, state["tok"], base["id"]), srv
+
+    def liked_nochange():
+        srv = b.start_server("liked-nochange", data_main)
+        return b.measure_sync(srv, state["tok"], state["liked"]), srv
 
     def base2_cold():
         b.flush_redis()
@@ -741,11 +759,14 @@ def run_mode(args, mode, world, catalog_path, work, redis_url, log_dir):
 
     try:
         b.start_emulator(catalog_path)
-        case("cold", cold)
+        case("cold", cold_on("cold", world.p_base1, "cold", "base1"))
         if "tok" in state:
             case("nochange", nochange)
             case("add10", add10)
             case("base2_warm", base2_warm)
+            case("liked_cold", cold_on("liked-cold", None, "liked", "liked"))
+            if "liked" in state:
+                case("liked_nochange", liked_nochange)
         case("base2_cold", base2_cold)
         # 5. default vs parallelism 1: interleaved repetitions, medians compared
         for rep in range(args.repeat):
@@ -845,7 +866,13 @@ def report(results, world):
             return res
 
         cold = row("1 cold", "cold", "≤ 160 requests", lambda x: x["requests"] <= 160)
+        lpages = math.ceil(len(world.base1) / 50)
+        lcold = row("L cold, Liked Songs", "liked_cold",
+                    "saved-track pages = ⌈%d/50⌉ = %d (the minimum)" % (len(world.base1), lpages),
+                    lambda x: x["by_endpoint"].get("GET /v1/me/tracks") == lpages)
         row("2 re-sync, no change", "nochange", "≤ 6 requests", lambda x: x["requests"] <= 6)
+        row("L re-sync, Liked Songs, no change", "liked_nochange",
+            "≤ 2 (page one + the library listing)", lambda x: x["requests"] <= 2)
         pages = math.ceil((n1 + len(world.added)) / pl)
         row("3 re-sync, +10 tracks", "add10", "≤ %d pages + 12 = %d" % (pages, pages + 12),
             lambda x: x["requests"] <= pages + 12)
@@ -885,6 +912,20 @@ def report(results, world):
                   "same" if list(matched) == list(exp) else "**differs**"))
             if cold.get("check"):
                 p("- child playlists after the cold sync: %s" % cold["check"])
+        if cold and lcold and "requests" in cold and "requests" in lcold:
+            # the base's header (with its first 100) + its item pages; the children
+            # are new playlists and are not read through /items
+            base_pl = 1 + sum(v for k, v in cold["by_endpoint"].items()
+                              if k in ("GET /v1/playlists/{id}/items",
+                                       "GET /v1/playlists/{id}/tracks"))
+            lpg = lcold["by_endpoint"].get("GET /v1/me/tracks", 0)
+            p("- Liked Songs vs playlist base, same 5,000 tracks and rules, Redis flushed: "
+              "%d requests (%d saved-track pages of 50 + %d others) vs %d (%d playlist reads, "
+              "header + pages of %d, + %d others); %.2f s vs %.2f s wall"
+              % (lcold["requests"], lpg, lcold["requests"] - lpg, cold["requests"], base_pl, pl,
+                 cold["requests"] - base_pl, lcold["wall_s"], cold["wall_s"]))
+            if lcold.get("check"):
+                p("- child playlists after the Liked Songs cold sync: %s" % lcold["check"])
         if c.get("add10", {}).get("check"):
             p("- child playlists after the +10 re-sync: %s" % c["add10"]["check"])
         if warm and coldb2:

@@ -9,6 +9,7 @@
 #include "app/app.h"
 #include "lib/app_err.h"
 #include "lib/util.h"
+#include "services/rules/rule.h"
 #include "services/sync/preview_service.h"
 #include "services/sync/sync_event_service.h"
 #include "services/sync/sync_manager.h"
@@ -281,13 +282,20 @@ static json_t *preview_json(const struct preview_result *p)
     json_t *children = json_array();
     for (size_t i = 0; children && i < p->n_children; i++) {
         const struct preview_child *c = &p->children[i];
-        json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "child_playlist_id", c->child_playlist_id,
-                              "track_ids", strings(c->track_ids, c->n_track_ids), "add",
+        json_t *o = json_pack("{s:s, s:s?, s:o, s:o, s:o}", "child_playlist_id",
+                              c->child_playlist_id, "name", c->name, "track_ids",
+                              strings(c->track_ids, c->n_track_ids), "add",
                               strings(c->add, c->n_add), "remove", strings(c->remove, c->n_remove));
         if (o && c->has_explain) {
             json_t *ex = json_pack("{s:b, s:s}", "matched", c->matched, "reason", c->reason);
             if (ex && c->path)
                 json_object_set_new(ex, "path", json_string(c->path));
+            if (ex && c->field >= 0 && c->track) {
+                /* what the deciding comparison saw, and where it came from */
+                json_object_set_new(ex, "field", json_string(rule_field_by_id(c->field)->name));
+                json_object_set_new(ex, "value", rule_field_value_json(c->field, c->track));
+                json_object_set_new(ex, "source", json_string(rule_field_source(c->field)));
+            }
             if (!ex || json_object_set_new(o, "explain", ex) != 0) {
                 json_decref(o);
                 o = NULL;

@@ -4,6 +4,7 @@
 #include "http/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ctype.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -198,9 +200,13 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *st)
     if (res->content_type)
         MHD_add_response_header(r, "Content-Type", res->content_type);
     MHD_add_response_header(r, "X-Request-Id", st->req.request_id);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    for (int i = 0; i < res->nheaders; i++)
+    int cache_set = 0; /* a handler's Cache-Control (the web app's files) wins */
+    for (int i = 0; i < res->nheaders; i++) {
         MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+        cache_set |= strcasecmp(res->headers[i].name, "Cache-Control") == 0;
+    }
+    if (!cache_set)
+        MHD_add_response_header(r, "Cache-Control", "no-store");
     if (atomic_load(&st->srv->stopping))
         MHD_add_response_header(r, "Connection", "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
@@ -399,20 +405,66 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* bind(2) with the address cast in one place. */
+static int bind_socket(int fd, const struct sockaddr_in *addr)
+{
+    return bind(fd, (const struct sockaddr *)addr, sizeof *addr);
+}
+
+int http_listen(const char *bind, int port, int *fd_out, int *port_out, char *err, size_t errlen)
+{
+    struct sockaddr_in addr = {0};
+    socklen_t len = sizeof addr;
+    int fd = -1, one = 1;
+
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, bind, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "invalid bind address '%s' (an IPv4 address is expected)", bind);
+        return -1;
+    }
+    /* SO_REUSEADDR only lets us rebind over connections in TIME_WAIT; no SO_REUSEPORT,
+     * so a second server on a port in use fails here instead of sharing it. */
+    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+        snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
+        goto fail;
+    }
+    if (bind_socket(fd, &addr) != 0) {
+        if (errno == EADDRINUSE)
+            snprintf(err, errlen,
+                     "port %d on %s is already in use (is another playrouter running?); "
+                     "choose another with PLAYROUTER_PORT or --port (0 picks a free one)",
+                     port, bind);
+        else
+            snprintf(err, errlen, "cannot listen on %s:%d: %s (see PLAYROUTER_PORT, PLAYROUTER_BIND)",
+                     bind, port, strerror(errno));
+        goto fail;
+    }
+    if (listen(fd, 512) != 0 || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", bind, port, strerror(errno));
+        goto fail;
+    }
+    *fd_out = fd;
+    *port_out = ntohs(addr.sin_port);
+    return 0;
+fail:
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
 int http_server_start(const struct http_server_opts *opts, struct app *app, http_dispatch_fn fn,
                       struct http_server **out, char *err, size_t errlen)
 {
-    struct sockaddr_in addr = {0};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)opts->port);
-    if (inet_pton(AF_INET, opts->bind, &addr.sin_addr) != 1) {
-        snprintf(err, errlen, "invalid bind address '%s' (an IPv4 address is expected)",
-                 opts->bind);
+    int fd = opts->listen_fd, port = opts->port;
+
+    if (fd < 0 && http_listen(opts->bind, opts->port, &fd, &port, err, errlen) != 0)
         return -1;
-    }
     struct http_server *srv = calloc(1, sizeof *srv);
     if (!srv) {
         snprintf(err, errlen, "out of memory");
+        close(fd);
         return -1;
     }
     srv->app = app;
@@ -423,34 +475,31 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
                        opts->metrics, &srv->guard) != 0) {
         snprintf(err, errlen, "out of memory");
         free(srv);
+        close(fd);
         return -1;
     }
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cv, NULL);
     srv->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL, NULL,
-        on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)opts->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opts->max_connections_per_ip,
-        /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it adds SO_REUSEPORT, with which a second
-         * process binds the same port and silently takes a share of the connections.
-         * MHD's default SO_REUSEADDR is enough for a quick restart. */
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, srv->guard,
         MHD_OPTION_URI_LOG_CALLBACK, http_guard_on_uri, srv->guard, MHD_OPTION_END);
     if (!srv->daemon) {
-        snprintf(err, errlen, "cannot listen on %s:%d (port in use or not permitted)", opts->bind,
-                 opts->port);
+        snprintf(err, errlen, "cannot start the HTTP server on %s:%d", opts->bind, port);
         pthread_mutex_destroy(&srv->mu);
         pthread_cond_destroy(&srv->cv);
         http_guard_free(srv->guard);
         free(srv);
+        close(fd);
         return -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : opts->port;
+    srv->port = port;
     *out = srv;
     return 0;
 }

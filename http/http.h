@@ -127,11 +127,20 @@ struct http_server_opts {
     int body_timeout_s;         /* a request body is due within this after its head */
     long long max_body;
     struct metrics *metrics; /* borrowed; NULL = no request metrics */
+    int listen_fd;           /* from http_listen() (then port = the port it bound), or -1 */
 };
+
+/* Binds and listens on bind:port without address sharing, so a port in use is an
+ * error whose message names the port and PLAYROUTER_PORT. 0 with the socket in *fd
+ * and the port actually bound in *port_out (port 0 picks a free one), or -1 with a
+ * message in err. */
+int http_listen(const char *bind, int port, int *fd, int *port_out, char *err, size_t errlen);
 /* The function that answers every request (routes_dispatch in production). */
 typedef void (*http_dispatch_fn)(struct request *req, struct response *res);
 
-/* Starts listening. 0, or -1 with a message in err. Caller frees with http_server_stop(). */
+/* Starts serving (on opts->listen_fd, whose ownership passes to the server even on
+ * failure, or on a new socket). 0, or -1 with a message in err. Caller frees with
+ * http_server_stop(). */
 int http_server_start(const struct http_server_opts *opts, struct app *app, http_dispatch_fn fn,
                       struct http_server **out, char *err, size_t errlen);
 /* The port actually bound. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "repositories/db.h"
 #include "app/app.h"
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
     char err[512] = "";
     struct app app = {0};
     struct http_server *srv = NULL;
+    int listen_fd = -1, port = 0;
     int exit_code = 2;
 
     /* Whatever the server creates (the database, SQLite's -wal and -shm, the secrets)
@@ -104,6 +106,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "playrouter: cannot create the cache\n");
         goto done;
     }
+    /* Listen first: a port in use stops the server before anything else starts, and
+     * with port 0 the redirect URI can name the port actually bound. */
+    if (http_listen(cfg.bind, cfg.port, &listen_fd, &port, err, sizeof err) != 0) {
+        fprintf(stderr, "playrouter: %s\n", err);
+        goto done;
+    }
+    if (!cfg.spotify_redirect_uri) {
+        char uri[64];
+        snprintf(uri, sizeof uri, "http://127.0.0.1:%d/api/auth/callback", port);
+        if (!(cfg.spotify_redirect_uri = strdup(uri))) {
+            fprintf(stderr, "playrouter: out of memory\n");
+            goto done;
+        }
+    }
     /* Syncs: recovery of events a previous process left in progress, then the sweeper;
      * before the server accepts a request. */
     if (sync_manager_new(&app, &app.syncs) != 0 || sync_manager_start(app.syncs) != 0) {
@@ -112,7 +128,7 @@ int main(int argc, char **argv)
     }
 
     struct http_server_opts hopts = {.bind = cfg.bind,
-                                     .port = cfg.port,
+                                     .port = port, /* the port bound */
                                      .threads = cfg.threads,
                                      .max_connections = cfg.max_connections,
                                      .idle_timeout_s = cfg.idle_timeout_s,
@@ -120,7 +136,9 @@ int main(int argc, char **argv)
                                      .head_timeout_s = cfg.header_timeout_s,
                                      .body_timeout_s = cfg.body_timeout_s,
                                      .max_body = cfg.max_body,
-                                     .metrics = app.metrics};
+                                     .metrics = app.metrics,
+                                     .listen_fd = listen_fd};
+    listen_fd = -1; /* the server owns it now */
     if (http_server_start(&hopts, &app, routes_dispatch, &srv, err, sizeof err) != 0) {
         fprintf(stderr, "playrouter: %s\n", err);
         goto done;
@@ -147,6 +165,8 @@ int main(int argc, char **argv)
     log_info("shutdown: done");
 
 done:
+    if (listen_fd >= 0)
+        close(listen_fd);
     sync_manager_stop(app.syncs, 0);
     sync_manager_free(app.syncs);
     cache_free(app.cache);

@@ -40,6 +40,17 @@ static const struct invalid_case INVALID_CASES[] = {
     {"{'all':[{'field':'track_name','op':'equals','value':'x'}]}",
      {{"/filter/all/0/op", "unknown operator 'equals'"}}},
     {"{'field':'nope','op':'eq','value':1}", {{"/filter/field", "unknown field 'nope'"}}},
+    /* a near name is suggested: a word of a field, or a typo (at most 2 edits) */
+    {"{'field':'year','op':'eq','value':1}",
+     {{"/filter/field", "unknown field 'year' (did you mean release_year?)"}}},
+    {"{'field':'relase_year','op':'eq','value':1}",
+     {{"/filter/field", "unknown field 'relase_year' (did you mean release_year?)"}}},
+    {"{'field':'Genre','op':'eq','value':'x'}",
+     {{"/filter/field", "unknown field 'Genre' (did you mean genre?)"}}},
+    {"{'field':'popular','op':'gt','value':1}",
+     {{"/filter/field", "unknown field 'popular' (did you mean popularity?)"}}},
+    {"{'field':'track_name','op':'beetween','value':[1,2]}",
+     {{"/filter/op", "unknown operator 'beetween' (did you mean between?)"}}},
     {"{'field':'track_name','op':'gt','value':1}",
      {{"/filter/op", "operator 'gt' is not valid for string field 'track_name' (use one of: "
                      "eq, neq, contains, not_contains, starts_with, ends_with, matches, in, "

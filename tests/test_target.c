@@ -263,6 +263,8 @@ static void test_target_child_validation_paths(void **state)
         {"{'filter':{'field':'x','op':'eq','value':1}}", "/items/2/filter/field|unknown field 'x'"},
         {"{}", "/items/2/filter|missing member 'filter'"},
         {"{'filter':{'all':[]},'sort':{'by':'nope'}}", "/items/2/sort/by|unknown field 'nope'"},
+        {"{'filter':{'all':[]},'sort':{'by':'year'}}",
+         "/items/2/sort/by|unknown field 'year' (did you mean release_year?)"},
         {"{'filter':{'all':[]},'sort':{'order':'up','x':1}}",
          "/items/2/sort/x|unknown member 'x';/items/2/sort/by|missing member 'by';"
          "/items/2/sort/order|expected \"asc\" or \"desc\""},

@@ -44,22 +44,23 @@ static void test_target_explain_reasons(void **state)
         int child;
         bool matched;
         const char *reason, *path;
+        int field; /* the compared field when a comparison decided, else -1 */
     } cases[] = {
-        {"t0", 0, true, "condition_true", ""},
-        {"t0", 1, false, "matched_earlier_child", NULL},
-        {"t0", 2, false, "matched_earlier_child", NULL},
-        {"t1", 0, false, "banned", NULL},
-        {"t1", 1, false, "matched_earlier_child", NULL}, /* first match is rules only */
-        {"t1", 2, true, "empty_all", ""},
-        {"t3", 0, false, "condition_false", ""},
-        {"t3", 1, true, "all_true", ""},
-        {"t4", 1, false, "limit", NULL},
-        {"t4", 2, true, "empty_all", ""},
-        {"t6", 1, false, "condition_false", "/all/1"},
-        {"t8", 1, true, "pinned", NULL},
-        {"t8", 2, false, "matched_earlier_child", NULL},
-        {"zz", 0, false, "not_in_base", NULL},
-        {"zz", 2, false, "not_in_base", NULL},
+        {"t0", 0, true, "condition_true", "", RULE_FIELD_DURATION_MS},
+        {"t0", 1, false, "matched_earlier_child", NULL, -1},
+        {"t0", 2, false, "matched_earlier_child", NULL, -1},
+        {"t1", 0, false, "banned", NULL, -1},
+        {"t1", 1, false, "matched_earlier_child", NULL, -1}, /* first match is rules only */
+        {"t1", 2, true, "empty_all", "", -1},
+        {"t3", 0, false, "condition_false", "", RULE_FIELD_DURATION_MS},
+        {"t3", 1, true, "all_true", "", -1},
+        {"t4", 1, false, "limit", NULL, -1},
+        {"t4", 2, true, "empty_all", "", -1},
+        {"t6", 1, false, "condition_false", "/all/1", RULE_FIELD_DURATION_MS},
+        {"t8", 1, true, "pinned", NULL, -1},
+        {"t8", 2, false, "matched_earlier_child", NULL, -1},
+        {"zz", 0, false, "not_in_base", NULL, -1},
+        {"zz", 2, false, "not_in_base", NULL, -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(target_explain(t, 10, TARGET_ROUTING_FIRST_MATCH,
@@ -68,9 +69,10 @@ static void test_target_explain_reasons(void **state)
                          0);
         const struct target_explain *x = &e[cases[i].child];
         if (x->matched != cases[i].matched || strcmp(x->reason, cases[i].reason) != 0 ||
-            (cases[i].path ? !x->path || strcmp(x->path, cases[i].path) != 0 : x->path != NULL))
-            fail_msg("%s x child %d: got %d %s %s", cases[i].track, cases[i].child, x->matched,
-                     x->reason, x->path ? x->path : "(null)");
+            (cases[i].path ? !x->path || strcmp(x->path, cases[i].path) != 0 : x->path != NULL) ||
+            x->field != cases[i].field)
+            fail_msg("%s x child %d: got %d %s %s field %d", cases[i].track, cases[i].child,
+                     x->matched, x->reason, x->path ? x->path : "(null)", x->field);
     }
 
     /* a pinned track cut by the limit; all routing never says matched_earlier_child */
@@ -97,10 +99,62 @@ static void test_target_explain_reasons(void **state)
     teardown_setup(&s);
 }
 
+/* rule_field_at() finds the comparison a path names; rule_field_value_json() shows a
+ * track's value the way explain answers it. Expected JSON written by hand. */
+static void test_target_explain_field_and_value(void **state)
+{
+    (void)state;
+    json_t *filter = jparse("{'all':[{'not':{'field':'artist_name','op':'eq','value':'x'}},"
+                            "{'any':[{'field':'release_year','op':'gt','value':1},"
+                            "{'field':'explicit','op':'eq','value':true}]}]}");
+    struct rule *r = NULL;
+    assert_int_equal(rule_compile(filter, SPOTIFY_MODE_EXTENDED, "", &r, NULL), 0);
+    json_decref(filter);
+    assert_int_equal(rule_field_at(r, "/all/0/not"), RULE_FIELD_ARTIST_NAME);
+    assert_int_equal(rule_field_at(r, "/all/1/any/0"), RULE_FIELD_RELEASE_YEAR);
+    assert_int_equal(rule_field_at(r, "/all/1/any/1"), RULE_FIELD_EXPLICIT);
+    assert_int_equal(rule_field_at(r, ""), -1);          /* the all node */
+    assert_int_equal(rule_field_at(r, "/all/1"), -1);    /* the any node */
+    assert_int_equal(rule_field_at(r, "/all/2"), -1);    /* no such child */
+    assert_int_equal(rule_field_at(r, "/any/0"), -1);    /* the root is not an any */
+    assert_int_equal(rule_field_at(r, "/all/0/not/x"), -1);
+    rule_free(r);
+
+    const char *const names[] = {"Björk", "", "Nick Cave"};
+    struct track t = {.id = "t1", .artist_names = names, .n_artists = 3, .is_explicit = false,
+                      .added_at = 1764340200, /* 2025-11-28T14:30:00Z */
+                      .has = TRACK_HAS_EXPLICIT | TRACK_HAS_ADDED_AT};
+    assert_int_equal(track_set_release_date(&t, "1994-06"), 0);
+    struct {
+        enum rule_field_id f;
+        const char *json;
+    } want[] = {
+        {RULE_FIELD_ARTIST_NAME, "[\"Björk\", \"Nick Cave\"]"}, /* "" is no value */
+        {RULE_FIELD_RELEASE_YEAR, "1994"},
+        {RULE_FIELD_RELEASE_DATE, "\"1994-06\""},
+        {RULE_FIELD_ADDED_AT, "\"2025-11-28T14:30:00Z\""},
+        {RULE_FIELD_EXPLICIT, "false"},
+        {RULE_FIELD_DURATION_MS, "null"}, /* the track lacks it */
+        {RULE_FIELD_LABEL, "null"},
+        {RULE_FIELD_GENRE, "[]"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        json_t *v = rule_field_value_json(want[i].f, &t);
+        char *text = json_dumps(v, JSON_ENCODE_ANY);
+        if (!text || strcmp(text, want[i].json) != 0)
+            fail_msg("field %d: got %s, want %s", (int)want[i].f, text ? text : "(null)",
+                     want[i].json);
+        free(text);
+        json_decref(v);
+        assert_string_equal(rule_field_source(want[i].f), "spotify");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_target_explain_reasons),
+        cmocka_unit_test(test_target_explain_field_and_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

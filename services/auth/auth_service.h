@@ -1,5 +1,10 @@
 #ifndef PLAYROUTER_AUTH_SERVICE_H
 #define PLAYROUTER_AUTH_SERVICE_H
+/* Folder services/auth/: sign-in and sessions. Owns the OAuth flow and the user record
+ * (auth_service.c), session tokens: issue, verify, revoke (session_service.c), the
+ * verified-session cache (session_cache.c) and the encryption of stored Spotify tokens
+ * (token_crypto.c). */
+
 /* Sign in with Spotify: the authorization-code flow with PKCE (S256) and state, the
  * user record, logout and the current user (API.md, Auth).
  *

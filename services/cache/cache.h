@@ -1,5 +1,8 @@
 #ifndef PLAYROUTER_SERVICES_CACHE_H
 #define PLAYROUTER_SERVICES_CACHE_H
+/* Folder services/cache/: the metadata cache, Redis or an in-process LRU, behind one API
+ * (cache.c; cache_redis.c, cache_redis_url.c, cache_lru.c). */
+
 /* Metadata cache for Spotify artist/album/track objects (issue 6).
  *
  * Two backends behind one API:

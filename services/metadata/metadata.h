@@ -1,5 +1,8 @@
 #ifndef PLAYROUTER_METADATA_H
 #define PLAYROUTER_METADATA_H
+/* Folder services/metadata/: the metadata the rules need beyond a playlist page: which
+ * kinds a set of rules needs, and fetching only the unknown ones (through the cache). */
+
 /* Track enrichment with artist and album metadata (extended mode only): genres
  * (union of the track's artists' genres, first-seen order), artist_popularity (max over
  * its artists), label and album_popularity.

@@ -1,5 +1,10 @@
 #ifndef PLAYROUTER_BASE_PLAYLIST_SERVICE_H
 #define PLAYROUTER_BASE_PLAYLIST_SERVICE_H
+/* Folder services/playlists/: base and child playlists as resources: validation of request
+ * bodies with JSON-path details, the Spotify checks (readable base, a new private
+ * playlist for a child), versions and If-Match, pagination, and the all-or-nothing
+ * PUT of a base's children (child_playlist_replace.c). */
+
 /* Base playlists (API.md "Base playlists", "Semantics in detail -> Resources"):
  * validation of request bodies, the Spotify checks, versions and pagination.
  * docs/playlists.md lists every decision the contract leaves open.
@@ -88,10 +93,14 @@ int base_playlist_service_list(struct db *db, struct arena *a, const char *user_
 int base_playlist_service_get(struct db *db, struct arena *a, const char *user_id, const char *id,
                               struct base_playlist *out);
 
-/* POST: body {"spotify_playlist_id", "name"?, "routing"?, "auto_sync_minutes"?}.
- * Checks on Spotify that the user can read the playlist and takes its name unless
- * one is given. 0 and *out (version 1); ERR_VALIDATION; ERR_CONFLICT (the user already
- * has a base on that Spotify playlist); Spotify errors; ERR_NOMEM; ERR_INTERNAL. */
+/* POST: body {"source"?, "spotify_playlist_id", "name"?, "routing"?, "auto_sync_minutes"?}.
+ * source "playlist" (default): checks on Spotify that the user can read the playlist and
+ * takes its name unless one is given. source "liked": a base over the user's saved
+ * tracks, spotify_playlist_id NULL (given and not null: ERR_VALIDATION), name "Liked
+ * Songs" unless given; no Spotify request, but a stored grant that lacks the
+ * user-library-read scope is ERR_VALIDATION at /source (sign in again).
+ * 0 and *out (version 1); ERR_VALIDATION; ERR_CONFLICT (the user already has a base on
+ * that Spotify playlist, or a Liked Songs base); Spotify errors; ERR_NOMEM; ERR_INTERNAL. */
 int base_playlist_service_create(struct app *app, struct db *db, struct arena *a,
                                  const char *user_id, const json_t *body, struct base_playlist *out,
                                  struct report *rep);

@@ -214,7 +214,8 @@ int child_playlist_spotify_id_conflicts(struct db *db, struct arena *a, const ch
     struct child_playlist other;
     int rc;
 
-    if (strcmp(spotify_id, base->spotify_playlist_id) == 0)
+    /* A Liked Songs base has no Spotify playlist to collide with. */
+    if (base->spotify_playlist_id && strcmp(spotify_id, base->spotify_playlist_id) == 0)
         return report_add(rep, path,
                                    "is the Spotify playlist of the base playlist itself; a "
                                    "child needs a playlist of its own");

@@ -1,5 +1,11 @@
 #ifndef PLAYROUTER_RULE_H
 #define PLAYROUTER_RULE_H
+/* Folder services/rules/: the rule language and the targets. Owns compiling a child's
+ * filter (rule_compile.c), the field table (rule_field.c), evaluation and explain
+ * (rule_eval.c), and a child's target list from the base tracks: routing, sort, limit,
+ * pins, bans, catch-all (target.h, target.c, target_child.c). Pure computation: no
+ * I/O, no database, no Spotify. */
+
 /* The rule language of a child playlist's `filter` (API.md "Rule (the filter)" and
  * "Semantics in detail"): compiled once from JSON, then evaluated against many tracks.
  *
@@ -104,6 +110,11 @@ struct rule_field {
 
 /* The field named `name`, or NULL. Borrowed from a static table. */
 const struct rule_field *rule_field_find(const char *name);
+/* For an unknown field or operator name: the known name the user most likely meant
+ * ("year" -> "release_year", "relase_year" -> "release_year", "beetween" -> "between"), or
+ * NULL when none is near. A static string. */
+const char *rule_field_suggest(const char *name);
+const char *rule_op_suggest(const char *name);
 /* The field with that id (id < RULE_FIELD_COUNT). */
 const struct rule_field *rule_field_by_id(enum rule_field_id id);
 /* 0 when `mode` provides the field; else ERR_VALIDATION and appends to `why` a message
@@ -156,6 +167,17 @@ void rule_free(struct rule *r);
 /* Whether track `t` matches. `today` is the current UTC day (days since 1970-01-01),
  * used by `in_the_last`. */
 bool rule_eval(const struct rule *r, const struct track *t, int32_t today);
+
+/* The track's value of field `id` as explain shows it (a new reference; NULL when out
+ * of memory): an array for several-valued fields, a string, integer or boolean, a
+ * date as written ("1994", "2026-11-23T14:30:00Z"), or JSON null when it lacks one. */
+json_t *rule_field_value_json(enum rule_field_id id, const struct track *t);
+/* Where the values of field `id` come from: "spotify", "musicbrainz" or "tags" (for a
+ * field with several sources, the one explain names first). Static. */
+const char *rule_field_source(enum rule_field_id id);
+/* The field compared by the comparison node at JSON Pointer `path` into the rule (as
+ * rule_explain() gives it), or -1 when the node there is all/any/not or none. */
+int rule_field_at(const struct rule *r, const char *path);
 
 /* OR of RULE_NEEDS_* of every field the rule uses (0 for a rule without comparisons). */
 unsigned rule_needs(const struct rule *r);

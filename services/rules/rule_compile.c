@@ -436,7 +436,9 @@ static void parse_comparison(struct compile_ctx *c, size_t idx, const json_t *j)
     } else if (!json_is_string(jf)) {
         problem(c, "/field", "expected a string");
     } else if (!(f = rule_field_find(json_string_value(jf)))) {
-        problem(c, "/field", "unknown field '%s'", json_string_value(jf));
+        const char *near = rule_field_suggest(json_string_value(jf));
+        problem(c, "/field", "unknown field '%s'%s%s%s", json_string_value(jf),
+                near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
     } else {
         struct buf why = BUF_INIT;
         int rc = rule_field_check_mode(f, c->mode, &why);
@@ -454,7 +456,9 @@ static void parse_comparison(struct compile_ctx *c, size_t idx, const json_t *j)
     } else if (!json_is_string(jo)) {
         problem(c, "/op", "expected a string");
     } else if ((op = rule_op_find(json_string_value(jo))) < 0) {
-        problem(c, "/op", "unknown operator '%s'", json_string_value(jo));
+        const char *near = rule_op_suggest(json_string_value(jo));
+        problem(c, "/op", "unknown operator '%s'%s%s%s", json_string_value(jo),
+                near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
     }
     if (!f || op < 0)
         return;

@@ -272,3 +272,41 @@ int rule_explain(const struct rule *r, const struct track *t, int32_t today, boo
         return ERR_NOMEM;
     return explain_node(r->nodes, t, today, matched, path, reason);
 }
+
+int rule_field_at(const struct rule *r, const char *path)
+{
+    const struct rule_node *n = r && r->n_nodes ? r->nodes : NULL;
+    const char *p = path ? path : "";
+
+    if (!n)
+        return -1;
+
+    while (*p == '/') {
+        const char *seg = p + 1;
+        const char *end = strchr(seg, '/');
+        size_t len = end ? (size_t)(end - seg) : strlen(seg);
+        p = seg + len;
+        if (n->kind == RN_NOT && len == 3 && memcmp(seg, "not", 3) == 0) {
+            n++;
+            continue;
+        }
+        if ((n->kind == RN_ALL && len == 3 && memcmp(seg, "all", 3) == 0) ||
+            (n->kind == RN_ANY && len == 3 && memcmp(seg, "any", 3) == 0)) {
+            char *stop;
+            unsigned long k;
+            if (*p != '/')
+                return -1;
+            k = strtoul(p + 1, &stop, 10);
+            if (stop == p + 1 || (*stop && *stop != '/') || k >= n->nkids)
+                return -1;
+            p = stop;
+            const struct rule_node *c = n + 1;
+            for (unsigned long i = 0; i < k; i++)
+                c += c->size;
+            n = c;
+            continue;
+        }
+        return -1;
+    }
+    return *p == '\0' && n->kind == RN_CMP ? (int)n->field : -1;
+}

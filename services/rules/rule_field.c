@@ -1,8 +1,10 @@
 /* The one table of rule fields and operators, case folding, and the value accessors
  * shared by the rule engine and the target computation. */
+#include <ctype.h>
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/util.h"
 #include "services/rules/rule.h"
 #include "services/rules/rule_internal.h"
 
@@ -151,6 +153,87 @@ int rule_op_find(const char *name)
     return -1;
 }
 
+/* ---- suggestions for a name that is not known ---- */
+
+/* Levenshtein distance of two short names, capped: names longer than 63 bytes are
+ * never near anything. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    int row[64];
+
+    if (la > 63 || lb > 63)
+        return 64;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+            int best = diag + cost;
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* Whether `word` is one of the '_'-separated words of `name` ("year" in "release_year"). */
+static int is_word_of(const char *word, const char *name)
+{
+    size_t n = strlen(word);
+    for (const char *p = name; n > 0 && (p = strstr(p, word)) != NULL; p++)
+        if ((p == name || p[-1] == '_') && (p[n] == '\0' || p[n] == '_'))
+            return 1;
+    return 0;
+}
+
+/* The candidate nearest to `name`: one of whose words it is, or that it begins (4+
+ * characters; first in table order),
+ * else the one within a small edit distance (a typo: at most 2 edits, and fewer than
+ * half the name's length), else NULL. */
+static const char *nearest(const char *name, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    int best_d = 3;
+    int limit = (int)strlen(name) / 2;
+
+    if (!name || !*name)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (cands[i] && (is_word_of(name, cands[i]) ||
+                         (strlen(name) >= 4 && strncmp(cands[i], name, strlen(name)) == 0)))
+            return cands[i];
+    for (size_t i = 0; i < n; i++) {
+        int d = cands[i] ? edit_distance(name, cands[i]) : 64;
+        if (d < best_d && d < limit) {
+            best_d = d;
+            best = cands[i];
+        }
+    }
+    return best;
+}
+
+const char *rule_field_suggest(const char *name)
+{
+    const char *names[RULE_FIELD_COUNT];
+    for (size_t i = 0; i < RULE_FIELD_COUNT; i++)
+        names[i] = FIELDS[i].name;
+    return nearest(name, names, RULE_FIELD_COUNT);
+}
+
+const char *rule_op_suggest(const char *name)
+{
+    /* Typos only: API.md's own example ("unknown operator 'equals'") stays as it is. */
+    return nearest(name, OP_NAMES, RULE_OP_COUNT);
+}
+
 const char *rule_op_name(int op)
 {
     return op >= 0 && op < RULE_OP_COUNT ? OP_NAMES[op] : "?";
@@ -286,4 +369,52 @@ bool rule_field_period(enum rule_field_id id, const struct track *t, int64_t *fi
 bool rule_field_bool(enum rule_field_id id, const struct track *t, bool *out)
 {
     return rule_field_bool_inl(id, t, out);
+}
+
+json_t *rule_field_value_json(enum rule_field_id id, const struct track *t)
+{
+    const struct rule_field *f = rule_field_by_id(id);
+    const char *const *vals;
+    double x;
+    int64_t first, last;
+    bool b;
+
+    if (!f)
+        return NULL;
+    switch (f->type) {
+    case RULE_TYPE_STRINGS: {
+        json_t *arr = json_array();
+        size_t n = rule_field_strings(id, t, &vals);
+        for (size_t i = 0; arr && i < n; i++)
+            if (vals[i] && vals[i][0] && json_array_append_new(arr, json_string(vals[i])) != 0) {
+                json_decref(arr);
+                return NULL;
+            }
+        return arr;
+    }
+    case RULE_TYPE_STRING:
+        return rule_field_strings(id, t, &vals) > 0 && vals[0] && vals[0][0] ? json_string(vals[0])
+                                                                              : json_null();
+    case RULE_TYPE_NUMBER:
+        return rule_field_number(id, t, &x) ? json_integer((json_int_t)x) : json_null();
+    case RULE_TYPE_DATE:
+        if (!rule_field_period(id, t, &first, &last))
+            return json_null();
+        if (id == RULE_FIELD_RELEASE_DATE)
+            return json_string(t->release_date); /* as Spotify gave it: "1994" is a period */
+        {
+            char day[21];
+            util_time_format((time_t)t->added_at, day);
+            return json_string(day);
+        }
+    case RULE_TYPE_BOOL:
+        return rule_field_bool(id, t, &b) ? json_boolean(b) : json_null();
+    }
+    return json_null();
+}
+
+const char *rule_field_source(enum rule_field_id id)
+{
+    (void)id; /* every field comes from Spotify's answers today */
+    return "spotify";
 }

@@ -403,12 +403,12 @@ int target_explain(const struct track *tracks, size_t n_tracks, enum target_rout
         struct target_explain *e = &out[c];
         bool m;
         const char *reason;
-        *e = (struct target_explain){false, NULL, NULL};
+        *e = (struct target_explain){false, NULL, NULL, -1, NULL};
         if (idx == n_tracks) {
             e->reason = "not_in_base";
             continue;
         }
-        const struct track *t = &tracks[idx];
+        const struct track *t = e->track = &tracks[idx];
         bool in_target = list_has(&res->lists[c], idx);
         if (id_listed(ch->banned, ch->n_banned, track_id)) {
             e->reason = "banned";
@@ -441,6 +441,7 @@ int target_explain(const struct track *tracks, size_t n_tracks, enum target_rout
         }
         /* the rule decided */
         e->reason = reason;
+        e->field = rule_field_at(ch->rule, path.data);
         if (!(e->path = arena_strdup(a, path.data))) {
             rc = ERR_NOMEM;
             goto done;

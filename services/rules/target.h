@@ -119,6 +119,8 @@ struct target_explain {
     const char *reason; /* static string, see target_explain() */
     const char *path;   /* JSON Pointer into the child's filter, or NULL when no rule
                          * node decided (pinned, banned, limit, ...) */
+    int field;          /* the field the deciding comparison compared, or -1 */
+    const struct track *track; /* the explained base track (borrowed), or NULL */
 };
 
 /* Explains, for the track with id `track_id` and each child, the outcome recorded in

@@ -122,7 +122,9 @@ static void compile_sort(struct child_ctx *x, struct target_child *c, const json
     } else if (!json_is_string(by)) {
         child_problem(x, "/sort/by", "expected a field name");
     } else if (!(f = rule_field_find(json_string_value(by)))) {
-        child_problem(x, "/sort/by", "unknown field '%s'", json_string_value(by));
+        const char *near = rule_field_suggest(json_string_value(by));
+        child_problem(x, "/sort/by", "unknown field '%s'%s%s%s", json_string_value(by),
+                      near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
     } else {
         struct buf why = BUF_INIT;
         int rc = rule_field_check_mode(f, mode, &why);

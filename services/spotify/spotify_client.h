@@ -1,5 +1,12 @@
 #ifndef PLAYROUTER_SPOTIFY_CLIENT_H
 #define PLAYROUTER_SPOTIFY_CLIENT_H
+/* Folder services/spotify/: everything that talks to Spotify. Owns the Web API client
+ * (spotify_client*.c: reads, writes, the library listing, the saved tracks, the two
+ * API modes), the
+ * answer parsers (spotify_parse.c), the accounts service (spotify_accounts.c: token
+ * exchange and refresh), a user's token state (spotify_session.c) and the write
+ * planner that turns current -> target into the fewest calls (write_plan.c). */
+
 /* The Spotify Web API client (libcurl). docs/spotify_client.md has the details.
  *
  * Threading: one struct spotify_client per thread, never shared. It owns a curl multi
@@ -151,6 +158,35 @@ int spotify_client_get_playlist_info(struct spotify_client *c, struct arena *a,
  * (GET /playlists/{id}?fields=...). A single id is asked directly. Errors: see the top. */
 int spotify_client_get_snapshots(struct spotify_client *c, struct arena *a,
                                  const char *const *ids, size_t n, const char **snaps);
+
+/* ---- The user's saved tracks (Liked Songs; spotify_client_saved.c) -------------- */
+
+/* GET /me/tracks: at most 50 entries a page in both modes, newest save first. */
+#define SPOTIFY_SAVED_PAGE 50
+/* The snapshot-like string of a user's saved tracks: "liked:v1:<total>:<64 hex>", the
+ * SHA-256 of the first page's (uri, added_at) pairs. Spotify keeps no snapshot_id for
+ * them; because the list is ordered by save date, newest first, this string changes on
+ * every save, re-save and removal (docs/sync.md, "Liked Songs": the argument and its
+ * one blind spot). At most this many bytes, NUL included. */
+#define SPOTIFY_SAVED_FINGERPRINT_MAX 96
+
+/* Reads the user's saved tracks whole: GET /me/tracks?offset=0&limit=50 (the first page
+ * gives `total`), then the remaining pages in parallel (adaptive, as playlist pages).
+ * Requests: max(1, ceil(total / 50)). Entries come in Spotify's order (newest save
+ * first), each a SPOTIFY_ITEM_TRACK (or _UNAVAILABLE) with `added_at` = when it was
+ * saved and no `added_by`. out->info: id NULL, name "Liked Songs", owner_id NULL,
+ * total, snapshot_id = the fingerprint of the first page read. If the list changes
+ * while it is read (a page reports another total), the read restarts once. Everything
+ * in arena `a`. Needs the user-library-read scope: a 403 is ERR_SPOTIFY whose message
+ * says to sign in again. Errors: see the top. */
+int spotify_client_get_saved_tracks(struct spotify_client *c, struct arena *a,
+                                    struct spotify_playlist *out);
+
+/* One request (GET /me/tracks?offset=0&limit=50): the current fingerprint of the saved
+ * tracks (*fingerprint in arena `a`, the same string a whole read would give) and
+ * *total (may be NULL). Errors as spotify_client_get_saved_tracks(). */
+int spotify_client_get_saved_fingerprint(struct spotify_client *c, struct arena *a,
+                                         const char **fingerprint, size_t *total);
 
 /* GET /me. Strings in arena `a`. */
 int spotify_client_get_me(struct spotify_client *c, struct arena *a, struct spotify_user *out);

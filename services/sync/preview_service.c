@@ -86,10 +86,14 @@ static int explain(struct arena *a, const struct sync_input *in, const struct sy
             out->children[i].matched = ex[i].matched;
             out->children[i].reason = ex[i].reason;
             out->children[i].path = ex[i].path;
+            out->children[i].field = ex[i].field;
+            out->children[i].track = ex[i].track;
         }
     } else {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             out->children[i].reason = skipped;
+            out->children[i].field = -1;
+        }
     }
     for (size_t i = 0; i < n; i++)
         out->children[i].has_explain = true;
@@ -138,6 +142,7 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
         const char **target = NULL, **ids = NULL;
         size_t n_target = 0;
         pc->child_playlist_id = in.children[i].id;
+        pc->name = in.children[i].name;
         if ((rc = sync_eval_target_uris(&ev, i, a, &target, &n_target)) != 0 ||
             (n_target && !(ids = arena_alloc(a, n_target * sizeof *ids)))) {
             rc = ERR_NOMEM;

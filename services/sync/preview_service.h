@@ -18,6 +18,7 @@ struct db;
 
 struct preview_child {
     const char *child_playlist_id;
+    const char *name; /* the child's name */
     const char *const *track_ids; /* the target, in order */
     size_t n_track_ids;
     const char *const *add; /* target ids the playlist lacks */
@@ -29,6 +30,8 @@ struct preview_child {
     bool matched;
     const char *reason;
     const char *path; /* JSON Pointer into the child's filter, or NULL */
+    int field;        /* the field the deciding comparison compared, or -1 */
+    const struct track *track; /* the explained track, or NULL (not in the base) */
 };
 
 struct preview_result {

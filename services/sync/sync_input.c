@@ -8,6 +8,7 @@
 #include "lib/app_err.h"
 #include "app/config.h"
 #include "lib/util.h"
+#include "services/sync/sync_base.h"
 #include "services/sync/sync_internal.h"
 
 /* SHA-256 of the pieces p[0..n) (NULL = "") each followed by '\n', in hex. An empty
@@ -130,8 +131,10 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
         (!(in->compiled = calloc(in->n_children, sizeof *in->compiled)) ||
          !(in->child_state = arena_alloc(a, in->n_children * sizeof *in->child_state))))
         goto done;
+    /* ":liked" cannot be a playlist id (ids are letters and digits). */
     if (buf_appendf(&fp, "playrouter-sync-v1\n%d\n%s\n%s\n", (int)app->cfg->spotify_mode,
-                    in->base.spotify_playlist_id, in->base.routing) != 0)
+                    base_playlist_is_liked(&in->base) ? ":liked" : in->base.spotify_playlist_id,
+                    in->base.routing) != 0)
         goto done;
     for (size_t i = 0; i < in->n_children; i++) {
         const struct child_playlist *cp = &in->children[i];
@@ -189,8 +192,7 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
     memset(ev, 0, sizeof *ev);
     if (phase && (rc = phase(ud, "read_base")) != 0)
         return rc;
-    if ((rc = spotify_client_get_playlist(c, a, in->base.spotify_playlist_id, false, &ev->base)) !=
-        0)
+    if ((rc = sync_base_read(c, a, &in->base, &ev->base)) != 0)
         return rc;
     if ((rc = sync_tracks_build(a, ev->base.items, ev->base.n_items, &ev->tracks)) != 0)
         return rc;

@@ -75,7 +75,8 @@ int sync_eval_target_uris(const struct sync_eval *ev, size_t child, struct arena
  * ask_base, whether the base is still at in->state.last_snapshot_id (*base_same): asks
  * the snapshot ids of the base and of every child with recorded contents, with
  * spotify_client_get_snapshots() (one request for all where possible; none when there is
- * nothing to ask). Errors: the client's. */
+ * nothing to ask). A Liked Songs base is asked apart: its first page (one request,
+ * sync_base_snapshot()). Errors: the client's. */
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
                        bool ask_base, bool *base_same, bool *child_same);
 

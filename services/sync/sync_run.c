@@ -90,13 +90,13 @@ static int eval_phase(void *ud, const char *phase)
     return step(ud, phase, 0, 0);
 }
 
-static const char *phase_what(const char *phase)
+static const char *phase_what(const char *phase, const struct base_playlist *base)
 {
     if (strcmp(phase, "metadata") == 0)
         return "fetching track metadata";
     if (strcmp(phase, "evaluate") == 0)
         return "evaluating the rules";
-    return "reading the base playlist";
+    return base_playlist_is_liked(base) ? "reading the Liked Songs" : "reading the base playlist";
 }
 
 /* ---- Per child: current contents, a copy for restore, the minimal write ----------
@@ -393,7 +393,7 @@ static int run_steps(struct run *r)
         if (rc == ERR_VALIDATION)
             return fail(r, rc, "more than one child playlist is the catch-all");
         if (rc != 0)
-            return r->err.len ? rc : spotify_fail(r, rc, phase_what(r->phase));
+            return r->err.len ? rc : spotify_fail(r, rc, phase_what(r->phase, &in->base));
         r->processed = (int64_t)r->ev.base.n_items;
         r->skipped = (int64_t)sync_tracks_skipped(&r->ev.tracks);
         r->base_snapshot = r->ev.base.info.snapshot_id;

@@ -1,5 +1,12 @@
 #ifndef PLAYROUTER_SYNC_SERVICE_H
 #define PLAYROUTER_SYNC_SERVICE_H
+/* Folder services/sync/: the sync and what a client sees of it. Owns the lifecycle of a
+ * sync (sync_service.c, sync_run.c, sync_input.c, sync_spotify.c), the base by its
+ * source, a playlist or the Liked Songs (sync_base.c), the base tracks of a run
+ * (sync_tracks.c), background runs, recovery and the sweeper (sync_manager.c),
+ * the parallel phases (sync_pool.c), SyncEvent reads and JSON (sync_event_service.c),
+ * preview with explain (preview_service.c) and restore (sync_restore.c). */
+
 /* The sync (API.md "Sync"; docs/sync.md): makes each child playlist of a base hold
  * exactly its target, with as few Spotify requests as possible.
  *

@@ -1,5 +1,5 @@
 /* The sync engine's Spotify reads: the snapshot check of the base and children, and
- * a playlist's contents as uris. */
+ * a playlist's contents as uris. (The base's own reads: sync_base.c.) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "lib/app_err.h"
 #include "lib/metrics.h"
 #include "services/spotify/spotify_client.h"
+#include "services/sync/sync_base.h"
 #include "services/sync/sync_internal.h"
 
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
@@ -18,12 +19,21 @@ int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct s
     const char **ids = arena_alloc(a, (n + 1) * sizeof *ids);
     const char **snaps = arena_alloc(a, (n + 1) * sizeof *snaps);
     size_t *slot = arena_alloc(a, (n + 1) * sizeof *slot);
+    bool liked = base_playlist_is_liked(&in->base);
     int rc;
 
     *base_same = false;
     if (!ids || !snaps || !slot)
         return ERR_NOMEM;
-    if (ask_base && in->state.last_snapshot_id) {
+    /* A Liked Songs base is not in the library listing: its first page is its snapshot
+     * (one request of its own, docs/sync.md "Liked Songs"). */
+    if (ask_base && in->state.last_snapshot_id && liked) {
+        const char *fp = NULL;
+        if ((rc = sync_base_snapshot(c, a, &in->base, &fp)) != 0)
+            return rc;
+        *base_same = strcmp(fp, in->state.last_snapshot_id) == 0;
+    }
+    if (ask_base && in->state.last_snapshot_id && !liked) {
         base_slot = nids;
         ids[nids++] = in->base.spotify_playlist_id;
     }
@@ -36,8 +46,9 @@ int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct s
     }
     if ((rc = spotify_client_get_snapshots(c, a, ids, nids, snaps)) != 0)
         return rc;
-    *base_same = base_slot != SIZE_MAX && snaps[base_slot] &&
-                 strcmp(snaps[base_slot], in->state.last_snapshot_id) == 0;
+    if (!liked)
+        *base_same = base_slot != SIZE_MAX && snaps[base_slot] &&
+                     strcmp(snaps[base_slot], in->state.last_snapshot_id) == 0;
     for (size_t i = 0; i < n; i++)
         child_same[i] = slot[i] != SIZE_MAX && snaps[slot[i]] &&
                         strcmp(snaps[slot[i]], in->child_state[i].snapshot_id) == 0;

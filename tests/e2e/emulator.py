@@ -41,7 +41,8 @@ DEFAULT_CLIENT_SECRET = "emulator-client-secret"
 # any port for its callback.
 DEFAULT_REDIRECT_URIS = ["http://127.0.0.1:9/callback", "http://127.0.0.1:*/api/auth/callback"]
 ALL_SCOPES = ("playlist-read-private playlist-read-collaborative "
-              "playlist-modify-private playlist-modify-public user-read-private user-read-email")
+              "playlist-modify-private playlist-modify-public user-read-private user-read-email "
+              "user-library-read user-library-modify")
 
 
 class AdminError(Exception):
@@ -61,24 +62,16 @@ def pkce_pair():
     return verifier, challenge
 
 
-class Emulator:
-    """One spotify-emulator process on a free loopback port.
+class EmulatorProcess:
+    """One emulator binary (binary_name in the build folder) on a free loopback port:
+    the process, raw HTTP and the /__admin calls both emulators share. Started by
+    start(), stopped by stop() (or use it as a context manager)."""
 
-    mode: "development" or "extended". args: extra command-line flags (e.g.
-    ["--playlist", "demo:base:2000", "--seed", "7"]). client_id, client_secret and
-    redirect_uris are passed as flags. The process is started by start() and must
-    be stopped with stop() (or use it as a context manager).
-    """
+    binary_name = None  # set by subclasses
 
-    def __init__(self, build_dir=None, mode="development", args=None, env=None,
-                 client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-                 redirect_uris=None):
+    def __init__(self, build_dir=None, args=None, env=None):
         self.build_dir = build_dir or BUILD_DIR
-        self.mode = mode
         self.args = list(args or [])
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.redirect_uris = list(redirect_uris or DEFAULT_REDIRECT_URIS)
         self.env = dict(os.environ)
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.env.update(env or {})
@@ -92,35 +85,24 @@ class Emulator:
 
     @property
     def binary(self):
-        return os.path.join(self.build_dir, "spotify-emulator")
+        return os.path.join(self.build_dir, self.binary_name)
 
-    @property
-    def api_base(self):
-        """The Web API base, e.g. http://127.0.0.1:PORT/v1 (SPOTIFY_API_BASE)."""
-        return self.base_url + "/v1"
-
-    @property
-    def accounts_base(self):
-        """The accounts service base (SPOTIFY_ACCOUNTS_BASE): /authorize and /api/token."""
-        return self.base_url
+    def command(self):
+        """The command line start() runs."""
+        return [self.binary, "--port", "0"] + self.args
 
     def start(self, timeout=20):
         """Starts the process and waits for its 'listening on' line. Returns self."""
-        cmd = [self.binary, "--port", "0", "--mode", self.mode,
-               "--client-id", self.client_id, "--client-secret", self.client_secret]
-        for uri in self.redirect_uris:
-            cmd += ["--redirect-uri", uri]
-        cmd += self.args
         self._stderr_file = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(self.command(), env=self.env, stdout=subprocess.PIPE,
                                      stderr=self._stderr_file)
         deadline = time.time() + timeout * SLOW
         while True:
             line = self.proc.stdout.readline()
             if not line:
                 code = self.proc.wait()
-                raise RuntimeError("spotify-emulator exited with %s before listening:\n%s"
-                                   % (code, self.stderr()))
+                raise RuntimeError("%s exited with %s before listening:\n%s"
+                                   % (self.binary_name, code, self.stderr()))
             line = line.decode(errors="replace").strip()
             if line.startswith("listening on "):
                 self.base_url = line[len("listening on "):]
@@ -128,7 +110,7 @@ class Emulator:
                 return self
             if time.time() > deadline:
                 self.proc.kill()
-                raise RuntimeError("spotify-emulator did not start listening")
+                raise RuntimeError("%s did not start listening" % self.binary_name)
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Stops the process (SIGTERM by default) and returns its exit code."""
@@ -195,10 +177,6 @@ class Emulator:
             return resp.status, out_headers, json.loads(payload)
         return resp.status, out_headers, payload.decode(errors="replace")
 
-    def api(self, method, path, token=None, body=None, **kw):
-        """A Web API call: path is relative to /v1 ("/me", "/playlists/ID/items?limit=50")."""
-        return self.request(method, "/v1" + path, body=body, token=token, **kw)
-
     def admin(self, method, path, body=None):
         """An /__admin call (path without the prefix); returns the parsed JSON body.
         Raises AdminError on a status >= 400."""
@@ -206,6 +184,76 @@ class Emulator:
         if status >= 400:
             raise AdminError(status, data)
         return data
+
+    # ---- what was asked ----
+
+    def reset(self):
+        """Knobs back to their start-up defaults; counters and request log emptied."""
+        return self.admin("POST", "/reset")
+
+    def counters(self):
+        """{"METHOD /template": {"STATUS": count, ...}}, e.g. "GET /v1/playlists/{id}/items"."""
+        return self.admin("GET", "/counters")
+
+    def count(self, route, status=None):
+        """How many requests route ("GET /v1/me") got, with that status or in total."""
+        by_status = self.counters().get(route, {})
+        if status is None:
+            return sum(by_status.values())
+        return by_status.get(str(status), 0)
+
+    def reset_counters(self):
+        return self.admin("DELETE", "/counters")
+
+    def request_log(self, since_ms=0):
+        """[{t_ms, end_ms, method, route, status, path, query}], oldest first (t_ms =
+        arrival, wall clock ms)."""
+        return self.admin("GET", "/requests?since_ms=%d" % since_ms)["requests"]
+
+    def reset_request_log(self):
+        return self.admin("DELETE", "/requests")
+
+
+class Emulator(EmulatorProcess):
+    """One spotify-emulator process on a free loopback port.
+
+    mode: "development" or "extended". args: extra command-line flags (e.g.
+    ["--playlist", "demo:base:2000", "--seed", "7"]). client_id, client_secret and
+    redirect_uris are passed as flags. The process is started by start() and must
+    be stopped with stop() (or use it as a context manager).
+    """
+
+    binary_name = "spotify-emulator"
+
+    def __init__(self, build_dir=None, mode="development", args=None, env=None,
+                 client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
+                 redirect_uris=None):
+        super().__init__(build_dir, args, env)
+        self.mode = mode
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uris = list(redirect_uris or DEFAULT_REDIRECT_URIS)
+
+    @property
+    def api_base(self):
+        """The Web API base, e.g. http://127.0.0.1:PORT/v1 (SPOTIFY_API_BASE)."""
+        return self.base_url + "/v1"
+
+    @property
+    def accounts_base(self):
+        """The accounts service base (SPOTIFY_ACCOUNTS_BASE): /authorize and /api/token."""
+        return self.base_url
+
+    def command(self):
+        cmd = [self.binary, "--port", "0", "--mode", self.mode,
+               "--client-id", self.client_id, "--client-secret", self.client_secret]
+        for uri in self.redirect_uris:
+            cmd += ["--redirect-uri", uri]
+        return cmd + self.args
+
+    def api(self, method, path, token=None, body=None, **kw):
+        """A Web API call: path is relative to /v1 ("/me", "/playlists/ID/items?limit=50")."""
+        return self.request(method, "/v1" + path, body=body, token=token, **kw)
 
     # ---- tokens ----
 
@@ -245,9 +293,13 @@ class Emulator:
             "client_id": self.client_id})
         return status, body
 
-    def mint_token(self, user="demo"):
-        """Admin shortcut without the OAuth dance: {access_token, refresh_token, ...}."""
-        return self.admin("POST", "/tokens", {"user": user})
+    def mint_token(self, user="demo", scope=None):
+        """Admin shortcut without the OAuth dance: {access_token, refresh_token, ...}.
+        Without scope the token gets the playlist scopes and user-library-read/-modify."""
+        body = {"user": user}
+        if scope is not None:
+            body["scope"] = scope
+        return self.admin("POST", "/tokens", body)
 
     def expire_access_tokens(self):
         """Every access token issued so far answers 401 "The access token expired"."""
@@ -315,30 +367,6 @@ class Emulator:
     def reset(self):
         """No latency, limit, quota or faults; counters and request log emptied."""
         return self.admin("POST", "/reset")
-
-    # ---- what was asked ----
-
-    def counters(self):
-        """{"METHOD /template": {"STATUS": count, ...}}, e.g. "GET /v1/playlists/{id}/items"."""
-        return self.admin("GET", "/counters")
-
-    def count(self, route, status=None):
-        """How many requests route ("GET /v1/me") got, with that status or in total."""
-        by_status = self.counters().get(route, {})
-        if status is None:
-            return sum(by_status.values())
-        return by_status.get(str(status), 0)
-
-    def reset_counters(self):
-        return self.admin("DELETE", "/counters")
-
-    def request_log(self, since_ms=0):
-        """[{t_ms, end_ms, method, route, status, path, query}], oldest first (t_ms =
-        arrival, wall clock ms)."""
-        return self.admin("GET", "/requests?since_ms=%d" % since_ms)["requests"]
-
-    def reset_request_log(self):
-        return self.admin("DELETE", "/requests")
 
     # ---- catalogue and playlists ----
 
@@ -417,3 +445,39 @@ class Emulator:
     def catalog(self):
         """The whole catalogue in the --catalog file format."""
         return self.admin("GET", "/catalog")
+
+    # ---- saved tracks (Liked Songs) ----
+
+    def liked(self, user="demo"):
+        """The user's saved tracks, newest first: [{id, uri, added_at}]."""
+        return self.admin("GET", "/users/%s/liked" % user)["items"]
+
+    def set_liked(self, user, items=None, size=None):
+        """Replaces the user's saved tracks. items: track ids or URIs, (id, added_at)
+        pairs or {id|uri, added_at} dicts, newest first (items without added_at get
+        now minus one second per index); the emulator keeps them ordered by added_at.
+        size=N instead generates a deterministic list like --liked USER:N. Returns the
+        new list."""
+        if (items is None) == (size is None):
+            raise ValueError("give items or size")
+        if size is not None:
+            body = {"size": size}
+        else:
+            body = {"items": [{"id": i[0], "added_at": i[1]} if isinstance(i, tuple) else i
+                              for i in items]}
+        return self.admin("PUT", "/users/%s/liked" % user, body)["items"]
+
+    def save_liked(self, user, track_id, added_at=None):
+        """Saves one track (an id or URI) now or at added_at; a saved track moves.
+        Returns the new list."""
+        body = {"id": track_id}
+        if added_at is not None:
+            body["added_at"] = added_at
+        return self.admin("POST", "/users/%s/liked" % user, body)["items"]
+
+    def remove_liked(self, user, track_id):
+        """Removes one saved track (AdminError 404 when it is not saved). Returns the list."""
+        return self.admin("DELETE", "/users/%s/liked/%s" % (user, track_id))["items"]
+
+    def clear_liked(self, user):
+        return self.admin("DELETE", "/users/%s/liked" % user)["items"]

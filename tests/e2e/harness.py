@@ -18,6 +18,8 @@ import subprocess
 import tempfile
 import time
 
+import openapi_check  # noqa: E402 (tests put this folder on sys.path)
+
 BUILD_DIR = os.environ.get("PLAYROUTER_BUILD_DIR") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
 SOURCE_DIR = os.environ.get("PLAYROUTER_SOURCE_DIR") or os.path.join(
@@ -108,8 +110,12 @@ class Server:
         conn.close()
         ctype = out_headers.get("content-type", "")
         if ctype.startswith("application/json") and payload:
-            return resp.status, out_headers, json.loads(payload)
-        return resp.status, out_headers, payload.decode(errors="replace")
+            parsed = json.loads(payload)
+        else:
+            parsed = payload.decode(errors="replace")
+        # Every answer a test sees is also checked against docs/openapi.json.
+        openapi_check.check(method, path, resp.status, out_headers, parsed)
+        return resp.status, out_headers, parsed
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Stops the server; returns its exit code."""
@@ -165,6 +171,88 @@ def sign_in(srv, emu, user="demo"):
     return body
 
 
+def emulator_server(emu, mode="development", env=None):
+    """A Server (not started) on a free port whose Spotify settings point at emu (an
+    emulator.Emulator, started): its accounts service, Web API, client and API mode."""
+    port = free_port()
+    e = {
+        "PLAYROUTER_PORT": str(port),
+        "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:%d/api/auth/callback" % port,
+        "SPOTIFY_CLIENT_ID": emu.client_id,
+        "SPOTIFY_CLIENT_SECRET": emu.client_secret,
+        "SPOTIFY_API_BASE": emu.base_url + "/v1",
+        "SPOTIFY_ACCOUNTS_BASE": emu.base_url,
+        "SPOTIFY_API_MODE": mode,
+    }
+    e.update(env or {})
+    return Server(env=e)
+
+
+def stop_server_and_emulator(srv, emu):
+    """Stops srv (a Server, or None) and removes its data folder, then stops emu (or
+    None), warning on stderr when the emulator exits non-zero. Returns (the server's
+    exit code or None, its stderr)."""
+    import sys
+    code, stderr = None, ""
+    if srv is not None:
+        code = srv.stop() if srv.proc else None
+        try:
+            stderr = srv.stderr()
+        except OSError:  # it never started
+            pass
+        srv.cleanup()
+    if emu is not None and emu.proc:
+        ecode = emu.stop()
+        if ecode != 0:
+            sys.stderr.write("warning: spotify-emulator exited with %s\n%s\n"
+                             % (ecode, emu.stderr()[-2000:]))
+    return code, stderr
+
+
+class ServerWithEmulator:
+    """Mixin for a unittest.TestCase class whose tests share one emulator and one server
+    pointed at it: setUpClass starts Emulator(mode=cls.MODE, args=cls.EMULATOR_ARGS)
+    as cls.emu and emulator_server() as cls.srv, sets cls.t0 and cls.state = {}, then
+    calls cls.prepare() (sign-in, catalogue...); on any failure both are stopped.
+    cls.SERVER_ENV adds server settings.
+    tearDownClass stops both and asserts that the server exited 0 (an ASan leak report
+    makes it non-zero)."""
+    MODE = "development"
+    EMULATOR_ARGS = ()
+    SERVER_ENV = {}
+
+    @classmethod
+    def setUpClass(cls):
+        from emulator import Emulator
+        cls.t0 = time.time()
+        cls.state = {}
+        cls.emu = Emulator(mode=cls.MODE, args=list(cls.EMULATOR_ARGS)).start()
+        cls.srv = emulator_server(cls.emu, cls.MODE, env=cls.SERVER_ENV)
+        try:
+            cls.srv.start()
+            cls.prepare()
+        except BaseException:
+            cls._teardown()
+            raise
+
+    @classmethod
+    def prepare(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._teardown(check=True)
+
+    @classmethod
+    def _teardown(cls, check=False):
+        import sys
+        code, stderr = stop_server_and_emulator(getattr(cls, "srv", None),
+                                                getattr(cls, "emu", None))
+        sys.stderr.write("[%s mode: %.1fs]\n" % (cls.MODE, time.time() - cls.t0))
+        if check:
+            assert code == 0, "server exited with %s:\n%s" % (code, stderr[-4000:])
+
+
 def stop_checked(srv):
     """Stops srv and removes its data folder; raises AssertionError if it exited
     non-zero or its stderr holds a sanitizer report. Returns its stderr."""
@@ -175,36 +263,3 @@ def stop_checked(srv):
     for bad in ("runtime error:", "AddressSanitizer", "LeakSanitizer"):
         assert bad not in stderr, "server stderr has %r:\n%s" % (bad, stderr[-4000:])
     return stderr
-
-
-def start_pair(env=None, emu_args=None):
-    """A Spotify emulator and a playrouter wired to it (SPOTIFY_* settings; the port is
-    chosen first so that SPOTIFY_REDIRECT_URI names it). env overrides the server's
-    settings. Returns (emu, srv); stop both with stop_pair()."""
-    from emulator import Emulator
-    emu = Emulator(args=emu_args or ["--tracks", "20"]).start()
-    port = free_port()
-    settings = {
-        "PLAYROUTER_PORT": str(port),
-        "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:%d/api/auth/callback" % port,
-        "SPOTIFY_CLIENT_ID": emu.client_id,
-        "SPOTIFY_CLIENT_SECRET": emu.client_secret,
-        "SPOTIFY_API_BASE": emu.api_base,
-        "SPOTIFY_ACCOUNTS_BASE": emu.accounts_base,
-    }
-    settings.update(env or {})
-    try:
-        srv = Server(env=settings).start()
-    except BaseException:
-        emu.stop()
-        raise
-    return emu, srv
-
-
-def stop_pair(emu, srv):
-    """Stops both (see stop_checked); raises if either exited non-zero."""
-    try:
-        stop_checked(srv)
-    finally:
-        code = emu.stop()
-    assert code == 0, "emulator exited with %s" % code

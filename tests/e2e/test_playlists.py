@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from emulator import Emulator  # noqa: E402
 from harness import Server, free_port, sign_in  # noqa: E402
 
-BASE_KEYS = {"id", "spotify_playlist_id", "name", "routing", "auto_sync_minutes", "version",
+BASE_KEYS = {"id", "source", "spotify_playlist_id", "name", "routing", "auto_sync_minutes", "version",
              "last_synced_at", "created", "updated"}
 CHILD_KEYS = {"id", "base_playlist_id", "spotify_playlist_id", "name", "filter", "sort", "limit",
               "position", "catch_all", "pinned_track_ids", "banned_track_ids", "version",
@@ -138,6 +138,7 @@ class PlaylistsTest(unittest.TestCase):
         self.assertEqual(set(base), BASE_KEYS)
         self.assertRegex(base["id"], ID_RE)
         self.assertEqual(base["spotify_playlist_id"], pid)
+        self.assertEqual(base["source"], "playlist")  # the default
         self.assertEqual(base["name"], "Everything 90s")  # the Spotify playlist's name
         self.assertEqual(base["routing"], "all")
         self.assertEqual(base["auto_sync_minutes"], 0)

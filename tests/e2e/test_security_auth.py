@@ -19,7 +19,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
-from harness import SLOW, run_playrouter, sign_in, stop_pair  # noqa: E402
+from emulator import Emulator  # noqa: E402
+from harness import SLOW, ServerWithEmulator, run_playrouter, sign_in  # noqa: E402
 
 EVIL = "http://evil.example"
 APP = "https://app.example.com"
@@ -27,9 +28,21 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 
 
 def start_pair(extra_env=None):
-    env = {"PLAYROUTER_CORS_ORIGINS": APP}
-    env.update(extra_env or {})
-    return harness.start_pair(env=env)
+    """An emulator and a server wired to it, for a test of its own."""
+    emu = Emulator(args=["--tracks", "20"]).start()
+    srv = harness.emulator_server(emu, env=dict({"PLAYROUTER_CORS_ORIGINS": APP},
+                                                **(extra_env or {})))
+    try:
+        srv.start()
+    except BaseException:
+        harness.stop_server_and_emulator(srv, emu)
+        raise
+    return emu, srv
+
+
+def stop_pair(emu, srv):
+    code, stderr = harness.stop_server_and_emulator(srv, emu)
+    assert code == 0, "server exited with %s:\n%s" % (code, stderr[-4000:])
 
 
 def fetch(srv, method, path, headers=None, raw=None, source="127.0.0.1"):
@@ -59,24 +72,17 @@ def cookies(hdrs):
     return out
 
 
-class CsrfTest(unittest.TestCase):
+class CsrfTest(ServerWithEmulator, unittest.TestCase):
     """Point 4: a state-changing request authenticated by the session cookie needs an
     Origin that is the server's own (the origin of SPOTIFY_REDIRECT_URI) or one of
     PLAYROUTER_CORS_ORIGINS."""
+    EMULATOR_ARGS = ("--tracks", "20")
+    SERVER_ENV = {"PLAYROUTER_CORS_ORIGINS": APP}
 
     @classmethod
-    def setUpClass(cls):
-        cls.emu, cls.srv = start_pair()
-        try:
-            cls.token = sign_in(cls.srv, cls.emu, "demo")["token"]
-        except BaseException:
-            stop_pair(cls.emu, cls.srv)
-            raise
+    def prepare(cls):
+        cls.token = sign_in(cls.srv, cls.emu, "demo")["token"]
         cls.own = "http://127.0.0.1:%d" % cls.srv.port
-
-    @classmethod
-    def tearDownClass(cls):
-        stop_pair(cls.emu, cls.srv)
 
     def bearer(self, method, path, body=None):
         return self.srv.request(method, path, body=body, token=self.token)
@@ -92,7 +98,7 @@ class CsrfTest(unittest.TestCase):
     def new_playlist(self):
         return self.emu.create_playlist(owner="demo", name="P %f" % time.time(), size=3, plain=True)
 
-    def state(self):
+    def snapshot(self):
         """Everything the refused requests could have changed."""
         _, _, bases = self.bearer("GET", "/api/base-playlists")
         events = {}
@@ -106,7 +112,7 @@ class CsrfTest(unittest.TestCase):
                                       {"spotify_playlist_id": self.new_playlist()})
         self.assertEqual(status, 201, base)
         pid = self.new_playlist()
-        before = self.state()
+        before = self.snapshot()
         bad_origins = [EVIL, None, "null", self.own + ".evil.example", "https://127.0.0.1:%d" %
                        self.srv.port, "http://127.0.0.1:%d" % (self.srv.port + 1),
                        "http://127.0.0.1", APP + ".evil.example"]
@@ -125,7 +131,7 @@ class CsrfTest(unittest.TestCase):
                     status, _, err = self.with_cookie(method, path, body, origin=origin)
                     self.assertEqual(status, 403, err)
                     self.assertEqual(err["error"]["code"], "forbidden")
-        self.assertEqual(self.state(), before)
+        self.assertEqual(self.snapshot(), before)
         # The session survived the refused logout.
         self.assertEqual(self.bearer("GET", "/api/me")[0], 200)
 
@@ -159,16 +165,9 @@ class CsrfTest(unittest.TestCase):
         self.assertEqual(self.srv.request("GET", "/api/me", token=token)[0], 401)
 
 
-class LoginCookieTest(unittest.TestCase):
+class LoginCookieTest(ServerWithEmulator, unittest.TestCase):
     """Point 5: the session cookie is set only in the browser that started the sign-in."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.emu, cls.srv = start_pair()
-
-    @classmethod
-    def tearDownClass(cls):
-        stop_pair(cls.emu, cls.srv)
+    EMULATOR_ARGS = ("--tracks", "20")
 
     def login(self):
         """GET /api/auth/login; returns (authorize URL, playrouter_login cookie value,

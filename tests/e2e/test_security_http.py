@@ -19,7 +19,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SLOW, Server, run_playrouter, stop_checked as stop  # noqa: E402
+from harness import SLOW, Server, stop_checked as stop  # noqa: E402
 
 HEAD_TIMEOUT = 2
 BODY_TIMEOUT = 2
@@ -149,25 +149,6 @@ class ConnectionLimitTest(unittest.TestCase):
             for s in held:
                 s.close()
             stop(srv)
-
-
-class ListenTest(unittest.TestCase):
-    """A second process cannot bind the port a server listens on (SO_REUSEPORT would
-    let it take a share of the connections, each process its own limits and state)."""
-
-    def test_second_server_on_the_same_port_fails_to_start(self):
-        first = Server().start()
-        try:
-            code, out, err = run_playrouter([], env={
-                "PLAYROUTER_PORT": str(first.port),
-                "PLAYROUTER_DB": os.path.join(first.data_dir, "second.db")}, timeout=10)
-            self.assertEqual(code, 2, out + err)
-            self.assertIn("cannot listen", err)
-        finally:
-            stop(first)
-        # After a stop the port can be taken again at once (SO_REUSEADDR).
-        again = Server(env={"PLAYROUTER_PORT": str(first.port)}).start()
-        stop(again)
 
 
 class DeadlineTest(OneServer):

@@ -30,6 +30,7 @@ struct auth_code {
 struct access_tok {
     char tok[TOKEN_LEN + 1];
     int user;
+    uint32_t scopes; /* SCOPE_BIT set of the grant */
     int64_t expires_ms;
 };
 
@@ -103,7 +104,8 @@ void accounts_free(struct accounts *a)
     free(a);
 }
 
-enum bearer_status accounts_check_bearer(struct accounts *a, const char *header, int *user)
+enum bearer_status accounts_check_bearer(struct accounts *a, const char *header, int *user,
+                                         uint32_t *scopes)
 {
     if (!header || !*header)
         return BEARER_MISSING;
@@ -124,10 +126,61 @@ enum bearer_status accounts_check_bearer(struct accounts *a, const char *header,
         } else {
             st = BEARER_OK;
             *user = t->user;
+            *scopes = t->scopes;
         }
     }
     pthread_rwlock_unlock(&a->lock);
     return st;
+}
+
+static const char *const SCOPE_NAMES[SCOPE_COUNT] = {
+    [SCOPE_UGC_IMAGE_UPLOAD] = "ugc-image-upload",
+    [SCOPE_USER_READ_PLAYBACK_STATE] = "user-read-playback-state",
+    [SCOPE_USER_MODIFY_PLAYBACK_STATE] = "user-modify-playback-state",
+    [SCOPE_USER_READ_CURRENTLY_PLAYING] = "user-read-currently-playing",
+    [SCOPE_APP_REMOTE_CONTROL] = "app-remote-control",
+    [SCOPE_STREAMING] = "streaming",
+    [SCOPE_PLAYLIST_READ_PRIVATE] = "playlist-read-private",
+    [SCOPE_PLAYLIST_READ_COLLABORATIVE] = "playlist-read-collaborative",
+    [SCOPE_PLAYLIST_MODIFY_PRIVATE] = "playlist-modify-private",
+    [SCOPE_PLAYLIST_MODIFY_PUBLIC] = "playlist-modify-public",
+    [SCOPE_USER_FOLLOW_MODIFY] = "user-follow-modify",
+    [SCOPE_USER_FOLLOW_READ] = "user-follow-read",
+    [SCOPE_USER_READ_PLAYBACK_POSITION] = "user-read-playback-position",
+    [SCOPE_USER_TOP_READ] = "user-top-read",
+    [SCOPE_USER_READ_RECENTLY_PLAYED] = "user-read-recently-played",
+    [SCOPE_USER_LIBRARY_MODIFY] = "user-library-modify",
+    [SCOPE_USER_LIBRARY_READ] = "user-library-read",
+    [SCOPE_USER_READ_EMAIL] = "user-read-email",
+    [SCOPE_USER_READ_PRIVATE] = "user-read-private",
+    [SCOPE_USER_PERSONALIZED] = "user-personalized",
+    [SCOPE_USER_SOA_LINK] = "user-soa-link",
+    [SCOPE_USER_SOA_UNLINK] = "user-soa-unlink",
+    [SCOPE_SOA_MANAGE_ENTITLEMENTS] = "soa-manage-entitlements",
+    [SCOPE_SOA_MANAGE_PARTNER] = "soa-manage-partner",
+    [SCOPE_SOA_CREATE_PARTNER] = "soa-create-partner",
+};
+
+int accounts_scope_parse(const char *scope, uint32_t *bits)
+{
+    const char *p = scope;
+    *bits = 0;
+    while (*p) {
+        while (*p == ' ' || *p == '+')
+            p++;
+        if (!*p)
+            break;
+        size_t len = strcspn(p, " +");
+        int found = -1;
+        for (int i = 0; i < SCOPE_COUNT && found < 0; i++)
+            if (strlen(SCOPE_NAMES[i]) == len && strncmp(SCOPE_NAMES[i], p, len) == 0)
+                found = i;
+        if (found < 0)
+            return -1;
+        *bits |= SCOPE_BIT(found);
+        p += len;
+    }
+    return 0;
 }
 
 /* Issues an access and a refresh token; caller holds the write lock. */
@@ -146,6 +199,9 @@ static int issue(struct accounts *a, int user, const char *scope, int64_t signin
     at->tok[0] = 'B', at->tok[1] = 'Q';
     rt->tok[0] = 'A', rt->tok[1] = 'Q';
     at->user = rt->user = user;
+    /* Checked when it was granted (/authorize, the admin API): cannot fail here. */
+    if (accounts_scope_parse(rt->scope, &at->scopes) != 0)
+        at->scopes = 0;
     at->expires_ms = now_ms() + (int64_t)lifetime_s * 1000;
     rt->signin_ms = signin_ms;
     rt->pkce = pkce;
@@ -227,50 +283,6 @@ static bool redirect_registered(struct emu *emu, const char *uri)
     return ok;
 }
 
-static bool scope_known(const char *scope)
-{
-    static const char *const S[] = {"ugc-image-upload",
-                                    "user-read-playback-state",
-                                    "user-modify-playback-state",
-                                    "user-read-currently-playing",
-                                    "app-remote-control",
-                                    "streaming",
-                                    "playlist-read-private",
-                                    "playlist-read-collaborative",
-                                    "playlist-modify-private",
-                                    "playlist-modify-public",
-                                    "user-follow-modify",
-                                    "user-follow-read",
-                                    "user-read-playback-position",
-                                    "user-top-read",
-                                    "user-read-recently-played",
-                                    "user-library-modify",
-                                    "user-library-read",
-                                    "user-read-email",
-                                    "user-read-private",
-                                    "user-personalized",
-                                    "user-soa-link",
-                                    "user-soa-unlink",
-                                    "soa-manage-entitlements",
-                                    "soa-manage-partner",
-                                    "soa-create-partner"};
-    const char *p = scope;
-    while (*p) {
-        while (*p == ' ' || *p == '+')
-            p++;
-        if (!*p)
-            break;
-        size_t len = strcspn(p, " +");
-        bool ok = false;
-        for (size_t i = 0; i < sizeof S / sizeof *S && !ok; i++)
-            ok = strlen(S[i]) == len && strncmp(S[i], p, len) == 0;
-        if (!ok)
-            return false;
-        p += len;
-    }
-    return true;
-}
-
 /* 302 to redirect_uri with query parameters (values encoded here). */
 static void redirect_with(struct emu_resp *res, const char *redirect_uri, const char *k1,
                           const char *v1, const char *state)
@@ -332,7 +344,8 @@ void accounts_authorize(struct emu_req *req, struct emu_resp *res)
         redirect_with(res, redirect_uri, "error", "invalid_request", state);
         return;
     }
-    if (scope && !scope_known(scope)) {
+    uint32_t scope_bits;
+    if (scope && accounts_scope_parse(scope, &scope_bits) != 0) {
         redirect_with(res, redirect_uri, "error", "invalid_scope", state);
         return;
     }

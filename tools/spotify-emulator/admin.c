@@ -221,6 +221,12 @@ static void tokens(struct emu_req *req, struct emu_resp *res)
         return;
     const char *user = json_string_value(json_object_get(b, "user"));
     const char *scope = json_string_value(json_object_get(b, "scope"));
+    uint32_t bits;
+    if (scope && accounts_scope_parse(scope, &bits) != 0) {
+        resp_error(res, 400, "unknown scope");
+        json_decref(b);
+        return;
+    }
     pthread_rwlock_rdlock(&emu->cat->lock);
     int u = catalog_user_find(emu->cat, user ? user : "demo");
     pthread_rwlock_unlock(&emu->cat->lock);
@@ -229,7 +235,8 @@ static void tokens(struct emu_req *req, struct emu_resp *res)
     } else if (accounts_mint(emu, u,
                              scope ? scope
                                    : "playlist-read-private playlist-read-collaborative "
-                                     "playlist-modify-private playlist-modify-public",
+                                     "playlist-modify-private playlist-modify-public "
+                                     "user-library-read user-library-modify",
                              access, refresh) != 0) {
         resp_error(res, 500, "out of memory");
     } else {
@@ -360,6 +367,9 @@ void admin_handle(struct emu_req *req, struct emu_resp *res)
                is(m, "POST")) {
         accounts_expire_access(emu->acc);
         resp_json(res, 200, buf_puts(&res->body, "{\"expired\":true}"));
+    } else if ((nseg == 3 || nseg == 4) && strcmp(s0, "users") == 0 &&
+               strcmp(seg[2], "liked") == 0) {
+        admin_liked(req, res, seg, nseg);
     } else if (nseg == 1 && strcmp(s0, "users") == 0 && is(m, "POST")) {
         users_create(req, res);
     } else if (nseg == 3 && strcmp(s0, "users") == 0 &&

@@ -54,6 +54,7 @@ void catalog_free(struct catalog *c)
         free(u->display_name);
         free(u->ref_json);
         free(u->owner_json);
+        free(u->liked);
     }
     for (size_t i = 0; i < c->n_artists; i++) {
         struct emu_artist *a = &c->artists[i];

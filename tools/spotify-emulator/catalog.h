@@ -16,11 +16,20 @@
 
 enum emu_mode { MODE_DEV = 0, MODE_EXT = 1 };
 
+/* One of a user's saved tracks (Liked Songs). */
+struct emu_saved {
+    int64_t added_at; /* seconds since the epoch */
+    int32_t track;    /* index into tracks */
+};
+
 struct emu_user {
     char *id;
     char *display_name;
     char *ref_json;   /* PlaylistUserObject (added_by) */
     char *owner_json; /* PlaylistOwnerObject (owner) */
+    /* Saved tracks, newest first (library.h keeps the order). */
+    struct emu_saved *liked;
+    size_t nliked, capliked;
 };
 
 struct emu_artist {
@@ -184,6 +193,18 @@ enum item_key { KEY_TRACK = 1, KEY_ITEM = 2, KEY_BOTH = 3 };
 /* One PlaylistTrackObject. */
 int render_entry(const struct catalog *c, const struct emu_entry *e, int mode, int key,
                  struct buf *b);
+/* A paging object {href, items, limit, next, offset, previous, total} of the
+ * items [offset, offset+limit) of a collection of total; path is the collection
+ * path after base_url (e.g. "/v1/me/tracks"), extra an already-encoded query
+ * suffix ("&fields=..." or ""), next_limit the limit written into the
+ * next/previous links. item() appends the i-th item. 0 or -1 (out of memory). */
+struct page {
+    const char *path, *extra;
+    size_t offset, limit, next_limit, total;
+};
+typedef int (*page_item_fn)(const struct catalog *c, const void *ctx, size_t i, struct buf *b);
+int render_page(const struct catalog *c, const struct page *pg, page_item_fn item, const void *ctx,
+                struct buf *b);
 /* A paging object of playlist entries: items [offset, offset+limit); path is the
  * collection path after base_url (e.g. "/v1/playlists/ID/items"), extra an
  * already-encoded query suffix ("&fields=..." or ""), next_limit the limit

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "catalog_file.h"
+#include "library.h"
 
 static const char *str_or(json_t *o, const char *key, const char *def)
 {
@@ -225,6 +226,26 @@ int catalog_file_load(struct catalog *c, const char *path, char *err, size_t err
             0)
             goto done;
     }
+    const char *uid;
+    json_object_foreach(json_object_get(root, "liked"), uid, o)
+    {
+        /* {"USER": [saved tracks, newest first]}; items without added_at get
+         * 2024-01-01 minus one second per index. */
+        struct emu_saved *list = NULL;
+        size_t n;
+        char why[200];
+        int u = catalog_user_find(c, uid);
+        if (u < 0 || library_parse(c, o, 1704067200, &list, &n, why, sizeof why) != 0) {
+            snprintf(err, errsz, "liked.%s: %s", uid, u < 0 ? "unknown user" : why);
+            goto done;
+        }
+        int r = library_replace(&c->users[u], list, n);
+        free(list);
+        if (r != 0) {
+            snprintf(err, errsz, "out of memory");
+            goto done;
+        }
+    }
     rc = 0;
 done:
     json_decref(root);
@@ -327,5 +348,14 @@ int catalog_file_export(const struct catalog *c, struct buf *b)
             rc = (k && buf_puts(b, ",")) || catalog_file_item(c, &p->entries[k], b);
         rc = rc || buf_puts(b, "]}");
     }
-    return rc || buf_puts(b, "]}");
+    rc = rc || buf_puts(b, "],\"liked\":{");
+    bool first = true;
+    for (size_t i = 0; i < c->n_users && rc == 0; i++) {
+        if (!c->users[i].nliked)
+            continue;
+        rc = (!first && buf_puts(b, ",")) || jw_str(b, c->users[i].id) || buf_puts(b, ":") ||
+             library_json(c, &c->users[i], b);
+        first = false;
+    }
+    return rc || buf_puts(b, "}}");
 }

@@ -2,6 +2,7 @@
 #define EMU_EMU_H
 /* The emulator process: configuration, the request/response pair that every
  * handler gets, and the module entry points. */
+#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -45,6 +46,39 @@ struct emu {
 
 #define EMU_MAX_PARAMS 3
 
+/* The OAuth scopes the accounts service knows. A token keeps the ones it was
+ * granted as a bit set (1u << SCOPE_x); routes that need one check it. */
+enum emu_scope {
+    SCOPE_UGC_IMAGE_UPLOAD,
+    SCOPE_USER_READ_PLAYBACK_STATE,
+    SCOPE_USER_MODIFY_PLAYBACK_STATE,
+    SCOPE_USER_READ_CURRENTLY_PLAYING,
+    SCOPE_APP_REMOTE_CONTROL,
+    SCOPE_STREAMING,
+    SCOPE_PLAYLIST_READ_PRIVATE,
+    SCOPE_PLAYLIST_READ_COLLABORATIVE,
+    SCOPE_PLAYLIST_MODIFY_PRIVATE,
+    SCOPE_PLAYLIST_MODIFY_PUBLIC,
+    SCOPE_USER_FOLLOW_MODIFY,
+    SCOPE_USER_FOLLOW_READ,
+    SCOPE_USER_READ_PLAYBACK_POSITION,
+    SCOPE_USER_TOP_READ,
+    SCOPE_USER_READ_RECENTLY_PLAYED,
+    SCOPE_USER_LIBRARY_MODIFY,
+    SCOPE_USER_LIBRARY_READ,
+    SCOPE_USER_READ_EMAIL,
+    SCOPE_USER_READ_PRIVATE,
+    SCOPE_USER_PERSONALIZED,
+    SCOPE_USER_SOA_LINK,
+    SCOPE_USER_SOA_UNLINK,
+    SCOPE_SOA_MANAGE_ENTITLEMENTS,
+    SCOPE_SOA_MANAGE_PARTNER,
+    SCOPE_SOA_CREATE_PARTNER,
+    SCOPE_COUNT
+};
+_Static_assert(SCOPE_COUNT <= 32, "scopes must fit a uint32_t bit set");
+#define SCOPE_BIT(s) (1u << (s))
+
 /* One request, valid during the handler call. Strings are borrowed. */
 struct emu_req {
     struct emu *emu;
@@ -55,6 +89,7 @@ struct emu_req {
     size_t body_len;
     const char *params[EMU_MAX_PARAMS]; /* {id} segments of the route, in order */
     int user;                           /* authenticated user index, -1 before auth */
+    uint32_t scopes;                    /* the token's scopes (SCOPE_BIT), 0 before auth */
     int mode;                           /* enum emu_mode, read once per request */
     int arg;                            /* the route's variant (see ROUTES in http.c) */
 };
@@ -83,6 +118,15 @@ void http_stop(struct emu *emu);
 /* Query-string value (decoded by MHD) or NULL. */
 const char *req_query(const struct emu_req *req, const char *key);
 const char *req_header(const struct emu_req *req, const char *name);
+/* (webapi.c) ?limit and ?offset like Spotify: absent = the default; not a number
+ * or out of range = 400 "Invalid limit"/"Invalid offset". 0, or -1 after writing
+ * the error. */
+int req_paging(struct emu_req *req, struct emu_resp *res, long def_limit, long max_limit,
+               long *limit, long *offset);
+/* (webapi_write.c) The request body as a JSON object; NULL (after a 400 "Error
+ * parsing JSON.") when it is not one. With optional, an absent body yields an
+ * empty object. Caller json_decref()s. */
+json_t *req_json_body(struct emu_req *req, struct emu_resp *res, bool optional);
 /* Spotify's Web API error: {"error":{"status":S,"message":M}} (replaces the body). */
 void resp_error(struct emu_resp *res, int status, const char *message);
 /* Body already written: only the status. An allocation failure while writing
@@ -99,8 +143,13 @@ enum bearer_status {
     BEARER_EXPIRED,
     BEARER_BAD_SCHEME
 };
-/* Checks an Authorization header; the user's index in *user on BEARER_OK. */
-enum bearer_status accounts_check_bearer(struct accounts *a, const char *header, int *user);
+/* Checks an Authorization header; on BEARER_OK the user's index in *user and the
+ * token's scopes (SCOPE_BIT set) in *scopes. */
+enum bearer_status accounts_check_bearer(struct accounts *a, const char *header, int *user,
+                                         uint32_t *scopes);
+/* Parses a space- (or '+'-) separated scope list into a SCOPE_BIT set; 0, or -1
+ * when it names a scope Spotify does not have. */
+int accounts_scope_parse(const char *scope, uint32_t *bits);
 void accounts_authorize(struct emu_req *req, struct emu_resp *res);
 void accounts_token(struct emu_req *req, struct emu_resp *res);
 /* Signs a user in without the browser dance (admin): fills access (>= 64 bytes)
@@ -124,6 +173,12 @@ void web_change_playlist(struct emu_req *req, struct emu_resp *res);
 void web_add_items(struct emu_req *req, struct emu_resp *res);
 void web_update_items(struct emu_req *req, struct emu_resp *res);
 void web_remove_items(struct emu_req *req, struct emu_resp *res);
+
+/* ---- webapi_library.c: the user's saved tracks (Liked Songs) ---- */
+void web_saved_tracks(struct emu_req *req, struct emu_resp *res);
+void web_library_save(struct emu_req *req, struct emu_resp *res);
+void web_library_remove(struct emu_req *req, struct emu_resp *res);
+void web_library_contains(struct emu_req *req, struct emu_resp *res);
 
 /* ---- fields.c: Spotify's `fields` filter ---- */
 /* Filters the JSON text in *body by a fields expression in place. 0, or -1 when

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "library.h"
+
 static const char *const GENRES[] = {
     "indie rock",
     "shoegaze",
@@ -77,6 +79,10 @@ static const char *const ALBUM_TYPES[] = {"album", "album", "album", "single", "
 static const char *const COUNTRIES[] = {"GB", "US", "SE", "DE", "FR", "JP", "KR", "NL"};
 #define N(a) (sizeof(a) / sizeof *(a))
 
+#define DEMO_LIKED 300                             /* the demo user's saved tracks */
+#define LIKED_NEWEST ((int64_t)1767225600)         /* 2026-01-01T00:00:00Z */
+#define LIKED_SPAN ((uint64_t)8 * 365 * 24 * 3600) /* saves spread over ~8 years */
+
 static void pair_name(struct rng *r, char *out, size_t sz)
 {
     snprintf(out, sz, "%s %s", ADJ[rng_below(r, N(ADJ))], NOUN[rng_below(r, N(NOUN))]);
@@ -98,10 +104,86 @@ void generator_playlist_id(const struct catalog *c, const char *owner, const cha
     base62_id(hash_str(c->seed, owner), hash_str(c->seed ^ 0x5bd1e995, name), out);
 }
 
+/* Adds count albums by the artists there are; ids come from the seed and ns,
+ * numbered by catalogue position. */
+static int gen_albums(struct catalog *c, struct rng *r, uint64_t seed, const char *ns, int count)
+{
+    char id[23], name[96], date[40];
+    uint32_t nart = (uint32_t)c->n_artists;
+    for (int i = 0; i < count; i++) {
+        int arts[2];
+        int na = rng_below(r, 10) == 0 ? 2 : 1;
+        for (int k = 0; k < na; k++)
+            arts[k] = (int)rng_below(r, nart);
+        if (na == 2 && arts[0] == arts[1])
+            na = 1;
+        int year = 1965 + (int)rng_below(r, 61);
+        int month = 1 + (int)rng_below(r, 12), day = 1 + (int)rng_below(r, 28);
+        uint32_t p = rng_below(r, 10);
+        const char *prec = p < 7 ? "day" : p < 8 ? "month" : "year";
+        if (p < 7)
+            snprintf(date, sizeof date, "%04d-%02d-%02d", year, month, day);
+        else if (p < 8)
+            snprintf(date, sizeof date, "%04d-%02d", year, month);
+        else
+            snprintf(date, sizeof date, "%04d", year);
+        pair_name(r, name, sizeof name);
+        base62_id(hash_str(seed, ns), (uint64_t)c->n_albums, id);
+        const char *type = ALBUM_TYPES[rng_below(r, N(ALBUM_TYPES))];
+        const char *label = LABELS[rng_below(r, N(LABELS))];
+        if (catalog_add_album(c, id, name, type, date, prec, label, (int)rng_below(r, 101), arts,
+                              na) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Adds count tracks, round-robin over the albums from first_album on (so every
+ * one gets some); ids as in gen_albums(). */
+static int gen_tracks(struct catalog *c, struct rng *r, uint64_t seed, const char *ns,
+                      int first_album, int count)
+{
+    char id[23], name[96], isrc[40];
+    int nalb = (int)c->n_albums - first_album;
+    uint32_t nart = (uint32_t)c->n_artists;
+    for (int i = 0; i < count; i++) {
+        int album = first_album + i % nalb;
+        const struct emu_album *al = &c->albums[album];
+        int arts[3];
+        int na = 0;
+        for (int k = 0; k < al->nartists; k++)
+            arts[na++] = al->artists[k];
+        if (rng_below(r, 6) == 0) {
+            int feat = (int)rng_below(r, nart);
+            bool dup = false;
+            for (int k = 0; k < na; k++)
+                dup = dup || arts[k] == feat;
+            if (!dup)
+                arts[na++] = feat;
+        }
+        pair_name(r, name, sizeof name);
+        if (rng_below(r, 5) == 0) {
+            size_t l = strlen(name);
+            snprintf(name + l, sizeof name - l, " (%s Remix)", NOUN[rng_below(r, N(NOUN))]);
+        }
+        base62_id(hash_str(seed, ns), (uint64_t)c->n_tracks, id);
+        snprintf(isrc, sizeof isrc, "%s%c%c%c%02d%05u", COUNTRIES[rng_below(r, N(COUNTRIES))],
+                 'A' + (int)rng_below(r, 26), 'A' + (int)rng_below(r, 26),
+                 '0' + (int)rng_below(r, 10), atoi(al->release_date) % 100, rng_below(r, 100000));
+        int duration = 95000 + (int)rng_below(r, 300000);
+        bool explicit_ = rng_below(r, 4) == 0;
+        int tn = al->ntracks + 1;
+        if (catalog_add_track(c, id, name, album, arts, na, duration, explicit_, isrc,
+                              (tn - 1) % 14 + 1, (tn - 1) / 14 + 1, (int)rng_below(r, 101)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int generator_build(struct catalog *c, const struct gen_opts *o)
 {
     struct rng r;
-    char id[23], name[96], date[40], isrc[40];
+    char id[23], name[96], date[40];
     rng_seed(&r, o->seed);
     if (add_users(c) != 0)
         return -1;
@@ -131,63 +213,9 @@ int generator_build(struct catalog *c, const struct gen_opts *o)
         if (catalog_add_artist(c, id, name, g, ng, pop, followers) < 0)
             return -1;
     }
-    for (int i = 0; i < nalb; i++) {
-        int arts[2];
-        int na = rng_below(&r, 10) == 0 ? 2 : 1;
-        for (int k = 0; k < na; k++)
-            arts[k] = (int)rng_below(&r, (uint32_t)nart);
-        if (na == 2 && arts[0] == arts[1])
-            na = 1;
-        int year = 1965 + (int)rng_below(&r, 61);
-        int month = 1 + (int)rng_below(&r, 12), day = 1 + (int)rng_below(&r, 28);
-        uint32_t p = rng_below(&r, 10);
-        const char *prec = p < 7 ? "day" : p < 8 ? "month" : "year";
-        if (p < 7)
-            snprintf(date, sizeof date, "%04d-%02d-%02d", year, month, day);
-        else if (p < 8)
-            snprintf(date, sizeof date, "%04d-%02d", year, month);
-        else
-            snprintf(date, sizeof date, "%04d", year);
-        pair_name(&r, name, sizeof name);
-        base62_id(hash_str(o->seed, "album"), (uint64_t)i, id);
-        const char *type = ALBUM_TYPES[rng_below(&r, N(ALBUM_TYPES))];
-        const char *label = LABELS[rng_below(&r, N(LABELS))];
-        if (catalog_add_album(c, id, name, type, date, prec, label, (int)rng_below(&r, 101), arts,
-                              na) < 0)
-            return -1;
-    }
-    for (int i = 0; i < o->tracks; i++) {
-        /* Tracks go to albums round-robin so every album has some. */
-        int album = i % nalb;
-        const struct emu_album *al = &c->albums[album];
-        int arts[3];
-        int na = 0;
-        for (int k = 0; k < al->nartists; k++)
-            arts[na++] = al->artists[k];
-        if (rng_below(&r, 6) == 0) {
-            int feat = (int)rng_below(&r, (uint32_t)nart);
-            bool dup = false;
-            for (int k = 0; k < na; k++)
-                dup = dup || arts[k] == feat;
-            if (!dup)
-                arts[na++] = feat;
-        }
-        pair_name(&r, name, sizeof name);
-        if (rng_below(&r, 5) == 0) {
-            size_t l = strlen(name);
-            snprintf(name + l, sizeof name - l, " (%s Remix)", NOUN[rng_below(&r, N(NOUN))]);
-        }
-        base62_id(hash_str(o->seed, "track"), (uint64_t)i, id);
-        snprintf(isrc, sizeof isrc, "%s%c%c%c%02d%05u", COUNTRIES[rng_below(&r, N(COUNTRIES))],
-                 'A' + (int)rng_below(&r, 26), 'A' + (int)rng_below(&r, 26),
-                 '0' + (int)rng_below(&r, 10), atoi(al->release_date) % 100, rng_below(&r, 100000));
-        int duration = 95000 + (int)rng_below(&r, 300000);
-        bool explicit_ = rng_below(&r, 4) == 0;
-        int tn = al->ntracks + 1;
-        if (catalog_add_track(c, id, name, album, arts, na, duration, explicit_, isrc,
-                              (tn - 1) % 14 + 1, (tn - 1) / 14 + 1, (int)rng_below(&r, 101)) < 0)
-            return -1;
-    }
+    if (gen_albums(c, &r, o->seed, "album", nalb) != 0 ||
+        gen_tracks(c, &r, o->seed, "track", 0, o->tracks) != 0)
+        return -1;
     for (int i = 0; i < o->episodes; i++) {
         char show_id[23], show[64];
         int s = i % 4;
@@ -238,7 +266,9 @@ int generator_build(struct catalog *c, const struct gen_opts *o)
         pl->version = 0;
         playlist_bump(pl); /* a fresh playlist starts at version 1 whatever it holds */
     }
-    return 0;
+    char err[128];
+    size_t liked = c->n_tracks < DEMO_LIKED ? c->n_tracks : DEMO_LIKED;
+    return generator_liked(c, catalog_user_find(c, "demo"), liked, false, err, sizeof err);
 }
 
 int generator_fill(struct catalog *c, struct emu_playlist *p, size_t size, bool plain,
@@ -376,4 +406,85 @@ int generator_playlist_spec(struct catalog *c, const char *spec, int *out, char 
 done:
     free(copy);
     return rc;
+}
+
+/* Start-up only: adds tracks, on albums of their own, until there are need (so
+ * the base catalogue stays what --tracks made it). */
+static int grow_tracks(struct catalog *c, size_t need)
+{
+    struct rng r;
+    if (c->n_artists == 0 || need > 2000000)
+        return -1;
+    rng_seed(&r, hash_str(c->seed, "liked-extra") ^ c->n_tracks);
+    int count = (int)(need - c->n_tracks), first = (int)c->n_albums;
+    if (gen_albums(c, &r, c->seed, "liked-album", (count + 11) / 12) != 0)
+        return -1;
+    return gen_tracks(c, &r, c->seed, "liked-track", first, count);
+}
+
+int generator_liked(struct catalog *c, int user, size_t size, bool grow, char *err, size_t errsz)
+{
+    struct rng r;
+    struct emu_saved *items = NULL;
+    uint32_t *perm = NULL;
+    int rc = -1;
+    if (size > c->n_tracks && (!grow || c->rendered || grow_tracks(c, size) != 0)) {
+        snprintf(err, errsz,
+                 "%zu saved tracks wanted but the catalogue has %zu tracks (--liked grows it at "
+                 "start-up)",
+                 size, c->n_tracks);
+        return -1;
+    }
+    items = calloc(size + 1, sizeof *items);
+    perm = malloc((c->n_tracks + 1) * sizeof *perm);
+    if (!items || !perm) {
+        snprintf(err, errsz, "out of memory");
+        goto done;
+    }
+    rng_seed(&r, hash_str(c->seed ^ 0x11ced5ULL, c->users[user].id));
+    for (size_t i = 0; i < c->n_tracks; i++)
+        perm[i] = (uint32_t)i;
+    /* Newest first, spread over LIKED_SPAN seconds before LIKED_NEWEST. */
+    uint64_t gap = LIKED_SPAN / (size ? size : 1);
+    int64_t t = LIKED_NEWEST - (int64_t)rng_below(&r, 86400);
+    for (size_t i = 0; i < size; i++) {
+        size_t j = i + rng_below(&r, (uint32_t)(c->n_tracks - i)); /* partial Fisher-Yates */
+        uint32_t k = perm[i];
+        perm[i] = perm[j];
+        perm[j] = k;
+        items[i].track = (int32_t)perm[i];
+        items[i].added_at = t;
+        t -= 1 + (int64_t)rng_below(&r, (uint32_t)(2 * gap));
+    }
+    rc = library_replace(&c->users[user], items, size);
+    if (rc != 0)
+        snprintf(err, errsz, "out of memory");
+done:
+    free(items);
+    free(perm);
+    return rc;
+}
+
+int generator_liked_spec(struct catalog *c, const char *spec, char *err, size_t errsz)
+{
+    char user[80];
+    long size;
+    const char *colon = strrchr(spec, ':');
+    size_t ulen = colon ? (size_t)(colon - spec) : 0;
+    if (!colon || ulen == 0 || ulen >= sizeof user || parse_long(colon + 1, 0, 1000000, &size)) {
+        snprintf(err, errsz, "--liked wants USER:SIZE (SIZE 0..1000000), got '%s'", spec);
+        return -1;
+    }
+    memcpy(user, spec, ulen);
+    user[ulen] = '\0';
+    if (!is_user_id(user)) {
+        snprintf(err, errsz, "--liked: bad user id '%s'", user);
+        return -1;
+    }
+    int u = catalog_user_find(c, user);
+    if (u < 0 && (u = catalog_add_user(c, user, user)) < 0) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    return generator_liked(c, u, (size_t)size, true, err, errsz);
 }

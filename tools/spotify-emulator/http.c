@@ -5,17 +5,14 @@
  * Threading: MHD's internal thread pool with epoll; handlers never block. The
  * latency knob suspends a connection and a timer thread resumes it when due, so
  * 8 parallel requests with 20 ms latency take ~20 ms in total, not 160 ms. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "emu.h"
+#include "http_common.h"
 #include "knobs.h"
 
 #define MAX_BODY (8u << 20)
@@ -28,200 +25,50 @@ struct route {
     emu_handler_fn fn;
     unsigned flags;
     int arg;
+    uint32_t scopes; /* SCOPE_BIT set the token must hold (0 = none checked) */
 };
 
 /* arg is the route's variant, handed to the handler as req->arg: 0 = /items,
  * 1 = /tracks (or /users/{id}/playlists); for the catalogue endpoints 0 tracks,
- * 1 artists, 2 albums. */
+ * 1 artists, 2 albums; for the library 0 = /me/tracks, 1 = /me/library.
+ * Only the library routes check scopes (the others never did: kept as it was). */
+#define LIB_READ SCOPE_BIT(SCOPE_USER_LIBRARY_READ)
+#define LIB_MODIFY SCOPE_BIT(SCOPE_USER_LIBRARY_MODIFY)
 static const struct route ROUTES[] = {
-    {"GET", "/authorize", accounts_authorize, 0, 0},
-    {"POST", "/api/token", accounts_token, 0, 0},
-    {"GET", "/v1/me", web_me, R_AUTH, 0},
-    {"GET", "/v1/me/playlists", web_my_playlists, R_AUTH, 0},
-    {"POST", "/v1/me/playlists", web_create_playlist, R_AUTH, 0},
-    {"GET", "/v1/users/{id}", web_user, R_AUTH | R_EXT_ONLY, 0},
-    {"POST", "/v1/users/{id}/playlists", web_create_playlist, R_AUTH | R_EXT_ONLY, 1},
-    {"GET", "/v1/playlists/{id}", web_playlist, R_AUTH, 0},
-    {"PUT", "/v1/playlists/{id}", web_change_playlist, R_AUTH, 0},
-    {"GET", "/v1/playlists/{id}/items", web_playlist_items, R_AUTH, 0},
-    {"POST", "/v1/playlists/{id}/items", web_add_items, R_AUTH, 0},
-    {"PUT", "/v1/playlists/{id}/items", web_update_items, R_AUTH, 0},
-    {"DELETE", "/v1/playlists/{id}/items", web_remove_items, R_AUTH, 0},
-    {"GET", "/v1/playlists/{id}/tracks", web_playlist_items, R_AUTH | R_EXT_ONLY, 1},
-    {"POST", "/v1/playlists/{id}/tracks", web_add_items, R_AUTH | R_EXT_ONLY, 1},
-    {"PUT", "/v1/playlists/{id}/tracks", web_update_items, R_AUTH | R_EXT_ONLY, 1},
-    {"DELETE", "/v1/playlists/{id}/tracks", web_remove_items, R_AUTH | R_EXT_ONLY, 1},
-    {"GET", "/v1/tracks", web_several, R_AUTH | R_EXT_ONLY, 0},
-    {"GET", "/v1/artists", web_several, R_AUTH | R_EXT_ONLY, 1},
-    {"GET", "/v1/albums", web_several, R_AUTH | R_EXT_ONLY, 2},
-    {"GET", "/v1/tracks/{id}", web_one, R_AUTH, 0},
-    {"GET", "/v1/artists/{id}", web_one, R_AUTH, 1},
-    {"GET", "/v1/albums/{id}", web_one, R_AUTH, 2},
+    {"GET", "/authorize", accounts_authorize, 0, 0, 0},
+    {"POST", "/api/token", accounts_token, 0, 0, 0},
+    {"GET", "/v1/me", web_me, R_AUTH, 0, 0},
+    {"GET", "/v1/me/playlists", web_my_playlists, R_AUTH, 0, 0},
+    {"POST", "/v1/me/playlists", web_create_playlist, R_AUTH, 0, 0},
+    {"GET", "/v1/users/{id}", web_user, R_AUTH | R_EXT_ONLY, 0, 0},
+    {"POST", "/v1/users/{id}/playlists", web_create_playlist, R_AUTH | R_EXT_ONLY, 1, 0},
+    {"GET", "/v1/playlists/{id}", web_playlist, R_AUTH, 0, 0},
+    {"PUT", "/v1/playlists/{id}", web_change_playlist, R_AUTH, 0, 0},
+    {"GET", "/v1/playlists/{id}/items", web_playlist_items, R_AUTH, 0, 0},
+    {"POST", "/v1/playlists/{id}/items", web_add_items, R_AUTH, 0, 0},
+    {"PUT", "/v1/playlists/{id}/items", web_update_items, R_AUTH, 0, 0},
+    {"DELETE", "/v1/playlists/{id}/items", web_remove_items, R_AUTH, 0, 0},
+    {"GET", "/v1/playlists/{id}/tracks", web_playlist_items, R_AUTH | R_EXT_ONLY, 1, 0},
+    {"POST", "/v1/playlists/{id}/tracks", web_add_items, R_AUTH | R_EXT_ONLY, 1, 0},
+    {"PUT", "/v1/playlists/{id}/tracks", web_update_items, R_AUTH | R_EXT_ONLY, 1, 0},
+    {"DELETE", "/v1/playlists/{id}/tracks", web_remove_items, R_AUTH | R_EXT_ONLY, 1, 0},
+    {"GET", "/v1/tracks", web_several, R_AUTH | R_EXT_ONLY, 0, 0},
+    {"GET", "/v1/artists", web_several, R_AUTH | R_EXT_ONLY, 1, 0},
+    {"GET", "/v1/albums", web_several, R_AUTH | R_EXT_ONLY, 2, 0},
+    {"GET", "/v1/tracks/{id}", web_one, R_AUTH, 0, 0},
+    {"GET", "/v1/artists/{id}", web_one, R_AUTH, 1, 0},
+    {"GET", "/v1/albums/{id}", web_one, R_AUTH, 2, 0},
+    {"GET", "/v1/me/tracks", web_saved_tracks, R_AUTH, 0, LIB_READ},
+    {"PUT", "/v1/me/tracks", web_library_save, R_AUTH | R_EXT_ONLY, 0, LIB_MODIFY},
+    {"DELETE", "/v1/me/tracks", web_library_remove, R_AUTH | R_EXT_ONLY, 0, LIB_MODIFY},
+    {"GET", "/v1/me/tracks/contains", web_library_contains, R_AUTH | R_EXT_ONLY, 0, LIB_READ},
+    {"PUT", "/v1/me/library", web_library_save, R_AUTH, 1, LIB_MODIFY},
+    {"DELETE", "/v1/me/library", web_library_remove, R_AUTH, 1, LIB_MODIFY},
+    {"GET", "/v1/me/library/contains", web_library_contains, R_AUTH, 1, LIB_READ},
 };
 #define NROUTES (sizeof ROUTES / sizeof *ROUTES)
 
 static const char UNMATCHED[] = "(unmatched)";
-
-/* ---- delay queue: resumes suspended connections when their latency is over ---- */
-
-struct delay_item {
-    struct MHD_Connection *conn;
-    int64_t due_ms; /* monotonic */
-};
-
-struct delay_queue {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct delay_item *items;
-    size_t n, cap;
-    bool stop;
-    pthread_t thread;
-};
-
-static void *delay_main(void *arg)
-{
-    struct delay_queue *q = arg;
-    struct MHD_Connection *due[64];
-    pthread_mutex_lock(&q->mu);
-    for (;;) {
-        size_t ndue = 0;
-        int64_t now = mono_ms(), next = INT64_MAX;
-        for (size_t i = 0; i < q->n;) {
-            if (q->stop || q->items[i].due_ms <= now) {
-                if (ndue == sizeof due / sizeof *due)
-                    break;
-                due[ndue++] = q->items[i].conn;
-                q->items[i] = q->items[--q->n];
-            } else {
-                if (q->items[i].due_ms < next)
-                    next = q->items[i].due_ms;
-                i++;
-            }
-        }
-        if (ndue) {
-            /* Resume outside our lock: MHD takes its own. */
-            pthread_mutex_unlock(&q->mu);
-            for (size_t i = 0; i < ndue; i++)
-                MHD_resume_connection(due[i]);
-            pthread_mutex_lock(&q->mu);
-            continue;
-        }
-        if (q->stop)
-            break;
-        if (next == INT64_MAX) {
-            pthread_cond_wait(&q->cv, &q->mu);
-        } else {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t wait = next - now;
-            ts.tv_sec += wait / 1000;
-            ts.tv_nsec += (wait % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&q->cv, &q->mu, &ts);
-        }
-    }
-    pthread_mutex_unlock(&q->mu);
-    return NULL;
-}
-
-static struct delay_queue *delay_new(void)
-{
-    struct delay_queue *q = calloc(1, sizeof *q);
-    if (!q)
-        return NULL;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&q->mu, NULL);
-    if (pthread_create(&q->thread, NULL, delay_main, q) != 0) {
-        pthread_cond_destroy(&q->cv);
-        pthread_mutex_destroy(&q->mu);
-        free(q);
-        return NULL;
-    }
-    return q;
-}
-
-/* 0, or -1 when out of memory (the caller then answers at once). */
-static int delay_add(struct delay_queue *q, struct MHD_Connection *conn, int64_t due)
-{
-    int rc = 0;
-    pthread_mutex_lock(&q->mu);
-    if (q->n == q->cap) {
-        size_t ncap = q->cap ? q->cap * 2 : 64;
-        struct delay_item *ni = realloc(q->items, ncap * sizeof *ni);
-        if (!ni) {
-            rc = -1;
-            goto done;
-        }
-        q->items = ni;
-        q->cap = ncap;
-    }
-    q->items[q->n].conn = conn;
-    q->items[q->n].due_ms = due;
-    q->n++;
-    pthread_cond_signal(&q->cv);
-done:
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-/* Resumes everything still waiting and ends the thread. */
-static void delay_free(struct delay_queue *q)
-{
-    if (!q)
-        return;
-    pthread_mutex_lock(&q->mu);
-    q->stop = true;
-    pthread_cond_signal(&q->cv);
-    pthread_mutex_unlock(&q->mu);
-    pthread_join(q->thread, NULL);
-    pthread_cond_destroy(&q->cv);
-    pthread_mutex_destroy(&q->mu);
-    free(q->items);
-    free(q);
-}
-
-/* ---- per-connection state ---- */
-
-struct conn_state {
-    char *uri; /* as sent, with the query string */
-    struct buf body;
-    bool started, too_large, delayed, suspended;
-    int64_t start_ms;
-};
-
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-    (void)cls;
-    (void)conn;
-    struct conn_state *cs = calloc(1, sizeof *cs);
-    if (cs) {
-        cs->uri = strdup(uri);
-        cs->start_ms = now_ms();
-    }
-    return cs; /* NULL: on_request answers 500 */
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    struct conn_state *cs = *con_cls;
-    if (!cs)
-        return;
-    buf_release(&cs->body);
-    free(cs->uri);
-    free(cs);
-    *con_cls = NULL;
-}
 
 /* ---- request helpers ---- */
 
@@ -346,12 +193,6 @@ static const char *status_message(int status)
     }
 }
 
-static const char *query_of(const struct conn_state *cs)
-{
-    const char *q = strchr(cs->uri, '?');
-    return q ? q + 1 : "";
-}
-
 static void web_gate(struct emu_req *req, struct emu_resp *res, const struct route *rt)
 {
     struct emu *emu = req->emu;
@@ -376,7 +217,8 @@ static void web_gate(struct emu_req *req, struct emu_resp *res, const struct rou
         return;
     }
     if (rt->flags & R_AUTH) {
-        switch (accounts_check_bearer(emu->acc, req_header(req, "Authorization"), &req->user)) {
+        switch (accounts_check_bearer(emu->acc, req_header(req, "Authorization"), &req->user,
+                                      &req->scopes)) {
         case BEARER_OK:
             break;
         case BEARER_MISSING:
@@ -397,10 +239,14 @@ static void web_gate(struct emu_req *req, struct emu_resp *res, const struct rou
         resp_error(res, 403, "Forbidden");
         return;
     }
+    if ((req->scopes & rt->scopes) != rt->scopes) {
+        resp_error(res, 403, "Insufficient client scope");
+        return;
+    }
     rt->fn(req, res);
 }
 
-static enum MHD_Result dispatch(struct emu *emu, struct conn_state *cs, struct MHD_Connection *conn,
+static enum MHD_Result dispatch(struct emu *emu, struct http_conn *cs, struct MHD_Connection *conn,
                                 const char *url, const char *method)
 {
     struct emu_req req = {.emu = emu, .conn = conn, .method = method, .path = url, .user = -1};
@@ -439,7 +285,8 @@ static enum MHD_Result dispatch(struct emu *emu, struct conn_state *cs, struct M
     struct fault_hit hit;
     if (knobs_fault_match(emu->knobs, method, url, &hit)) {
         if (hit.drop) {
-            knobs_record(emu->knobs, smethod, tmpl, url, query_of(cs), 0, cs->start_ms, now_ms());
+            knobs_record(emu->knobs, smethod, tmpl, url, http_conn_query(cs), NULL, 0, cs->start_ms,
+                         now_ms());
             ret = MHD_NO; /* MHD closes the connection without an answer */
             goto done;
         }
@@ -453,7 +300,8 @@ static enum MHD_Result dispatch(struct emu *emu, struct conn_state *cs, struct M
         req.arg = rt ? rt->arg : 0;
         web_gate(&req, &res, rt);
     }
-    knobs_record(emu->knobs, smethod, tmpl, url, query_of(cs), res.status, cs->start_ms, now_ms());
+    knobs_record(emu->knobs, smethod, tmpl, url, http_conn_query(cs), NULL, res.status,
+                 cs->start_ms, now_ms());
     ret = res.drop ? MHD_NO : send_resp(conn, &res);
 done:
     buf_release(&res.body);
@@ -467,7 +315,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     struct emu *emu = cls;
-    struct conn_state *cs = *con_cls;
+    struct http_conn *cs = *con_cls;
     if (!cs || !cs->uri)
         return MHD_NO;
     if (!cs->started) {
@@ -479,52 +327,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!cs->too_large) {
-            if (cs->body.len + *upload_data_size > MAX_BODY ||
-                buf_append(&cs->body, upload_data, *upload_data_size) != 0)
-                cs->too_large = true;
-        }
-        *upload_data_size = 0;
+        http_conn_upload(cs, upload_data, upload_data_size, MAX_BODY);
         return MHD_YES;
     }
-    if (!cs->delayed && strncmp(url, "/__admin", 8) != 0) {
-        cs->delayed = true;
-        int lat = knobs_latency(emu->knobs);
-        if (lat > 0) {
-            MHD_suspend_connection(conn);
-            if (delay_add(emu->delays, conn, mono_ms() + lat) == 0)
-                return MHD_YES;
-            MHD_resume_connection(conn);
-        }
-    }
+    if (strncmp(url, "/__admin", 8) != 0 &&
+        http_conn_delay(cs, conn, emu->delays, knobs_latency(emu->knobs)))
+        return MHD_YES;
     return dispatch(emu, cs, conn, url, method);
 }
 
 /* ---- start / stop ---- */
 
-static int listen_socket(int port, int *chosen)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
-        close(fd);
-        return -1;
-    }
-    *chosen = ntohs(sa.sin_port);
-    return fd;
-}
-
 int http_listen(struct emu *emu, int *fd_out)
 {
     int port;
-    int fd = listen_socket(emu->cfg.port, &port);
+    int fd = listen_loopback(emu->cfg.port, &port);
     if (fd < 0) {
         perror("spotify-emulator: bind");
         return -1;
@@ -548,7 +365,7 @@ int http_start_on(struct emu *emu, int fd)
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)emu->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)1000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_URI_LOG_CALLBACK,
-        on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+        http_conn_open, NULL, MHD_OPTION_NOTIFY_COMPLETED, http_conn_close, NULL, MHD_OPTION_END);
     if (!emu->daemon) {
         fprintf(stderr, "spotify-emulator: cannot start the HTTP daemon\n");
         delay_free(emu->delays);

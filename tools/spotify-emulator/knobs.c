@@ -32,7 +32,7 @@ struct log_entry {
     const char *method, *tmpl;
     int status;
     char path[200];
-    char query[200];
+    char *query, *ua; /* malloc'ed (NULL: none, or out of memory) */
 };
 
 struct knobs {
@@ -54,6 +54,7 @@ struct knobs {
     size_t ncounters, capcounters;
     struct log_entry *log;
     size_t log_head, log_len;
+    bool log_ua;
 };
 
 struct knobs *knobs_new(void)
@@ -72,10 +73,22 @@ struct knobs *knobs_new(void)
     return k;
 }
 
+static void log_clear(struct knobs *k)
+{
+    for (size_t i = 0; i < k->log_len; i++) {
+        struct log_entry *e = &k->log[(k->log_head + i) % LOG_CAP];
+        free(e->query);
+        free(e->ua);
+        e->query = e->ua = NULL;
+    }
+    k->log_head = k->log_len = 0;
+}
+
 void knobs_free(struct knobs *k)
 {
     if (!k)
         return;
+    log_clear(k);
     pthread_mutex_destroy(&k->rate_mu);
     pthread_mutex_destroy(&k->fault_mu);
     pthread_mutex_destroy(&k->stat_mu);
@@ -246,9 +259,19 @@ int knobs_faults_json(struct knobs *k, struct buf *b)
 
 /* ---- counters and log ---- */
 
-void knobs_record(struct knobs *k, const char *method, const char *tmpl, const char *path,
-                  const char *query, int status, int64_t start_ms, int64_t end_ms)
+void knobs_log_user_agents(struct knobs *k, bool on)
 {
+    pthread_mutex_lock(&k->stat_mu);
+    k->log_ua = on;
+    pthread_mutex_unlock(&k->stat_mu);
+}
+
+void knobs_record(struct knobs *k, const char *method, const char *tmpl, const char *path,
+                  const char *query, const char *user_agent, int status, int64_t start_ms,
+                  int64_t end_ms)
+{
+    char *q = query ? strndup(query, 8192) : NULL;
+    char *ua = user_agent ? strndup(user_agent, 255) : NULL;
     pthread_mutex_lock(&k->stat_mu);
     struct counter *c = NULL;
     for (size_t i = 0; i < k->ncounters; i++) {
@@ -278,17 +301,21 @@ void knobs_record(struct knobs *k, const char *method, const char *tmpl, const c
     if (c)
         c->count++;
     struct log_entry *e = &k->log[(k->log_head + k->log_len) % LOG_CAP];
-    if (k->log_len == LOG_CAP)
+    if (k->log_len == LOG_CAP) {
         k->log_head = (k->log_head + 1) % LOG_CAP;
-    else
+        free(e->query);
+        free(e->ua);
+    } else {
         k->log_len++;
+    }
     e->start_ms = start_ms;
     e->end_ms = end_ms;
     e->method = method;
     e->tmpl = tmpl;
     e->status = status;
     copy_str(e->path, sizeof e->path, path);
-    copy_str(e->query, sizeof e->query, query);
+    e->query = q;
+    e->ua = ua;
     pthread_mutex_unlock(&k->stat_mu);
 }
 
@@ -349,7 +376,9 @@ int knobs_log_json(struct knobs *k, int64_t since_ms, struct buf *b)
                         "\"status\":%d,\"path\":",
                         first ? "" : ",", (long long)e->start_ms, (long long)e->end_ms, e->method,
                         e->method, e->tmpl, e->status) ||
-             jw_str(b, e->path) || buf_puts(b, ",\"query\":") || jw_str(b, e->query) ||
+             jw_str(b, e->path) || buf_puts(b, ",\"query\":") ||
+             jw_str(b, e->query ? e->query : "") ||
+             (k->log_ua && (buf_puts(b, ",\"user_agent\":") || jw_str(b, e->ua))) ||
              buf_puts(b, "}");
         first = false;
     }
@@ -360,7 +389,7 @@ int knobs_log_json(struct knobs *k, int64_t since_ms, struct buf *b)
 void knobs_reset_log(struct knobs *k)
 {
     pthread_mutex_lock(&k->stat_mu);
-    k->log_head = k->log_len = 0;
+    log_clear(k);
     pthread_mutex_unlock(&k->stat_mu);
 }
 

@@ -49,9 +49,14 @@ void knobs_clear_faults(struct knobs *k);
 int knobs_faults_json(struct knobs *k, struct buf *b);
 
 /* Records a finished request (status 0 = dropped) under "METHOD TEMPLATE". The
- * method and template strings must be static (they are kept by pointer). */
+ * method and template strings must be static (they are kept by pointer); the
+ * path is kept up to 199 bytes, the query up to 8 KiB, the User-Agent (NULL =
+ * none sent) up to 255 bytes. */
 void knobs_record(struct knobs *k, const char *method, const char *tmpl, const char *path,
-                  const char *query, int status, int64_t start_ms, int64_t end_ms);
+                  const char *query, const char *user_agent, int status, int64_t start_ms,
+                  int64_t end_ms);
+/* With on, every request-log entry carries "user_agent" (a string or null). */
+void knobs_log_user_agents(struct knobs *k, bool on);
 int knobs_counters_json(struct knobs *k, struct buf *b);
 void knobs_reset_counters(struct knobs *k);
 /* The request log since since_ms (wall clock), oldest first. */

@@ -22,6 +22,8 @@ struct opts {
     const char *catalog;
     const char *specs[MAX_SPECS];
     int nspecs;
+    const char *liked[MAX_SPECS];
+    int nliked;
     int latency_ms;
     int rate_max, rate_window;
     bool quota;
@@ -36,7 +38,9 @@ static void usage(FILE *f)
           "  --tracks N --artists N --albums N --episodes N   catalogue size\n"
           "                           (default 3000, 400, 800, 40)\n"
           "  --playlist OWNER:NAME:SIZE[:plain]   add a generated playlist (repeatable)\n"
-          "  --no-demo                no demo playlists (users and catalogue only)\n"
+          "  --liked USER:SIZE        give USER SIZE saved tracks (Liked Songs), growing the\n"
+          "                           catalogue when it is smaller (repeatable)\n"
+          "  --no-demo                no demo playlists or saved tracks (users and catalogue)\n"
           "  --catalog FILE           load this JSON catalogue instead of generating one\n"
           "  --client-id ID --client-secret S   the registered app\n"
           "  --redirect-uri URI       registered redirect URI, '*' = wildcard (repeatable)\n"
@@ -61,6 +65,7 @@ enum {
     O_ALBUMS,
     O_EPISODES,
     O_PLAYLIST,
+    O_LIKED,
     O_NODEMO,
     O_CATALOG,
     O_CID,
@@ -97,6 +102,7 @@ static int parse_flags(int argc, char **argv, struct emu *emu, struct opts *o)
                                       {"albums", 1, 0, O_ALBUMS},
                                       {"episodes", 1, 0, O_EPISODES},
                                       {"playlist", 1, 0, O_PLAYLIST},
+                                      {"liked", 1, 0, O_LIKED},
                                       {"no-demo", 0, 0, O_NODEMO},
                                       {"catalog", 1, 0, O_CATALOG},
                                       {"client-id", 1, 0, O_CID},
@@ -151,6 +157,13 @@ static int parse_flags(int argc, char **argv, struct emu *emu, struct opts *o)
                 return -1;
             }
             o->specs[o->nspecs++] = optarg;
+            break;
+        case O_LIKED:
+            if (o->nliked == MAX_SPECS) {
+                fprintf(stderr, "spotify-emulator: at most %d --liked\n", MAX_SPECS);
+                return -1;
+            }
+            o->liked[o->nliked++] = optarg;
             break;
         case O_NODEMO:
             o->no_demo = true;
@@ -254,6 +267,13 @@ static int build_catalog(struct emu *emu, const struct opts *o)
             return -1;
         }
     }
+    /* After the playlists: growing the catalogue for a long list must not change them. */
+    for (int i = 0; i < o->nliked; i++) {
+        if (generator_liked_spec(c, o->liked[i], err, sizeof err) != 0) {
+            fprintf(stderr, "spotify-emulator: %s\n", err);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -262,6 +282,10 @@ static void log_playlists(const struct catalog *c)
     fprintf(stderr,
             "spotify-emulator: %zu users, %zu artists, %zu albums, %zu tracks, %zu episodes\n",
             c->n_users, c->n_artists, c->n_albums, c->n_tracks, c->n_episodes);
+    for (size_t i = 0; i < c->n_users; i++)
+        if (c->users[i].nliked)
+            fprintf(stderr, "spotify-emulator: user %s has %zu saved tracks\n", c->users[i].id,
+                    c->users[i].nliked);
     for (size_t i = 0; i < c->n_playlists && i < 40; i++) {
         const struct emu_playlist *p = c->playlists[i];
         fprintf(stderr, "spotify-emulator: playlist %s owner=%s items=%zu name=\"%s\"\n", p->id,

@@ -396,30 +396,49 @@ static int page_link(const struct catalog *c, struct buf *b, const char *path, s
                       extra);
 }
 
+int render_page(const struct catalog *c, const struct page *pg, page_item_fn item, const void *ctx,
+                struct buf *b)
+{
+    OK(buf_puts(b, "{\"href\":"));
+    OK(page_link(c, b, pg->path, pg->offset, pg->limit, pg->extra));
+    OK(buf_puts(b, ",\"items\":["));
+    for (size_t i = pg->offset; i < pg->total && i < pg->offset + pg->limit; i++) {
+        if (i > pg->offset)
+            OK(buf_append(b, ",", 1));
+        OK(item(c, ctx, i, b));
+    }
+    OK(buf_printf(b, "],\"limit\":%zu,\"next\":", pg->limit));
+    if (pg->offset + pg->limit < pg->total)
+        OK(page_link(c, b, pg->path, pg->offset + pg->limit, pg->next_limit, pg->extra));
+    else
+        OK(buf_puts(b, "null"));
+    OK(buf_printf(b, ",\"offset\":%zu,\"previous\":", pg->offset));
+    if (pg->offset > 0)
+        OK(page_link(c, b, pg->path, pg->offset > pg->next_limit ? pg->offset - pg->next_limit : 0,
+                     pg->next_limit, pg->extra));
+    else
+        OK(buf_puts(b, "null"));
+    return buf_printf(b, ",\"total\":%zu}", pg->total);
+}
+
+struct entries_ctx {
+    const struct emu_playlist *p;
+    int mode, key;
+};
+
+static int entry_item(const struct catalog *c, const void *ctx, size_t i, struct buf *b)
+{
+    const struct entries_ctx *e = ctx;
+    return render_entry(c, &e->p->entries[i], e->mode, e->key, b);
+}
+
 int render_entries_page(const struct catalog *c, const struct emu_playlist *p, int mode, int key,
                         const char *path, size_t offset, size_t limit, size_t next_limit,
                         const char *extra, struct buf *b)
 {
-    size_t total = p->n;
-    OK(buf_puts(b, "{\"href\":"));
-    OK(page_link(c, b, path, offset, limit, extra));
-    OK(buf_puts(b, ",\"items\":["));
-    for (size_t i = offset; i < total && i < offset + limit; i++) {
-        if (i > offset)
-            OK(buf_append(b, ",", 1));
-        OK(render_entry(c, &p->entries[i], mode, key, b));
-    }
-    OK(buf_printf(b, "],\"limit\":%zu,\"next\":", limit));
-    if (offset + limit < total)
-        OK(page_link(c, b, path, offset + limit, next_limit, extra));
-    else
-        OK(buf_puts(b, "null"));
-    OK(buf_printf(b, ",\"offset\":%zu,\"previous\":", offset));
-    if (offset > 0)
-        OK(page_link(c, b, path, offset > next_limit ? offset - next_limit : 0, next_limit, extra));
-    else
-        OK(buf_puts(b, "null"));
-    return buf_printf(b, ",\"total\":%zu}", total);
+    const struct page pg = {path, extra, offset, limit, next_limit, p->n};
+    const struct entries_ctx ctx = {p, mode, key};
+    return render_page(c, &pg, entry_item, &ctx, b);
 }
 
 int render_playlist(const struct catalog *c, const struct emu_playlist *p, int mode, bool full,

@@ -590,10 +590,15 @@ void iso8601(int64_t secs, char out[21])
 
 int parse_iso8601(const char *s, int64_t *secs)
 {
-    int y, mo, d, h, mi, se;
-    char z;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z) != 7 ||
-        z != 'Z' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+    int y, mo, d, h, mi, se, end = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &end) != 6 ||
+        end == 0)
+        return -1;
+    const char *z = s + end;
+    if (*z == '.' && z[1] >= '0' && z[1] <= '9') /* fractional seconds: dropped */
+        for (z++; *z >= '0' && *z <= '9'; z++)
+            ;
+    if (*z != 'Z' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return -1;
     /* days_from_civil */
     int64_t yy = y - (mo <= 2);

@@ -98,7 +98,8 @@ int64_t now_ms(void);  /* wall clock, ms since the epoch */
 int64_t mono_ms(void); /* monotonic, ms */
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" for secs since the epoch into out[21]. */
 void iso8601(int64_t secs, char out[21]);
-/* Parses "YYYY-MM-DDTHH:MM:SSZ"; 0 and *secs, or -1. */
+/* Parses "YYYY-MM-DDTHH:MM:SSZ" (fractional seconds, "…:SS.123Z", are accepted
+ * and dropped); 0 and *secs, or -1. */
 int parse_iso8601(const char *s, int64_t *secs);
 
 /* strdup that returns NULL for NULL. */

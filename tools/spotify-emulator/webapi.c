@@ -7,10 +7,8 @@
 
 #include "emu.h"
 
-/* Parses limit/offset like Spotify: absent = default; not a number or out of
- * range = 400. 0, or -1 after writing the error. */
-static int paging_params(struct emu_req *req, struct emu_resp *res, long def_limit, long max_limit,
-                         long *limit, long *offset)
+int req_paging(struct emu_req *req, struct emu_resp *res, long def_limit, long max_limit,
+               long *limit, long *offset)
 {
     const char *l = req_query(req, "limit"), *o = req_query(req, "offset");
     *limit = def_limit;
@@ -97,6 +95,17 @@ void web_user(struct emu_req *req, struct emu_resp *res)
     pthread_rwlock_unlock(&c->lock);
 }
 
+struct my_playlists_ctx {
+    const int *mine;
+    int mode;
+};
+
+static int my_playlist_item(const struct catalog *c, const void *ctx, size_t i, struct buf *b)
+{
+    const struct my_playlists_ctx *m = ctx;
+    return render_playlist(c, c->playlists[m->mine[i]], m->mode, false, false, b);
+}
+
 void web_my_playlists(struct emu_req *req, struct emu_resp *res)
 {
     struct catalog *c = req->emu->cat;
@@ -104,7 +113,7 @@ void web_my_playlists(struct emu_req *req, struct emu_resp *res)
     int *mine = NULL;
     size_t n = 0;
     int rc = -1;
-    if (paging_params(req, res, 20, 50, &limit, &offset) != 0)
+    if (req_paging(req, res, 20, 50, &limit, &offset) != 0)
         return;
     pthread_rwlock_rdlock(&c->lock);
     mine = malloc((c->n_playlists + 1) * sizeof *mine);
@@ -114,26 +123,10 @@ void web_my_playlists(struct emu_req *req, struct emu_resp *res)
     for (size_t i = c->n_playlists; i-- > 0;)
         if (is_member(c->playlists[i], req->user))
             mine[n++] = (int)i;
-    struct buf *b = &res->body;
-    const char *base = c->base_url;
-    rc = buf_printf(b, "{\"href\":\"%s/v1/me/playlists?offset=%ld&limit=%ld\",\"items\":[", base,
-                    offset, limit);
-    for (size_t i = (size_t)offset; rc == 0 && i < n && i < (size_t)(offset + limit); i++)
-        rc = (i > (size_t)offset && buf_puts(b, ",")) ||
-             render_playlist(c, c->playlists[mine[i]], req->mode, false, false, b);
-    rc = rc || buf_printf(b, "],\"limit\":%ld,\"next\":", limit);
-    if ((size_t)(offset + limit) < n)
-        rc = rc || buf_printf(b, "\"%s/v1/me/playlists?offset=%ld&limit=%ld\"", base,
-                              offset + limit, limit);
-    else
-        rc = rc || buf_puts(b, "null");
-    rc = rc || buf_printf(b, ",\"offset\":%ld,\"previous\":", offset);
-    if (offset > 0)
-        rc = rc || buf_printf(b, "\"%s/v1/me/playlists?offset=%ld&limit=%ld\"", base,
-                              offset > limit ? offset - limit : 0, limit);
-    else
-        rc = rc || buf_puts(b, "null");
-    rc = rc || buf_printf(b, ",\"total\":%zu}", n);
+    const struct page pg = {"/v1/me/playlists", "", (size_t)offset, (size_t)limit,
+                            (size_t)limit,      n};
+    const struct my_playlists_ctx ctx = {mine, req->mode};
+    rc = render_page(c, &pg, my_playlist_item, &ctx, &res->body);
 done:
     pthread_rwlock_unlock(&c->lock);
     free(mine);
@@ -168,7 +161,7 @@ void web_playlist_items(struct emu_req *req, struct emu_resp *res)
     long limit, offset;
     struct buf extra = BUF_INIT;
     char path[128];
-    if (paging_params(req, res, 20, max, &limit, &offset) != 0)
+    if (req_paging(req, res, 20, max, &limit, &offset) != 0)
         return;
     const char *fields = req_query(req, "fields");
     if (fields && *fields && (buf_puts(&extra, "&fields=") || url_encode(&extra, fields))) {

@@ -12,9 +12,7 @@
 #define MAX_URIS 100
 #define MAX_PLAYLIST 10000
 
-/* The request body as a JSON object; NULL (after a 400) when it is not one.
- * With optional, an absent body yields an empty object. Caller json_decref()s. */
-static json_t *body_object(struct emu_req *req, struct emu_resp *res, bool optional)
+json_t *req_json_body(struct emu_req *req, struct emu_resp *res, bool optional)
 {
     if (!req->body || req->body_len == 0) {
         if (optional)
@@ -159,7 +157,7 @@ static int int_param(struct emu_req *req, json_t *body, const char *key, long *o
 void web_create_playlist(struct emu_req *req, struct emu_resp *res)
 {
     struct catalog *c = req->emu->cat;
-    json_t *body = body_object(req, res, false);
+    json_t *body = req_json_body(req, res, false);
     if (!body)
         return;
     json_t *name = json_object_get(body, "name");
@@ -201,7 +199,7 @@ done:
 void web_change_playlist(struct emu_req *req, struct emu_resp *res)
 {
     struct catalog *c = req->emu->cat;
-    json_t *body = body_object(req, res, false);
+    json_t *body = req_json_body(req, res, false);
     if (!body)
         return;
     json_t *name = json_object_get(body, "name");
@@ -249,7 +247,7 @@ void web_add_items(struct emu_req *req, struct emu_resp *res)
 {
     struct catalog *c = req->emu->cat;
     struct emu_entry *e = NULL;
-    json_t *body = body_object(req, res, req_query(req, "uris") != NULL);
+    json_t *body = req_json_body(req, res, req_query(req, "uris") != NULL);
     if (!body)
         return;
     pthread_rwlock_wrlock(&c->lock);
@@ -290,7 +288,7 @@ void web_update_items(struct emu_req *req, struct emu_resp *res)
 {
     struct catalog *c = req->emu->cat;
     struct emu_entry *e = NULL;
-    json_t *body = body_object(req, res, true);
+    json_t *body = req_json_body(req, res, true);
     if (!body)
         return;
     pthread_rwlock_wrlock(&c->lock);
@@ -403,7 +401,7 @@ void web_remove_items(struct emu_req *req, struct emu_resp *res)
 {
     struct catalog *c = req->emu->cat;
     bool *drop = NULL;
-    json_t *body = body_object(req, res, false);
+    json_t *body = req_json_body(req, res, false);
     if (!body)
         return;
     /* /tracks takes {"tracks": [...]}; /items takes {"items": [...]}, and in

@@ -1,0 +1,216 @@
+/* Plumbing both emulators' HTTP layers share (this one and
+ * tools/musicbrainz-emulator): per-request state, the latency queue that
+ * resumes suspended MHD connections when they are due, and the loopback
+ * listening socket. */
+#include "http_common.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- delay queue: resumes suspended connections when their latency is over ---- */
+
+struct delay_item {
+    struct MHD_Connection *conn;
+    int64_t due_ms; /* monotonic */
+};
+
+struct delay_queue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct delay_item *items;
+    size_t n, cap;
+    bool stop;
+    pthread_t thread;
+};
+
+static void *delay_main(void *arg)
+{
+    struct delay_queue *q = arg;
+    struct MHD_Connection *due[64];
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        size_t ndue = 0;
+        int64_t now = mono_ms(), next = INT64_MAX;
+        for (size_t i = 0; i < q->n;) {
+            if (q->stop || q->items[i].due_ms <= now) {
+                if (ndue == sizeof due / sizeof *due)
+                    break;
+                due[ndue++] = q->items[i].conn;
+                q->items[i] = q->items[--q->n];
+            } else {
+                if (q->items[i].due_ms < next)
+                    next = q->items[i].due_ms;
+                i++;
+            }
+        }
+        if (ndue) {
+            /* Resume outside our lock: MHD takes its own. */
+            pthread_mutex_unlock(&q->mu);
+            for (size_t i = 0; i < ndue; i++)
+                MHD_resume_connection(due[i]);
+            pthread_mutex_lock(&q->mu);
+            continue;
+        }
+        if (q->stop)
+            break;
+        if (next == INT64_MAX) {
+            pthread_cond_wait(&q->cv, &q->mu);
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t wait = next - now;
+            ts.tv_sec += wait / 1000;
+            ts.tv_nsec += (wait % 1000) * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+struct delay_queue *delay_new(void)
+{
+    struct delay_queue *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&q->mu, NULL);
+    if (pthread_create(&q->thread, NULL, delay_main, q) != 0) {
+        pthread_cond_destroy(&q->cv);
+        pthread_mutex_destroy(&q->mu);
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+int delay_add(struct delay_queue *q, struct MHD_Connection *conn, int64_t due)
+{
+    int rc = 0;
+    pthread_mutex_lock(&q->mu);
+    if (q->n == q->cap) {
+        size_t ncap = q->cap ? q->cap * 2 : 64;
+        struct delay_item *ni = realloc(q->items, ncap * sizeof *ni);
+        if (!ni) {
+            rc = -1;
+            goto done;
+        }
+        q->items = ni;
+        q->cap = ncap;
+    }
+    q->items[q->n].conn = conn;
+    q->items[q->n].due_ms = due;
+    q->n++;
+    pthread_cond_signal(&q->cv);
+done:
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+void delay_free(struct delay_queue *q)
+{
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->mu);
+    q->stop = true;
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(q->thread, NULL);
+    pthread_cond_destroy(&q->cv);
+    pthread_mutex_destroy(&q->mu);
+    free(q->items);
+    free(q);
+}
+
+/* ---- listening socket ---- */
+
+int listen_loopback(int port, int *chosen)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+        close(fd);
+        return -1;
+    }
+    *chosen = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* ---- per-request state ---- */
+
+void *http_conn_open(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    struct http_conn *cs = calloc(1, sizeof *cs);
+    if (cs) {
+        cs->uri = strdup(uri);
+        cs->start_ms = now_ms();
+    }
+    return cs; /* NULL: the handler answers MHD_NO */
+}
+
+void http_conn_close(void *cls, struct MHD_Connection *conn, void **con_cls,
+                     enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct http_conn *cs = *con_cls;
+    if (!cs)
+        return;
+    buf_release(&cs->body);
+    free(cs->uri);
+    free(cs);
+    *con_cls = NULL;
+}
+
+void http_conn_upload(struct http_conn *cs, const char *data, size_t *size, size_t max)
+{
+    if (!cs->too_large && (cs->body.len + *size > max || buf_append(&cs->body, data, *size) != 0))
+        cs->too_large = true;
+    *size = 0;
+}
+
+const char *http_conn_query(const struct http_conn *cs)
+{
+    const char *q = strchr(cs->uri, '?');
+    return q ? q + 1 : "";
+}
+
+bool http_conn_delay(struct http_conn *cs, struct MHD_Connection *conn, struct delay_queue *q,
+                     int latency_ms)
+{
+    if (cs->delayed)
+        return false;
+    cs->delayed = true;
+    if (latency_ms <= 0)
+        return false;
+    MHD_suspend_connection(conn);
+    if (delay_add(q, conn, mono_ms() + latency_ms) == 0)
+        return true;
+    MHD_resume_connection(conn);
+    return false;
+}
