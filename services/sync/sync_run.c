@@ -21,7 +21,7 @@
 struct child_out {
     int64_t matched, added, removed;
     bool done;    /* processed: goes into the event's `children` */
-    bool written; /* its playlist was written: its new snapshot id is to be learnt */
+    bool written; /* written, and the answers did not say its new snapshot id: learn it */
 };
 
 struct run {
@@ -206,12 +206,15 @@ static int write_done(void *ud, size_t job)
     int rc;
     if (cj->rc != 0)
         return cj->rc; /* stops the phase; first_failure() names it */
-    /* Its new snapshot id is learnt after the writes (one request for every child). */
-    if ((rc = record_child(r, i, NULL, cj->target, cj->n_target)) != 0)
+    /* Every write answers the playlist's new snapshot id: the last answer's goes with
+     * the target. Only a child whose answers did not say it is asked after the writes. */
+    const char *snap = cj->res.snapshot_id[0] ? cj->res.snapshot_id : NULL;
+    if ((rc = record_child(r, i, snap, cj->target, cj->n_target)) != 0)
         return rc;
     r->out[i].added = (int64_t)cj->res.added;
     r->out[i].removed = (int64_t)cj->res.removed;
-    r->out[i].done = r->out[i].written = true;
+    r->out[i].done = true;
+    r->out[i].written = snap == NULL;
     c->finished++;
     return step(r, "write_children", (int64_t)c->finished, (int64_t)r->in.n_children);
 }
@@ -305,8 +308,9 @@ static int write_children(struct run *r, const bool *known, const char *const *c
     return 0;
 }
 
-/* The snapshot ids Spotify gave the playlists we wrote. A failure here costs only a
- * read of those children at the next sync, so it does not fail the sync. */
+/* The snapshot ids of the playlists we wrote whose write answers did not carry one
+ * (normally none: no request). A failure here costs only a read of those children at
+ * the next sync, so it does not fail the sync. */
 static void learn_snapshots(struct run *r)
 {
     size_t n = r->in.n_children, k = 0;
