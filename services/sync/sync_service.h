@@ -89,13 +89,19 @@ struct sync_restore_result {
     const char *const *uris;   /* the contents put back */
     size_t n_uris;
     size_t added, removed;
+    char active_id[SYNC_EVENT_ID_MAX]; /* ERR_SYNC_IN_PROGRESS: who holds the base's lock */
 };
 
 /* Puts back the contents child `child_id` had before the last sync that changed it
  * (local files and entries without uri cannot be written back and are left out; a
  * duplicate is kept once). The next sync re-reads the child and writes its target
- * again. Strings in arena `a`; `why` receives Spotify's message on a Spotify error.
- * 0; ERR_NOT_FOUND (no such child, or nothing to restore); ERR_SPOTIFY,
+ * again. While it reads and writes it holds its base's lock as a sync does: an
+ * in_progress event (progress.phase "restore", child_playlist_ids [child]) that the
+ * unique index idx_sync_events_one_active makes exclusive, deleted when the restore
+ * ends; a sync started meanwhile gets 409 with that event's id. Strings in arena
+ * `a`; `why` receives Spotify's message on a Spotify error.
+ * 0; ERR_NOT_FOUND (no such child, or nothing to restore); ERR_SYNC_IN_PROGRESS
+ * (out->active_id: a sync or another restore of the base holds the lock); ERR_SPOTIFY,
  * ERR_SPOTIFY_REAUTH, ERR_RATE_LIMITED, ERR_NOMEM, ERR_INTERNAL. */
 int sync_service_restore(struct app *app, struct db *db, struct arena *a, const char *user_id,
                          const char *child_id, struct sync_restore_result *out, struct buf *why);
