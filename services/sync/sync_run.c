@@ -340,7 +340,8 @@ static int run_steps(struct run *r)
 {
     struct sync_input *in = &r->in;
     struct buf why = BUF_INIT;
-    bool base_same = false, *child_same = NULL;
+    const char *base_snap = NULL;
+    bool *child_same = NULL;
     const char *const **targets = NULL;
     size_t *n_targets = NULL;
     int rc;
@@ -368,10 +369,15 @@ static int run_steps(struct run *r)
     if ((rc = spotify_session_client(r->app, r->user_id, &r->client)) != 0)
         return fail(r, rc, "could not set up the Spotify client (%s)", app_err_code(rc));
 
+    /* Metadata past its lifetime counts as a change: the rules see fresh values. */
     bool config_same = in->config_hash[0] && in->state.config_hash && in->state.last_snapshot_id &&
-                       strcmp(in->config_hash, in->state.config_hash) == 0;
-    if ((rc = sync_spotify_check(r->client, r->a, in, config_same, &base_same, child_same)) != 0)
+                       strcmp(in->config_hash, in->state.config_hash) == 0 &&
+                       !sync_input_metadata_stale(r->app, in, (int64_t)time(NULL));
+    /* The base's snapshot is asked too (same request): it says whether the last
+     * completed sync still describes the base, or else whether the stored base does. */
+    if ((rc = sync_spotify_check(r->client, r->a, in, true, &base_snap, child_same)) != 0)
         return spotify_fail(r, rc, "checking the playlists' snapshot ids");
+    bool base_same = config_same && base_snap && strcmp(base_snap, in->state.last_snapshot_id) == 0;
     bool all_known = true, all_same = true;
     for (size_t i = 0; i < n; i++) {
         all_known &= in->child_state[i].has_contents;
@@ -393,7 +399,7 @@ static int run_steps(struct run *r)
         if (all_same)
             return 0; /* nothing changed anywhere: the one request above was all */
     } else {
-        rc = sync_eval_run(r->app, r->client, r->a, in, eval_phase, r, &r->ev);
+        rc = sync_eval_run(r->app, r->client, r->db, r->a, in, base_snap, eval_phase, r, &r->ev);
         if (rc == ERR_VALIDATION)
             return fail(r, rc, "more than one child playlist is the catch-all");
         if (rc != 0)
