@@ -9,6 +9,7 @@
 #include "handlers/auth_handler.h"
 #include "handlers/health_handler.h"
 #include "handlers/sync_handler.h"
+#include "handlers/sync_stream_handler.h"
 #include "middleware/auth_middleware.h"
 #include "middleware/cors_middleware.h"
 #include "middleware/sync_lock_middleware.h"
@@ -42,6 +43,7 @@ const struct route routes_table[] = {
     {"GET", "/api/base-playlists/{id}/sync-events", sync_handler_list, ROUTE_AUTH},
     {"POST", "/api/base-playlists/{id}/preview", sync_handler_preview, ROUTE_AUTH},
     {"GET", "/api/sync-events/{id}", sync_handler_get, ROUTE_AUTH},
+    {"GET", "/api/sync-events/{id}/stream", sync_stream_handler_open, ROUTE_AUTH},
     {"POST", "/api/child-playlists/{id}/restore", sync_handler_restore, ROUTE_AUTH | ROUTE_LOCK_CHILD},
 };
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];

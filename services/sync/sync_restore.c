@@ -8,12 +8,14 @@
 #include "repositories/child_snapshot_repo.h"
 #include "repositories/sync_lock_repo.h"
 #include "repositories/sync_state_repo.h"
+#include "app/app.h"
 #include "lib/app_err.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_internal.h"
 #include "services/sync/sync_service.h"
+#include "services/sync/sync_watch.h"
 
 /* What can be written back: entries with a uri, no local file (Spotify cannot add
  * those), each uri once. */
@@ -131,5 +133,6 @@ int sync_service_restore(struct app *app, struct db *db, struct arena *a, const 
     }
     if (sync_lock_repo_release(db, lock_id) != 0)
         log_error("restore of child %s: could not give back the lock of its base", child_id);
+    sync_watch_service_notify(app->sync_watch, lock_id); /* its streams end: it is gone */
     return rc;
 }

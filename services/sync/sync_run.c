@@ -17,6 +17,7 @@
 #include "services/sync/sync_event_service.h"
 #include "services/sync/sync_internal.h"
 #include "services/sync/sync_service.h"
+#include "services/sync/sync_watch.h"
 
 struct child_out {
     int64_t matched, added, removed;
@@ -82,6 +83,7 @@ static int step(struct run *r, const char *phase, int64_t done, int64_t total)
         return fail(r, ERR_CONFLICT, "the sync was ended while it ran (timed out or restarted)");
     if (rc != 0)
         return fail(r, rc, "could not record the sync's progress (database error)");
+    sync_watch_service_notify(r->app->sync_watch, r->event_id); /* live progress (SSE) */
     return 0;
 }
 
@@ -503,6 +505,7 @@ static void finish(struct run *r, int rc_run, double seconds)
     } else {
         rc = sync_event_repo_finish(r->db, &ev);
     }
+    sync_watch_service_notify(r->app->sync_watch, r->event_id); /* the end (SSE) */
     if (rc == ERR_NOT_FOUND)
         log_warn("sync %s: its event was ended elsewhere; result not recorded", r->event_id);
     else if (rc != 0)
