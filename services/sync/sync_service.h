@@ -14,12 +14,16 @@
  *
  * Flow of a run: load the base and its children, compile them and fingerprint their
  * configuration -> one request for the snapshot ids of the base and of the children
- * whose contents we know -> nothing changed since the last completed sync: done ->
- * otherwise read the base (or, when only some children were edited on Spotify, reuse
- * the last targets), fetch the metadata the rules need (cache first), evaluate -> per
+ * whose contents we know -> nothing changed since the last completed sync (and the
+ * stored metadata is within its lifetime): done -> otherwise, when only some children
+ * were edited on Spotify, reuse the last targets; else take the base's entries from the
+ * stored base when its snapshot has not moved (no page read) or read it whole (and
+ * store it), get the metadata the rules need (stored, or cache first), evaluate -> per
  * child, children in parallel: current contents (known when its snapshot is the one we
- * last wrote, else read), a copy for restore, the minimal write -> learn the new
- * snapshot ids (one request) -> completed. Between steps it stops when the server shuts down
+ * last wrote, else read), a copy for restore, the minimal write, whose answers carry
+ * the new snapshot id -> completed. Each progress step and the end are written through
+ * step()/finish() in sync_run.c, which also notify the event's watchers (sync_watch.h:
+ * live progress). Between steps it stops when the server shuts down
  * (SYNC_MSG_SHUTDOWN) or when its event was failed meanwhile (sweep, restart). */
 #include <stdbool.h>
 #include <stddef.h>

@@ -62,11 +62,14 @@ static int put_json_string(struct buf *b, const char *s)
     return 0;
 }
 
-/* ,"key": (no comma right after an opening brace). */
+/* ,"key": (no comma right after an opening brace). No printf: ~20 keys an entry. */
 static int put_key(struct buf *b, const char *key)
 {
     bool first = b->len > 0 && b->data[b->len - 1] == '{';
-    return buf_appendf(b, "%s\"%s\":", first ? "" : ",", key) != 0 ? ERR_NOMEM : 0;
+    return (!first && buf_append(b, ",", 1)) || buf_append(b, "\"", 1) ||
+                   buf_append_str(b, key) || buf_append(b, "\":", 2)
+               ? ERR_NOMEM
+               : 0;
 }
 
 static int put_str(struct buf *b, const char *key, const char *s)
@@ -78,9 +81,18 @@ static int put_str(struct buf *b, const char *key, const char *s)
 
 static int put_int(struct buf *b, const char *key, bool present, long long v)
 {
+    char digits[24], *p = digits + sizeof digits;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
     if (!present)
         return 0;
-    return put_key(b, key) || buf_appendf(b, "%lld", v) ? ERR_NOMEM : 0;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return put_key(b, key) || buf_append(b, p, (size_t)(digits + sizeof digits - p)) ? ERR_NOMEM
+                                                                                        : 0;
 }
 
 static int put_strs(struct buf *b, const char *key, const char *const *v, size_t n)
@@ -133,7 +145,8 @@ static int put_meta(struct buf *b, const struct track *t)
 int sync_store_encode(const struct spotify_item *it, const struct track *meta, struct buf *out)
 {
     buf_reset(out);
-    if (buf_appendf(out, "{\"k\":%d", (int)it->kind) || put_str(out, "u", it->uri) ||
+    if (buf_append(out, "{", 1) || put_int(out, "k", true, (long long)it->kind) ||
+        put_str(out, "u", it->uri) ||
         put_track(out, it) || put_meta(out, meta ? meta : &it->track) || buf_append(out, "}", 1))
         return ERR_NOMEM;
     return 0;
