@@ -17,17 +17,15 @@ share state and run in order.
 """
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Server, free_port, sign_in, SLOW  # noqa: E402
+from harness import sign_in, SLOW  # noqa: E402
 from sse_client import SSEStream  # noqa: E402
-import emulator as EMU  # noqa: E402
+from sync_steps import SyncSteps  # noqa: E402
 
 PHASES = ["queued", "check", "read_base", "metadata", "musicbrainz", "evaluate",
           "read_children", "write_children", "finish", "done"]
@@ -43,57 +41,10 @@ def proc_status(pid, key):
     raise KeyError(key)
 
 
-class StreamTest(unittest.TestCase):
-    state = {}
-
-    @classmethod
-    def setUpClass(cls):
-        cls.data_dir = tempfile.mkdtemp(prefix="playrouter-sse-")
-        cls.emu = EMU.Emulator(mode="development", args=[
-            "--playlist", "demo:Stream base:120", "--seed", "21"]).start()
-        cls.srv = None
-        try:
-            port = free_port()
-            cls.srv = Server(data_dir=cls.data_dir, env={
-                "PLAYROUTER_PORT": str(port),
-                "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:%d/api/auth/callback" % port,
-                "SPOTIFY_CLIENT_ID": cls.emu.client_id,
-                "SPOTIFY_CLIENT_SECRET": cls.emu.client_secret,
-                "SPOTIFY_API_BASE": cls.emu.api_base,
-                "SPOTIFY_ACCOUNTS_BASE": cls.emu.accounts_base,
-                "SPOTIFY_API_MODE": "development",
-                "PLAYROUTER_SSE_HEARTBEAT": "1",
-                "PLAYROUTER_SHUTDOWN_GRACE": str(GRACE),
-                "PLAYROUTER_SPOTIFY_TIMEOUT_MS": "60000",
-            }).start()
-            cls.token = sign_in(cls.srv, cls.emu)["token"]
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.srv.stop() if cls.srv and cls.srv.proc else None
-        stderr = cls.srv.stderr() if cls.srv else ""
-        ecode = cls.emu.stop() if cls.emu and cls.emu.proc else 0
-        shutil.rmtree(cls.data_dir, ignore_errors=True)
-        assert code in (None, 0), "server exited with %s:\n%s" % (code, stderr[-4000:])
-        assert ecode == 0, "emulator exited with %s" % ecode
-
-    def setUp(self):
-        if self.state.get("failed"):
-            self.skipTest("an earlier step failed: %s" % self.state["failed"])
-        self.emu.reset()
-
-    def run(self, result=None):
-        n = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > n:
-            self.state["failed"] = self.id()
-        return out
-
-    def api(self, method, path, body=None, token=None, **kw):
-        return self.srv.request(method, path, body=body, token=token or self.token, **kw)
+class StreamTest(SyncSteps):
+    ARGS = ["--playlist", "demo:Stream base:120", "--seed", "21"]
+    ENV = {"PLAYROUTER_SSE_HEARTBEAT": "1", "PLAYROUTER_SHUTDOWN_GRACE": str(GRACE),
+           "PLAYROUTER_SPOTIFY_TIMEOUT_MS": "60000"}
 
     def stream(self, event_id, token=None):
         return SSEStream(self.srv.port, "/api/sync-events/%s/stream" % event_id,
