@@ -6,7 +6,8 @@
  * runs every handler; a handler must not block for long. Work that waits on
  * Spotify (POST .../sync) calls request_defer(): the connection is suspended,
  * the work runs on its own thread, and the connection resumes when it is done,
- * so no polling thread is ever stalled. */
+ * so no polling thread is ever stalled. A long-lived answer (an event stream) uses
+ * request_stream(): suspended while it has nothing to send, no thread of its own. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
