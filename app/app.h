@@ -12,6 +12,7 @@ struct http_server;
 struct sync_manager;
 struct session_cache;
 struct spotify_session_table;
+struct sync_watch;
 
 struct app {
     const struct config *cfg;
@@ -21,6 +22,7 @@ struct app {
     struct session_cache *sessions; /* verified sessions; thread-safe; NULL = no caching */
     struct sync_manager *syncs; /* running syncs; NULL until the sync service is up */
     struct spotify_session_table *spotify_sessions; /* per-user Spotify token state */
+    struct sync_watch *sync_watch; /* who follows which sync's progress; thread-safe; NULL ok */
     atomic_int shutting_down; /* set on SIGTERM: long work should stop early */
 };
 

@@ -18,6 +18,7 @@
 #include "services/auth/session_cache.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_manager.h"
+#include "services/sync/sync_watch.h"
 
 static enum log_level parse_level(const char *s)
 {
@@ -79,7 +80,8 @@ int main(int argc, char **argv)
     describe_metrics(app.metrics);
     sync_manager_describe_metrics(app.metrics);
     if (spotify_session_table_new(&app.spotify_sessions) != 0 ||
-        session_cache_new(SESSION_CACHE_MAX, &app.sessions) != 0) {
+        session_cache_new(SESSION_CACHE_MAX, &app.sessions) != 0 ||
+        sync_watch_service_new(&app.sync_watch) != 0) {
         fprintf(stderr, "playrouter: out of memory\n");
         goto done;
     }
@@ -154,6 +156,7 @@ done:
         close(listen_fd);
     sync_manager_stop(app.syncs, 0);
     sync_manager_free(app.syncs);
+    sync_watch_service_free(app.sync_watch); /* the streams and the syncs are gone */
     cache_free(app.cache);
     spotify_session_table_free(app.spotify_sessions);
     session_cache_free(app.sessions);
