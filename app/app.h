@@ -13,6 +13,7 @@ struct sync_manager;
 struct session_cache;
 struct spotify_session_table;
 struct rate_limit;
+struct sync_watch;
 
 struct app {
     const struct config *cfg;
@@ -23,6 +24,7 @@ struct app {
     struct sync_manager *syncs; /* running syncs; NULL until the sync service is up */
     struct spotify_session_table *spotify_sessions; /* per-user Spotify token state */
     struct rate_limit *login_limiter; /* GET /api/auth/login per client address; NULL = off */
+    struct sync_watch *sync_watch; /* who follows which sync's progress; thread-safe; NULL ok */
     atomic_int shutting_down; /* set on SIGTERM: long work should stop early */
 };
 

@@ -107,6 +107,8 @@ static const struct opt opts[] = {
      "seconds after which an in_progress sync is marked failed"},
     {"PLAYROUTER_SYNC_SWEEP_INTERVAL", "sync-sweep-interval", OPT_INT, "60",
      F(sync_sweep_interval_s), 1, 3600, "seconds between sweeps of stale syncs"},
+    {"PLAYROUTER_SSE_HEARTBEAT", "sse-heartbeat", OPT_INT, "15", F(sse_heartbeat_s), 1, 300,
+     "seconds between two heartbeat comments of an open event stream"},
 };
 
 #define NOPTS (sizeof opts / sizeof opts[0])

@@ -58,6 +58,7 @@ struct config {
 
     int sync_timeout_s;       /* an in_progress event older than this is failed */
     int sync_sweep_interval_s;
+    int sse_heartbeat_s; /* ": ping" on an open GET /api/sync-events/{id}/stream */
 };
 
 /* Fills *cfg from argv and the environment (envp-style lookup through getenv).

@@ -344,16 +344,21 @@ void sync_handler_preview(struct request *req, struct response *res)
     buf_release(&why);
 }
 
-void sync_handler_restore(struct request *req, struct response *res)
+/* The restore, on its own thread while the connection is suspended: it holds the
+ * base's lock while it waits on Spotify. */
+static void restore_work(struct request *req, struct response *res, void *arg)
 {
     struct sync_restore_result r;
     struct buf why = BUF_INIT;
     struct db *db = db_or_503(req, res);
+    (void)arg;
     if (!db)
         return;
     int rc = sync_service_restore(req->app, db, req->arena, req->user_id, request_param(req, "id"),
                                   &r, &why);
-    if (rc != 0) {
+    if (rc == ERR_SYNC_IN_PROGRESS) {
+        answer_in_progress(res, r.active_id);
+    } else if (rc != 0) {
         answer_error(res, rc, &why);
     } else {
         json_t *ids = json_array();
@@ -373,4 +378,10 @@ void sync_handler_restore(struct request *req, struct response *res)
             response_error(res, ERR_NOMEM);
     }
     buf_release(&why);
+}
+
+void sync_handler_restore(struct request *req, struct response *res)
+{
+    if (request_defer(req, restore_work, NULL) != 0)
+        response_error_msg(res, ERR_UNAVAILABLE, "the restore could not be started");
 }

@@ -22,37 +22,15 @@
 #include "lib/metrics.h"
 #include "domain/version.h"
 #include "lib/util.h"
+#include "http/http_internal.h"
 
-struct http_server {
-    struct MHD_Daemon *daemon;
-    struct http_guard *guard;
-    struct app *app; /* opaque: only handed to handlers */
-    struct metrics *metrics;
-    http_dispatch_fn dispatch;
-    long long max_body;
-    int port;
-    atomic_int stopping;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    /* Requests between their first call and completion: atomic, so that a request
-     * takes no lock for it; the mutex + broadcast are only needed once stopping is set
-     * (see on_completed). */
-    atomic_int inflight;
-    int deferred; /* deferred works still running (under mu) */
-};
-
-struct conn_state {
-    struct http_server *srv;
-    struct request req;
-    struct response res;
-    struct buf body;
-    int too_large;
-    int dispatched;
-    request_work_fn work; /* set by request_defer() during dispatch */
-    void *work_arg;
-    atomic_int work_done;
-    int64_t start_ms;
-};
+/* Each connection's memory pool (request line, headers, read buffer, response headers;
+ * bodies go to our own buffer). MHD reads the headers into half the pool and zeroes
+ * that half when it gives it back, so every open connection keeps about half its pool
+ * resident: with open event streams that is what a stream costs (32 KiB: ~16 KiB,
+ * against ~64 KiB with 128 KiB). 32 KiB is MHD's own default and holds any request
+ * head we accept (a session cookie and a JWT are well under 2 KiB). */
+#define HTTP_CONN_MEMORY ((size_t)32 * 1024)
 
 /* ---- request accessors ---- */
 
@@ -170,7 +148,7 @@ static void *deferred_main(void *arg)
 
 int request_defer(struct request *req, request_work_fn work, void *arg)
 {
-    struct conn_state *st = (struct conn_state *)((char *)req - offsetof(struct conn_state, req));
+    struct conn_state *st = http_conn_of(req);
     if (atomic_load(&st->srv->stopping))
         return ERR_UNAVAILABLE;
     st->work = work;
@@ -179,6 +157,23 @@ int request_defer(struct request *req, request_work_fn work, void *arg)
 }
 
 /* ---- responses ---- */
+
+void http_add_headers(struct conn_state *st, struct MHD_Response *r)
+{
+    struct response *res = &st->res;
+    if (res->content_type)
+        MHD_add_response_header(r, "Content-Type", res->content_type);
+    MHD_add_response_header(r, "X-Request-Id", st->req.request_id);
+    int cache_set = 0; /* a handler's Cache-Control (the web app's files) wins */
+    for (int i = 0; i < res->nheaders; i++) {
+        MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+        cache_set |= strcasecmp(res->headers[i].name, "Cache-Control") == 0;
+    }
+    if (!cache_set)
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (atomic_load(&st->srv->stopping))
+        MHD_add_response_header(r, "Connection", "close");
+}
 
 static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *st)
 {
@@ -197,18 +192,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *st)
     } else if (!(r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT))) {
         return MHD_NO;
     }
-    if (res->content_type)
-        MHD_add_response_header(r, "Content-Type", res->content_type);
-    MHD_add_response_header(r, "X-Request-Id", st->req.request_id);
-    int cache_set = 0; /* a handler's Cache-Control (the web app's files) wins */
-    for (int i = 0; i < res->nheaders; i++) {
-        MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
-        cache_set |= strcasecmp(res->headers[i].name, "Cache-Control") == 0;
-    }
-    if (!cache_set)
-        MHD_add_response_header(r, "Cache-Control", "no-store");
-    if (atomic_load(&st->srv->stopping))
-        MHD_add_response_header(r, "Connection", "close");
+    http_add_headers(st, r);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -339,6 +323,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else {
         srv->dispatch(&st->req, &st->res);
     }
+    if (st->stream)
+        return http_stream_queue(conn, st);
     if (st->work) {
         pthread_t t;
         pthread_attr_t attr;
@@ -384,6 +370,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         metrics_observe(srv->metrics, "playrouter_http_request_duration_seconds", labels,
                         (double)ms / 1000.0);
     }
+    http_stream_completed(st); /* before the cleanups: its producer may use what they free */
     /* Last registered, first run: a layer releases what it took after the layers
      * that built on it. */
     while (st->req.ncleanups > 0)
@@ -480,18 +467,28 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
     }
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cv, NULL);
+    if (http_streams_init(srv) != 0) {
+        snprintf(err, errlen, "cannot start the streams' clock thread");
+        http_guard_free(srv->guard);
+        pthread_mutex_destroy(&srv->mu);
+        pthread_cond_destroy(&srv->cv);
+        free(srv);
+        close(fd);
+        return -1;
+    }
     srv->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL, NULL,
         on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)opts->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        (unsigned)opts->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opts->max_connections_per_ip,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, srv->guard,
         MHD_OPTION_URI_LOG_CALLBACK, http_guard_on_uri, srv->guard, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d", opts->bind, port);
+        http_streams_release(srv);
         pthread_mutex_destroy(&srv->mu);
         pthread_cond_destroy(&srv->cv);
         http_guard_free(srv->guard);
@@ -534,6 +531,9 @@ void http_server_stop(struct http_server *s, int grace_s)
     if (!s)
         return;
     atomic_store(&s->stopping, 1);
+    /* Open streams would never end by themselves: end them now (the clients of an event
+     * stream reconnect). */
+    http_streams_close_all(s);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon); /* stop accepting */
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
@@ -552,6 +552,7 @@ void http_server_stop(struct http_server *s, int grace_s)
     }
     MHD_stop_daemon(s->daemon);
     http_guard_free(s->guard);
+    http_streams_release(s);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);

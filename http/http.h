@@ -6,7 +6,8 @@
  * runs every handler; a handler must not block for long. Work that waits on
  * Spotify (POST .../sync) calls request_defer(): the connection is suspended,
  * the work runs on its own thread, and the connection resumes when it is done,
- * so no polling thread is ever stalled. */
+ * so no polling thread is ever stalled. A long-lived answer (an event stream) uses
+ * request_stream(): suspended while it has nothing to send, no thread of its own. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -90,6 +91,48 @@ int request_on_complete(struct request *req, request_cleanup_fn fn);
 typedef void (*request_work_fn)(struct request *req, struct response *res, void *arg);
 int request_defer(struct request *req, request_work_fn work, void *arg);
 
+/* ---- Streamed responses (http_stream.c) ----------------------------------------
+ * An answer of unknown length (chunked) whose body is produced piece by piece while
+ * the request stays open (Server-Sent Events), with NO thread of its own: when the
+ * producer has nothing to send, the connection is suspended from MHD's content reader
+ * and costs only memory; http_stream_wake(), the stream's tick or the server's stop
+ * resume it, and the producer is called again on the connection's polling thread.
+ * One clock thread per server serves every stream's ticks and postponed wakes. */
+#define HTTP_STREAM_START 1u /* the first call */
+#define HTTP_STREAM_WAKE 2u  /* http_stream_wake() was called since the last call */
+#define HTTP_STREAM_TICK 4u  /* tick_ms passed since the last tick */
+#define HTTP_STREAM_CLOSE 8u /* the server stops: the last call; the stream ends after it */
+
+struct http_stream;
+struct http_stream_ops {
+    /* Appends to `out` (empty on entry) what is to be sent now, possibly nothing; sets
+     * *end to finish the answer once `out` is sent. `why`: the HTTP_STREAM_* reasons
+     * gathered since the last call (never 0). Runs on the connection's polling thread,
+     * never twice at once for one stream, and must not block for long. 0, or non-zero
+     * to drop the connection. */
+    int (*produce)(void *ud, unsigned why, struct buf *out, bool *end);
+    /* Called exactly once, when the request completes (stream ended, client gone,
+     * server stopped), on a polling thread; after it neither produce nor a wake of this
+     * stream happens. Frees ud. */
+    void (*release)(void *ud);
+    int tick_ms;    /* a TICK every tick_ms (heartbeats); 0 = none */
+    int min_gap_ms; /* a wake sooner than this after the last call waits until then */
+};
+
+/* Answers the request with a stream: 200, `content_type` (static or arena), the
+ * headers the handler added with response_header(). The handler returns right after
+ * and writes nothing else into res. *out (may be NULL) is the stream's handle for
+ * http_stream_wake(), valid until ops->release runs. 0 (then ops->release will run
+ * once); ERR_NOMEM or ERR_UNAVAILABLE (the server stops): nothing happened, the
+ * handler answers itself. */
+int request_stream(struct request *req, const char *content_type,
+                   const struct http_stream_ops *ops, void *ud, struct http_stream **out);
+
+/* Asks for a call of the stream's producer with HTTP_STREAM_WAKE: at once, or at
+ * min_gap_ms after the last call (several wakes meanwhile make one). Any thread;
+ * never blocks on the producer. Only while the handle is valid (see request_stream). */
+void http_stream_wake(struct http_stream *s);
+
 /* Response writers; each returns 0 (or ERR_NOMEM). json bodies are stolen. */
 int response_json(struct response *res, int status, json_t *body);
 int response_text(struct response *res, int status, const char *content_type, const char *text);
@@ -145,10 +188,12 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
                       struct http_server **out, char *err, size_t errlen);
 /* The port actually bound. */
 int http_server_port(const struct http_server *s);
-/* Graceful stop: stop accepting, answer 503 to new requests, wait up to grace_s for
- * in-flight requests and deferred work, then close. NULL ok. */
+/* Graceful stop: end every open stream, stop accepting, answer 503 to new requests,
+ * wait up to grace_s for in-flight requests and deferred work, then close. NULL ok. */
 void http_server_stop(struct http_server *s, int grace_s);
 /* Requests currently being answered (for tests and shutdown). */
 int http_server_inflight(struct http_server *s);
+/* Streams open now (for tests and metrics). */
+int http_server_streams(struct http_server *s);
 
 #endif

@@ -45,3 +45,18 @@ int sync_lock_repo_complete(struct db *db, const struct sync_event *ev, const ch
         db_rollback(db);
     return rc;
 }
+
+static const char *const STMT_RELEASE =
+    "DELETE FROM sync_events WHERE id = ?1 AND status = 'in_progress'";
+
+int sync_lock_repo_release(struct db *db, const char *event_id)
+{
+    sqlite3_stmt *st = db_stmt(db, STMT_RELEASE);
+    if (!st)
+        return ERR_INTERNAL;
+    if (db_bind_text(st, 1, event_id) != 0) {
+        db_stmt_done(st);
+        return ERR_INTERNAL;
+    }
+    return db_exec_stmt(db, st, "sync_lock_repo_release");
+}

@@ -2,7 +2,8 @@
 #define PLAYROUTER_SYNC_LOCK_REPO_H
 /* The two multi-table moments of a sync, each ONE transaction (BEGIN IMMEDIATE):
  * taking the lock (the in_progress event, plus its Idempotency-Key record) and
- * completing (the event, plus the base's incremental-sync state). */
+ * completing (the event, plus the base's incremental-sync state); and giving back a
+ * lock that a restore held. */
 #include <stdint.h>
 
 #include "repositories/sync_event_repo.h"
@@ -24,6 +25,12 @@ struct sync_lock_key {
  * nothing written); ERR_INTERNAL. */
 int sync_lock_repo_acquire(struct db *db, const struct sync_event *ev,
                            const struct sync_lock_key *key);
+
+/* Gives back a lock that did not belong to a sync (a restore's, see
+ * services/sync/sync_restore.c): deletes event `event_id` while it is still in
+ * progress. 0 (also when it was ended elsewhere meanwhile: then it stays as it is);
+ * ERR_INTERNAL. */
+int sync_lock_repo_release(struct db *db, const char *event_id);
 
 /* Ends *ev (sync_event_repo_finish, status "completed") and records the completed sync
  * of its base (sync_state_repo_complete_base: snapshot_id, config_hash, counts,

@@ -20,6 +20,7 @@
 #include "services/auth/session_cache.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_manager.h"
+#include "services/sync/sync_watch.h"
 
 /* Client addresses the sign-in limiter remembers (lib/rate_limit.h): about 330 KiB
  * at the default 30 a minute. */
@@ -89,6 +90,7 @@ int main(int argc, char **argv)
     sync_manager_describe_metrics(app.metrics);
     if (spotify_session_table_new(&app.spotify_sessions) != 0 ||
         session_cache_new(SESSION_CACHE_MAX, &app.sessions) != 0 ||
+        sync_watch_service_new(&app.sync_watch) != 0 ||
         (cfg.login_rate_limit > 0 && rate_limit_new(cfg.login_rate_limit, 60 * 1000,
                                                     LOGIN_LIMIT_ADDRESSES,
                                                     &app.login_limiter) != 0)) {
@@ -169,6 +171,7 @@ done:
         close(listen_fd);
     sync_manager_stop(app.syncs, 0);
     sync_manager_free(app.syncs);
+    sync_watch_service_free(app.sync_watch); /* the streams and the syncs are gone */
     cache_free(app.cache);
     spotify_session_table_free(app.spotify_sessions);
     session_cache_free(app.sessions);

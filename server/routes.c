@@ -12,6 +12,7 @@
 #include "handlers/rule_field_handler.h"
 #include "handlers/spotify_playlist_handler.h"
 #include "handlers/sync_handler.h"
+#include "handlers/sync_stream_handler.h"
 #include "handlers/web_handler.h"
 #include "middleware/auth_middleware.h"
 #include "middleware/cors_middleware.h"
@@ -53,6 +54,7 @@ const struct route routes_table[] = {
     {"GET", "/api/base-playlists/{id}/sync-events", sync_handler_list, ROUTE_AUTH},
     {"POST", "/api/base-playlists/{id}/preview", sync_handler_preview, ROUTE_AUTH},
     {"GET", "/api/sync-events/{id}", sync_handler_get, ROUTE_AUTH},
+    {"GET", "/api/sync-events/{id}/stream", sync_stream_handler_open, ROUTE_AUTH},
     {"POST", "/api/child-playlists/{id}/restore", sync_handler_restore, ROUTE_AUTH | ROUTE_LOCK_CHILD},
     /* The web app's playlist picker (API.md "Web app"). */
     {"GET", "/api/spotify/playlists", spotify_playlist_handler_list, ROUTE_AUTH},

@@ -211,11 +211,17 @@ int spotify_client_get_tracks(struct spotify_client *c, struct arena *a, const c
 int spotify_client_create_playlist(struct spotify_client *c, const char *name, bool is_public,
                                    const char *description, char **out_id);
 
+#define SPOTIFY_SNAPSHOT_ID_MAX 128 /* bytes of a snapshot_id we keep, NUL included */
+
 struct spotify_apply_result {
     size_t calls;   /* write requests sent (retries of one call not counted twice) */
     size_t replans; /* times the playlist was re-read and the plan rebuilt */
     size_t added;   /* distinct uris the playlist gained */
     size_t removed; /* distinct uris the playlist lost */
+    /* The snapshot_id Spotify answered to the last write (every write answers one):
+     * the playlist's snapshot once the target is in place. "" when nothing was written
+     * or the answer did not say (or said something longer than we keep). */
+    char snapshot_id[SPOTIFY_SNAPSHOT_ID_MAX];
 };
 
 /* Makes playlist `playlist_id` hold exactly target[0..n_target) in order, given its
@@ -223,7 +229,9 @@ struct spotify_apply_result {
  * uri). Plans with write_plan_build() (services/write_plan.h) and sends the plan:
  * NO request at all when current == target. If an add (POST, not idempotent) or a
  * reorder fails with a 5xx or a timeout, it re-reads the playlist (uris only) and
- * plans again from what is there (at most 2 times). *res (may be NULL) gets counts.
+ * plans again from what is there (at most 2 times). *res (may be NULL) gets counts
+ * and the snapshot id of the last write's answer (so the caller needs no read to learn
+ * it).
  * target must not hold duplicates or NULL (ERR_VALIDATION). */
 int spotify_client_apply_target(struct spotify_client *c, const char *playlist_id,
                                 const char *const *current, size_t n_current,

@@ -1,4 +1,5 @@
 /* Writes: create a playlist, and make a playlist hold a target list (write_plan.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,17 +107,33 @@ done:
     return rc;
 }
 
+/* Keeps the snapshot_id of a write's answer ({"snapshot_id": "..."}) in out; "" when
+ * the answer has none we can keep. */
+static void note_snapshot(const struct sc_req *r, char out[SPOTIFY_SNAPSHOT_ID_MAX])
+{
+    json_t *root = r->resp.len ? json_loadb(r->resp.data, r->resp.len, 0, NULL) : NULL;
+    const char *snap = json_string_value(json_object_get(root, "snapshot_id"));
+    if (!snap || snprintf(out, SPOTIFY_SNAPSHOT_ID_MAX, "%s", snap) >= SPOTIFY_SNAPSHOT_ID_MAX)
+        out[0] = '\0';
+    json_decref(root);
+}
+
 /* Re-reads the playlist (uris only) into *uris (caller frees with free(); strings in
- * arena a; NULL for entries without uri). */
+ * arena a; NULL for entries without uri), and its snapshot id into snap ("" when
+ * unknown): what a plan of no write leaves in place. */
 static int reread_uris(struct spotify_client *c, struct arena *a, const char *playlist_id,
-                       const char ***uris, size_t *n)
+                       const char ***uris, size_t *n, char snap[SPOTIFY_SNAPSHOT_ID_MAX])
 {
     struct spotify_playlist pl;
     int rc = spotify_client_get_playlist(c, a, playlist_id, true, &pl);
     *uris = NULL;
     *n = 0;
+    snap[0] = '\0';
     if (rc != 0)
         return rc;
+    if (pl.info.snapshot_id &&
+        snprintf(snap, SPOTIFY_SNAPSHOT_ID_MAX, "%s", pl.info.snapshot_id) >= SPOTIFY_SNAPSHOT_ID_MAX)
+        snap[0] = '\0';
     const char **u = malloc((pl.n_items ? pl.n_items : 1) * sizeof(*u));
     if (!u)
         return sc_fail(c, ERR_NOMEM, "out of memory");
@@ -133,7 +150,7 @@ int spotify_client_apply_target(struct spotify_client *c, const char *playlist_i
                                 struct spotify_apply_result *res)
 {
     struct write_plan plan = WRITE_PLAN_INIT;
-    struct spotify_apply_result out = {0, 0, 0, 0};
+    struct spotify_apply_result out = {0};
     struct buf path = BUF_INIT;
     struct arena *ra = NULL;
     const char **fresh = NULL;
@@ -170,6 +187,8 @@ int spotify_client_apply_target(struct spotify_client *c, const char *playlist_i
             }
             rc = sc_run(c, &r, 1);
             out.calls++;
+            if (rc == 0)
+                note_snapshot(&r, out.snapshot_id);
             bool uncertain = r.uncertain;
             sc_req_release(&r);
             if (rc == 0)
@@ -191,7 +210,7 @@ int spotify_client_apply_target(struct spotify_client *c, const char *playlist_i
             rc = sc_fail(c, ERR_NOMEM, "out of memory");
             goto done;
         }
-        if ((rc = reread_uris(c, ra, playlist_id, &fresh, &n_fresh)) != 0)
+        if ((rc = reread_uris(c, ra, playlist_id, &fresh, &n_fresh, out.snapshot_id)) != 0)
             goto done;
         if ((rc = write_plan_build(fresh, n_fresh, target, n_target, &plan)) != 0) {
             rc = sc_fail(c, rc, "out of memory planning playlist writes");

@@ -37,17 +37,12 @@ static int difference(struct arena *a, const char *const *from, size_t n_from,
 }
 
 /* The current contents of every child: from the database for a child whose snapshot
- * is still the one we recorded, else read. */
+ * is still the one we recorded (known[i]), else read. */
 static int current_contents(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                            const char *const **cur, size_t *n_cur)
+                            const bool *known, const char *const **cur, size_t *n_cur)
 {
     size_t n = in->n_children;
-    bool base_same, *known = arena_alloc(a, (n + 1) * sizeof *known);
     int rc;
-    if (!known)
-        return ERR_NOMEM;
-    if ((rc = sync_spotify_check(c, a, in, false, &base_same, known)) != 0)
-        return rc;
     for (size_t i = 0; i < n; i++) {
         const char **uris = NULL, *snap = NULL;
         if (known[i]) {
@@ -108,8 +103,9 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
     struct sync_eval ev;
     struct spotify_client *client = NULL;
     struct spotify_stats ss;
-    const char *const **cur = NULL;
+    const char *const **cur = NULL, *base_snap = NULL;
     size_t *n_cur = NULL;
+    bool *known = NULL;
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -120,18 +116,23 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
     out->children = arena_alloc(a, (n + 1) * sizeof *out->children);
     cur = arena_alloc(a, (n + 1) * sizeof *cur);
     n_cur = arena_alloc(a, (n + 1) * sizeof *n_cur);
-    if (!out->children || !cur || !n_cur) {
+    known = arena_alloc(a, (n + 1) * sizeof *known);
+    if (!out->children || !cur || !n_cur || !known) {
         rc = ERR_NOMEM;
         goto done;
     }
     out->n_children = n;
     if ((rc = spotify_session_client(app, user_id, &client)) != 0)
         goto done;
-    rc = sync_eval_run(app, client, a, &in, NULL, NULL, &ev);
+    /* One request for the snapshots of the base and of the children we know: an
+     * unchanged base comes from the stored base, an unchanged child from the database. */
+    rc = sync_spotify_check(client, a, &in, true, &base_snap, known);
+    if (rc == 0)
+        rc = sync_eval_run(app, client, db, a, &in, base_snap, NULL, NULL, &ev);
     if (rc == ERR_VALIDATION)
         buf_append_str(why, "more than one child playlist is the catch-all");
     if (rc == 0)
-        rc = current_contents(client, a, &in, cur, n_cur);
+        rc = current_contents(client, a, &in, known, cur, n_cur);
     if (rc != 0) {
         if (rc != ERR_VALIDATION && rc != ERR_NOMEM)
             buf_append_str(why, spotify_client_last_error(client));

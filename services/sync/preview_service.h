@@ -3,10 +3,12 @@
 /* POST /api/base-playlists/{id}/preview: what a sync would write, writing nothing
  * (API.md "Sync", "Semantics in detail -> Sync"). Each child's target (track ids in
  * playlist order) and the difference to its current contents on Spotify; with
- * `explain`, why one track is or is not in each child. Costs: the base read, the
- * metadata the rules need (cache first), and the children's contents (those whose
- * snapshot is the one the last sync wrote come from the database: one request for all
- * their snapshot ids). */
+ * `explain`, why one track is or is not in each child. Costs: one request for the
+ * snapshot ids of the base and of the children we know; the base from the stored base
+ * when its snapshot has not moved (else read whole, and stored); the metadata the
+ * rules need (stored, or cache first); the children whose snapshot is the one the last
+ * sync wrote from the database, the others read. An unchanged base with unchanged
+ * children: that one request. */
 #include <stdbool.h>
 #include <stddef.h>
 

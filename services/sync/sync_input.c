@@ -1,12 +1,14 @@
 /* The sync engine's inputs (loading, compiling, fingerprinting) and the evaluation of
  * a base playlist: read, build the tracks, enrich, compute the targets. */
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
 #include "app/app.h"
 #include "lib/app_err.h"
 #include "app/config.h"
+#include "lib/log.h"
 #include "lib/util.h"
 #include "services/sync/sync_base.h"
 #include "services/sync/sync_internal.h"
@@ -119,8 +121,10 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
     if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &in->base)) != 0 ||
         (rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &in->children,
                                                &in->n_children)) != 0 ||
-        (rc = sync_state_repo_get_base(db, a, base_id, &in->state)) != 0)
+        (rc = sync_state_repo_get_base(db, a, base_id, &in->state)) != 0 ||
+        (rc = base_store_repo_info(db, a, base_id, &in->store)) != 0)
         goto done;
+    in->api_mode = app->cfg->spotify_mode;
     if (target_routing_parse(in->base.routing, &in->routing) != 0) {
         buf_appendf(why, "base playlist has an unknown routing '%s'", in->base.routing);
         rc = ERR_VALIDATION;
@@ -185,26 +189,106 @@ void sync_input_release(struct sync_input *in)
     in->compiled = NULL;
 }
 
-int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
-                  const struct sync_input *in, sync_phase_fn phase, void *ud, struct sync_eval *ev)
+/* The oldest the stored metadata of kinds `meta` may be: the cache lifetime of the
+ * shortest-lived kind among them. */
+static int64_t metadata_max_age(const struct app *app, unsigned meta)
 {
+    int64_t age = INT64_MAX;
+    if ((meta & RULE_NEEDS_ARTISTS) && app->cfg->cache_ttl_artist_s < age)
+        age = app->cfg->cache_ttl_artist_s;
+    if ((meta & RULE_NEEDS_ALBUM) && app->cfg->cache_ttl_album_s < age)
+        age = app->cfg->cache_ttl_album_s;
+    return age;
+}
+
+bool sync_input_metadata_stale(const struct app *app, const struct sync_input *in, int64_t now)
+{
+    unsigned meta = in->needs & (RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM);
+    return meta && in->store.snapshot_id &&
+           ((in->store.metadata_needs & meta) != meta ||
+            now - in->store.metadata_at >= metadata_max_age(app, meta));
+}
+
+/* Forgets the stored values of kinds `meta` before they are fetched again, so that a
+ * value Spotify no longer gives does not linger. */
+static void clear_metadata(struct track *t, size_t n, unsigned meta)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (meta & RULE_NEEDS_ARTISTS) {
+            t[i].genres = NULL;
+            t[i].n_genres = 0;
+            t[i].has &= ~(unsigned)TRACK_HAS_ARTIST_POPULARITY;
+        }
+        if (meta & RULE_NEEDS_ALBUM) {
+            t[i].label = NULL;
+            t[i].has &= ~(unsigned)TRACK_HAS_ALBUM_POPULARITY;
+        }
+    }
+}
+
+/* The entries: from the stored base when it was stored at base_snapshot, else read. */
+static int base_entries(struct spotify_client *c, struct db *db, struct arena *a,
+                        const struct sync_input *in, const char *base_snapshot,
+                        struct sync_eval *ev)
+{
+    if (base_snapshot && in->store.snapshot_id &&
+        strcmp(base_snapshot, in->store.snapshot_id) == 0) {
+        int rc = sync_store_load(db, a, in, base_snapshot, &ev->base);
+        if (rc == 0) {
+            ev->from_store = true;
+            return 0;
+        }
+        if (rc == ERR_NOMEM)
+            return rc;
+        /* Not there after all (saved over meanwhile, another format): read it. */
+        log_info("base %s: stored entries unusable (%s); reading the base", in->base.id,
+                 app_err_code(rc));
+    }
+    return sync_base_read(c, a, &in->base, &ev->base);
+}
+
+int sync_eval_run(struct app *app, struct spotify_client *c, struct db *db, struct arena *a,
+                  const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
+                  void *ud, struct sync_eval *ev)
+{
+    unsigned meta = in->needs & (RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM);
+    int64_t now = (int64_t)time(NULL);
+    bool fetch = false;
     int rc;
+
     memset(ev, 0, sizeof *ev);
     if (phase && (rc = phase(ud, "read_base")) != 0)
         return rc;
-    if ((rc = sync_base_read(c, a, &in->base, &ev->base)) != 0)
+    if ((rc = base_entries(c, db, a, in, base_snapshot, ev)) != 0)
         return rc;
     if ((rc = sync_tracks_build(a, ev->base.items, ev->base.n_items, &ev->tracks)) != 0)
         return rc;
-    if (in->needs & (RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM)) {
+    /* Stored values serve while they cover every kind the rules need and are younger
+     * than the cache lifetime of their kind; else fetched again (cache first). */
+    if (meta)
+        fetch = !ev->from_store || sync_input_metadata_stale(app, in, now);
+    if (fetch) {
         if (phase && (rc = phase(ud, "metadata")) != 0)
             return rc;
         struct metadata_opts mo = {.artist_ttl_s = app->cfg->cache_ttl_artist_s,
                                    .album_ttl_s = app->cfg->cache_ttl_album_s,
                                    .track_ttl_s = app->cfg->cache_ttl_track_s};
-        if ((rc = metadata_enrich(c, app->cache, &mo, a, ev->tracks.tracks, ev->tracks.n, in->needs,
+        if (ev->from_store)
+            clear_metadata(ev->tracks.tracks, ev->tracks.n, meta);
+        if ((rc = metadata_enrich(c, app->cache, &mo, a, ev->tracks.tracks, ev->tracks.n, meta,
                                   &ev->mstats)) != 0)
             return rc;
+    }
+    /* What was read or fetched is kept for the next sync or preview. */
+    if (db && (!ev->from_store || fetch)) {
+        unsigned kept = fetch ? meta : ev->from_store ? in->store.metadata_needs : 0;
+        int64_t at = fetch ? now : ev->from_store ? in->store.metadata_at : 0;
+        rc = sync_store_save(db, a, in, &ev->base, &ev->tracks, kept, at);
+        if (rc == ERR_NOMEM)
+            return rc;
+        if (rc != 0)
+            log_warn("base %s: could not store its entries (%s); the next sync reads it again",
+                     in->base.id, app_err_code(rc));
     }
     if (phase && (rc = phase(ud, "evaluate")) != 0)
         return rc;

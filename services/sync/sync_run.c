@@ -17,11 +17,12 @@
 #include "services/sync/sync_event_service.h"
 #include "services/sync/sync_internal.h"
 #include "services/sync/sync_service.h"
+#include "services/sync/sync_watch.h"
 
 struct child_out {
     int64_t matched, added, removed;
     bool done;    /* processed: goes into the event's `children` */
-    bool written; /* its playlist was written: its new snapshot id is to be learnt */
+    bool written; /* written, and the answers did not say its new snapshot id: learn it */
 };
 
 struct run {
@@ -82,6 +83,7 @@ static int step(struct run *r, const char *phase, int64_t done, int64_t total)
         return fail(r, ERR_CONFLICT, "the sync was ended while it ran (timed out or restarted)");
     if (rc != 0)
         return fail(r, rc, "could not record the sync's progress (database error)");
+    sync_watch_service_notify(r->app->sync_watch, r->event_id); /* live progress (SSE) */
     return 0;
 }
 
@@ -206,12 +208,15 @@ static int write_done(void *ud, size_t job)
     int rc;
     if (cj->rc != 0)
         return cj->rc; /* stops the phase; first_failure() names it */
-    /* Its new snapshot id is learnt after the writes (one request for every child). */
-    if ((rc = record_child(r, i, NULL, cj->target, cj->n_target)) != 0)
+    /* Every write answers the playlist's new snapshot id: the last answer's goes with
+     * the target. Only a child whose answers did not say it is asked after the writes. */
+    const char *snap = cj->res.snapshot_id[0] ? cj->res.snapshot_id : NULL;
+    if ((rc = record_child(r, i, snap, cj->target, cj->n_target)) != 0)
         return rc;
     r->out[i].added = (int64_t)cj->res.added;
     r->out[i].removed = (int64_t)cj->res.removed;
-    r->out[i].done = r->out[i].written = true;
+    r->out[i].done = true;
+    r->out[i].written = snap == NULL;
     c->finished++;
     return step(r, "write_children", (int64_t)c->finished, (int64_t)r->in.n_children);
 }
@@ -305,8 +310,9 @@ static int write_children(struct run *r, const bool *known, const char *const *c
     return 0;
 }
 
-/* The snapshot ids Spotify gave the playlists we wrote. A failure here costs only a
- * read of those children at the next sync, so it does not fail the sync. */
+/* The snapshot ids of the playlists we wrote whose write answers did not carry one
+ * (normally none: no request). A failure here costs only a read of those children at
+ * the next sync, so it does not fail the sync. */
 static void learn_snapshots(struct run *r)
 {
     size_t n = r->in.n_children, k = 0;
@@ -336,7 +342,8 @@ static int run_steps(struct run *r)
 {
     struct sync_input *in = &r->in;
     struct buf why = BUF_INIT;
-    bool base_same = false, *child_same = NULL;
+    const char *base_snap = NULL;
+    bool *child_same = NULL;
     const char *const **targets = NULL;
     size_t *n_targets = NULL;
     int rc;
@@ -364,10 +371,15 @@ static int run_steps(struct run *r)
     if ((rc = spotify_session_client(r->app, r->user_id, &r->client)) != 0)
         return fail(r, rc, "could not set up the Spotify client (%s)", app_err_code(rc));
 
+    /* Metadata past its lifetime counts as a change: the rules see fresh values. */
     bool config_same = in->config_hash[0] && in->state.config_hash && in->state.last_snapshot_id &&
-                       strcmp(in->config_hash, in->state.config_hash) == 0;
-    if ((rc = sync_spotify_check(r->client, r->a, in, config_same, &base_same, child_same)) != 0)
+                       strcmp(in->config_hash, in->state.config_hash) == 0 &&
+                       !sync_input_metadata_stale(r->app, in, (int64_t)time(NULL));
+    /* The base's snapshot is asked too (same request): it says whether the last
+     * completed sync still describes the base, or else whether the stored base does. */
+    if ((rc = sync_spotify_check(r->client, r->a, in, true, &base_snap, child_same)) != 0)
         return spotify_fail(r, rc, "checking the playlists' snapshot ids");
+    bool base_same = config_same && base_snap && strcmp(base_snap, in->state.last_snapshot_id) == 0;
     bool all_known = true, all_same = true;
     for (size_t i = 0; i < n; i++) {
         all_known &= in->child_state[i].has_contents;
@@ -389,7 +401,7 @@ static int run_steps(struct run *r)
         if (all_same)
             return 0; /* nothing changed anywhere: the one request above was all */
     } else {
-        rc = sync_eval_run(r->app, r->client, r->a, in, eval_phase, r, &r->ev);
+        rc = sync_eval_run(r->app, r->client, r->db, r->a, in, base_snap, eval_phase, r, &r->ev);
         if (rc == ERR_VALIDATION)
             return fail(r, rc, "more than one child playlist is the catch-all");
         if (rc != 0)
@@ -493,6 +505,7 @@ static void finish(struct run *r, int rc_run, double seconds)
     } else {
         rc = sync_event_repo_finish(r->db, &ev);
     }
+    sync_watch_service_notify(r->app->sync_watch, r->event_id); /* the end (SSE) */
     if (rc == ERR_NOT_FOUND)
         log_warn("sync %s: its event was ended elsewhere; result not recorded", r->event_id);
     else if (rc != 0)

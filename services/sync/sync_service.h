@@ -21,12 +21,16 @@
  *
  * Flow of a run: load the base and its children, compile them and fingerprint their
  * configuration -> one request for the snapshot ids of the base and of the children
- * whose contents we know -> nothing changed since the last completed sync: done ->
- * otherwise read the base (or, when only some children were edited on Spotify, reuse
- * the last targets), fetch the metadata the rules need (cache first), evaluate -> per
+ * whose contents we know -> nothing changed since the last completed sync (and the
+ * stored metadata is within its lifetime): done -> otherwise, when only some children
+ * were edited on Spotify, reuse the last targets; else take the base's entries from the
+ * stored base when its snapshot has not moved (no page read) or read it whole (and
+ * store it), get the metadata the rules need (stored, or cache first), evaluate -> per
  * child, children in parallel: current contents (known when its snapshot is the one we
- * last wrote, else read), a copy for restore, the minimal write -> learn the new
- * snapshot ids (one request) -> completed. Between steps it stops when the server shuts down
+ * last wrote, else read), a copy for restore, the minimal write, whose answers carry
+ * the new snapshot id -> completed. Each progress step and the end are written through
+ * step()/finish() in sync_run.c, which also notify the event's watchers (sync_watch.h:
+ * live progress). Between steps it stops when the server shuts down
  * (SYNC_MSG_SHUTDOWN) or when its event was failed meanwhile (sweep, restart). */
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,13 +100,19 @@ struct sync_restore_result {
     const char *const *uris;   /* the contents put back */
     size_t n_uris;
     size_t added, removed;
+    char active_id[SYNC_EVENT_ID_MAX]; /* ERR_SYNC_IN_PROGRESS: who holds the base's lock */
 };
 
 /* Puts back the contents child `child_id` had before the last sync that changed it
  * (local files and entries without uri cannot be written back and are left out; a
  * duplicate is kept once). The next sync re-reads the child and writes its target
- * again. Strings in arena `a`; `why` receives Spotify's message on a Spotify error.
- * 0; ERR_NOT_FOUND (no such child, or nothing to restore); ERR_SPOTIFY,
+ * again. While it reads and writes it holds its base's lock as a sync does: an
+ * in_progress event (progress.phase "restore", child_playlist_ids [child]) that the
+ * unique index idx_sync_events_one_active makes exclusive, deleted when the restore
+ * ends; a sync started meanwhile gets 409 with that event's id. Strings in arena
+ * `a`; `why` receives Spotify's message on a Spotify error.
+ * 0; ERR_NOT_FOUND (no such child, or nothing to restore); ERR_SYNC_IN_PROGRESS
+ * (out->active_id: a sync or another restore of the base holds the lock); ERR_SPOTIFY,
  * ERR_SPOTIFY_REAUTH, ERR_RATE_LIMITED, ERR_NOMEM, ERR_INTERNAL. */
 int sync_service_restore(struct app *app, struct db *db, struct arena *a, const char *user_id,
                          const char *child_id, struct sync_restore_result *out, struct buf *why);

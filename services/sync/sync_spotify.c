@@ -13,7 +13,7 @@
 #include "services/sync/sync_internal.h"
 
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                       bool ask_base, bool *base_same, bool *child_same)
+                       bool ask_base, const char **base_snap, bool *child_same)
 {
     size_t n = in->n_children, nids = 0, base_slot = SIZE_MAX;
     const char **ids = arena_alloc(a, (n + 1) * sizeof *ids);
@@ -22,18 +22,17 @@ int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct s
     bool liked = base_playlist_is_liked(&in->base);
     int rc;
 
-    *base_same = false;
+    *base_snap = NULL;
     if (!ids || !snaps || !slot)
         return ERR_NOMEM;
     /* A Liked Songs base is not in the library listing: its first page is its snapshot
      * (one request of its own, docs/sync.md "Liked Songs"). */
-    if (ask_base && in->state.last_snapshot_id && liked) {
-        const char *fp = NULL;
-        if ((rc = sync_base_snapshot(c, a, &in->base, &fp)) != 0)
+    bool known = in->state.last_snapshot_id || in->store.snapshot_id;
+    if (ask_base && known && liked) {
+        if ((rc = sync_base_snapshot(c, a, &in->base, base_snap)) != 0)
             return rc;
-        *base_same = strcmp(fp, in->state.last_snapshot_id) == 0;
     }
-    if (ask_base && in->state.last_snapshot_id && !liked) {
+    if (ask_base && known && !liked) {
         base_slot = nids;
         ids[nids++] = in->base.spotify_playlist_id;
     }
@@ -46,9 +45,8 @@ int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct s
     }
     if ((rc = spotify_client_get_snapshots(c, a, ids, nids, snaps)) != 0)
         return rc;
-    if (!liked)
-        *base_same = base_slot != SIZE_MAX && snaps[base_slot] &&
-                     strcmp(snaps[base_slot], in->state.last_snapshot_id) == 0;
+    if (base_slot != SIZE_MAX)
+        *base_snap = snaps[base_slot];
     for (size_t i = 0; i < n; i++)
         child_same[i] = slot[i] != SIZE_MAX && snaps[slot[i]] &&
                         strcmp(snaps[slot[i]], in->child_state[i].snapshot_id) == 0;
