@@ -753,7 +753,9 @@ def run_mode(args, mode, world, catalog_path, work, redis_url, log_dir):
         """N_STREAMS event streams on one sync that waits STREAM_HOLD_MS on Spotify."""
         sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "e2e"))
         from sse_client import SSEStream
-        srv = b.start_server("streams", data_main, extra={"PLAYROUTER_MAX_CONNECTIONS": "4096"})
+        # N_STREAMS from 127.0.0.1: no per-address limit (docs/SECURITY.md)
+        srv = b.start_server("streams", data_main, extra={"PLAYROUTER_MAX_CONNECTIONS": "4096",
+                                                          "PLAYROUTER_MAX_CONNECTIONS_PER_IP": "0"})
         port = urllib.parse.urlsplit(srv.url).port
         path = "/api/base-playlists/%s/sync?wait=false" % state["base1"]
         opened = []

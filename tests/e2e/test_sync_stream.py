@@ -44,7 +44,9 @@ def proc_status(pid, key):
 class StreamTest(SyncSteps):
     ARGS = ["--playlist", "demo:Stream base:120", "--seed", "21"]
     ENV = {"PLAYROUTER_SSE_HEARTBEAT": "1", "PLAYROUTER_SHUTDOWN_GRACE": str(GRACE),
-           "PLAYROUTER_SPOTIFY_TIMEOUT_MS": "60000"}
+           "PLAYROUTER_SPOTIFY_TIMEOUT_MS": "60000",
+           # N_STREAMS streams from 127.0.0.1: beyond the per-address default (64)
+           "PLAYROUTER_MAX_CONNECTIONS_PER_IP": "0"}
 
     def stream(self, event_id, token=None):
         return SSEStream(self.srv.port, "/api/sync-events/%s/stream" % event_id,
