@@ -18,11 +18,13 @@
 #include "lib/metrics.h"
 #include "domain/version.h"
 #include "lib/util.h"
+#include "lib/workpool.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct app *app; /* opaque: only handed to handlers */
     struct metrics *metrics;
+    struct workpool *pool; /* runs deferred work; borrowed */
     http_dispatch_fn dispatch;
     long long max_body;
     int port;
@@ -33,7 +35,7 @@ struct http_server {
      * takes no lock for it; the mutex + broadcast are only needed once stopping is set
      * (see on_completed). */
     atomic_int inflight;
-    int deferred; /* deferred works still running (under mu) */
+    int deferred; /* connections suspended for parked or deferred work (under mu) */
 };
 
 struct conn_state {
@@ -43,9 +45,12 @@ struct conn_state {
     struct buf body;
     int too_large;
     int dispatched;
-    request_work_fn work; /* set by request_defer() during dispatch */
+    request_arm_fn arm; /* set by request_park() during dispatch */
+    void *arm_arg;
+    request_work_fn work; /* request_defer(): run on the pool by defer_arm() */
     void *work_arg;
-    atomic_int work_done;
+    bool suspended;       /* under srv->mu */
+    atomic_int work_done; /* the answer is written: queue it on the next call */
     int64_t start_ms;
 };
 
@@ -130,32 +135,66 @@ int request_on_complete(struct request *req, request_cleanup_fn fn)
     return 0;
 }
 
-/* ---- deferred work ---- */
+/* ---- parked and deferred work ----
+ * A parked request's connection is suspended once the handler has returned; then its
+ * arm function runs (it hands the request to whoever will answer it), and whoever
+ * answers writes res and calls request_resume(). No thread waits meanwhile. Deferred
+ * work is a parked request whose arm queues the work on the server's bounded pool. */
 
-static void *deferred_main(void *arg)
+static struct conn_state *state_of(struct request *req)
 {
-    struct conn_state *st = arg;
+    return (struct conn_state *)((char *)req - offsetof(struct conn_state, req));
+}
+
+int request_park(struct request *req, request_arm_fn arm, void *arg)
+{
+    struct conn_state *st = state_of(req);
+    if (atomic_load(&st->srv->stopping))
+        return ERR_UNAVAILABLE;
+    st->arm = arm;
+    st->arm_arg = arg;
+    return 0;
+}
+
+void request_resume(struct request *req)
+{
+    struct conn_state *st = state_of(req);
     struct http_server *srv = st->srv;
-    st->work(&st->req, &st->res, st->work_arg);
-    atomic_store(&st->work_done, 1);
     /* Keep the lock while resuming so that http_server_stop() never stops the daemon
      * between our resume and our decrement. */
     pthread_mutex_lock(&srv->mu);
-    MHD_resume_connection(st->req.conn);
-    srv->deferred--;
-    pthread_cond_broadcast(&srv->cv);
+    atomic_store(&st->work_done, 1);
+    if (st->suspended) {
+        st->suspended = false;
+        MHD_resume_connection(st->req.conn);
+        srv->deferred--;
+        pthread_cond_broadcast(&srv->cv);
+    }
     pthread_mutex_unlock(&srv->mu);
-    return NULL;
+}
+
+static void deferred_main(void *arg)
+{
+    struct conn_state *st = arg;
+    st->work(&st->req, &st->res, st->work_arg);
+    request_resume(&st->req);
+}
+
+static void defer_arm(struct request *req, struct response *res, void *arg)
+{
+    struct conn_state *st = state_of(req);
+    if (!st->srv->pool || workpool_submit(st->srv->pool, deferred_main, st) != 0) {
+        response_error_msg(res, ERR_UNAVAILABLE, "no worker is free; retry later");
+        request_resume(req);
+    }
 }
 
 int request_defer(struct request *req, request_work_fn work, void *arg)
 {
-    struct conn_state *st = (struct conn_state *)((char *)req - offsetof(struct conn_state, req));
-    if (atomic_load(&st->srv->stopping))
-        return ERR_UNAVAILABLE;
+    struct conn_state *st = state_of(req);
     st->work = work;
     st->work_arg = arg;
-    return 0;
+    return request_park(req, defer_arm, NULL);
 }
 
 /* ---- responses ---- */
@@ -281,8 +320,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     if (st->dispatched) {
-        /* Called again after resume: the deferred work has written the response. */
-        if (st->work && atomic_load(&st->work_done))
+        /* Called again after resume: the parked request's answer is written. */
+        if (st->arm && atomic_load(&st->work_done))
             return queue(conn, st);
         return MHD_YES;
     }
@@ -298,25 +337,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else {
         srv->dispatch(&st->req, &st->res);
     }
-    if (st->work) {
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (st->arm) {
         pthread_mutex_lock(&srv->mu);
         MHD_suspend_connection(conn);
+        st->suspended = true;
         srv->deferred++;
-        int rc = pthread_create(&t, &attr, deferred_main, st);
-        if (rc != 0) {
-            srv->deferred--;
-            MHD_resume_connection(conn);
-            st->work = NULL;
-        }
         pthread_mutex_unlock(&srv->mu);
-        pthread_attr_destroy(&attr);
-        if (rc == 0)
-            return MHD_YES;
-        response_error_msg(&st->res, ERR_UNAVAILABLE, "cannot start background work");
+        st->arm(&st->req, &st->res, st->arm_arg); /* may resume at once */
+        return MHD_YES;
     }
     return queue(conn, st);
 }
@@ -381,6 +409,7 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
     }
     srv->app = app;
     srv->metrics = opts->metrics;
+    srv->pool = opts->pool;
     srv->dispatch = fn;
     srv->max_body = opts->max_body;
     pthread_mutex_init(&srv->mu, NULL);

@@ -3,10 +3,12 @@
 /* The HTTP core on libmicrohttpd: requests, responses, the server.
  *
  * Threading (decided once, LIBRARIES.md): MHD's internal thread pool with epoll
- * runs every handler; a handler must not block for long. Work that waits on
- * Spotify (POST .../sync) calls request_defer(): the connection is suspended,
- * the work runs on its own thread, and the connection resumes when it is done,
- * so no polling thread is ever stalled. */
+ * runs every handler; a handler must not block for long. A request whose answer
+ * comes later parks (request_park): its connection is suspended and whoever answers
+ * it resumes it (the waiting POST .../sync: the sync engine's worker that ran the
+ * sync). request_defer() runs a piece of work on the bounded pool the server was
+ * given (lib/workpool.h). No thread is started per request and no polling thread is
+ * ever stalled. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@ struct app; /* opaque here: handed to handlers in req->app */
 struct db;
 struct metrics;
 struct route;
+struct workpool;
 
 #define REQUEST_MAX_PARAMS 4
 #define REQUEST_MAX_CLEANUPS 4
@@ -80,10 +83,20 @@ int64_t request_if_match(struct request *req);
  * connection). 0, or ERR_NOMEM when REQUEST_MAX_CLEANUPS are registered. */
 int request_on_complete(struct request *req, request_cleanup_fn fn);
 
-/* Runs work(req, res, arg) on a separate thread while the connection is suspended;
- * the response is sent when work returns. The handler must return right after this
- * call without touching res. 0, or ERR_NOMEM/ERR_UNAVAILABLE (then the handler
- * answers itself). */
+/* Parks the request: the handler returns right after this call without touching res;
+ * once the connection is suspended, arm(req, res, arg) runs once (on the polling
+ * thread; it must not block). From then on exactly one party writes res and calls
+ * request_resume(req) (from any thread, possibly inside arm); the answer is then
+ * sent. 0, or ERR_UNAVAILABLE (the server is stopping: the handler answers itself). */
+typedef void (*request_arm_fn)(struct request *req, struct response *res, void *arg);
+int request_park(struct request *req, request_arm_fn arm, void *arg);
+/* Sends the answer written into a parked request's res. Call exactly once. */
+void request_resume(struct request *req);
+
+/* Runs work(req, res, arg) on the server's worker pool (http_server_opts.pool) while
+ * the connection is suspended; the response is sent when work returns (503 when no
+ * worker is free). The handler must return right after this call without touching
+ * res. 0, or ERR_UNAVAILABLE (then the handler answers itself). */
 typedef void (*request_work_fn)(struct request *req, struct response *res, void *arg);
 int request_defer(struct request *req, request_work_fn work, void *arg);
 
@@ -121,6 +134,7 @@ struct http_server_opts {
     int idle_timeout_s;
     long long max_body;
     struct metrics *metrics; /* borrowed; NULL = no request metrics */
+    struct workpool *pool;   /* borrowed; runs request_defer() work; NULL = none */
 };
 /* The function that answers every request (routes_dispatch in production). */
 typedef void (*http_dispatch_fn)(struct request *req, struct response *res);
@@ -131,7 +145,8 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
 /* The port actually bound. */
 int http_server_port(const struct http_server *s);
 /* Graceful stop: stop accepting, answer 503 to new requests, wait up to grace_s for
- * in-flight requests and deferred work, then close. NULL ok. */
+ * in-flight requests and parked or deferred work, then close. Whoever answers parked
+ * requests must have answered them by then (main.c stops the sync engine first). NULL ok. */
 void http_server_stop(struct http_server *s, int grace_s);
 /* Requests currently being answered (for tests and shutdown). */
 int http_server_inflight(struct http_server *s);

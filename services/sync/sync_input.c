@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "app/app.h"
+#include "repositories/auto_sync_repo.h"
 #include "lib/app_err.h"
 #include "app/config.h"
 #include "lib/util.h"
@@ -163,6 +164,16 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
     }
     /* A rule with in_the_last gives another answer tomorrow: the day is part of it. */
     if (time_dependent && buf_appendf(&fp, "today=%d\n", (int)in->today) != 0)
+        goto done;
+    /* What the rules see beside the playlists (the user's tags, metadata learnt since)
+     * is counted by the user's change counter (sync_manager_note_change): part of the
+     * fingerprint, so the next sync, manual or auto, re-evaluates. 0 adds nothing:
+     * fingerprints recorded before the counter existed stay valid. */
+    int64_t changes = 0;
+    if ((rc = auto_sync_repo_change_seq(db, user_id, &changes)) != 0)
+        goto done;
+    rc = ERR_NOMEM;
+    if (changes > 0 && buf_appendf(&fp, "changes=%lld\n", (long long)changes) != 0)
         goto done;
     hex_digest(&fp, in->config_hash);
     rc = 0;

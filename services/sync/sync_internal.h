@@ -94,10 +94,12 @@ void sync_count_client_metrics(struct app *app, const struct spotify_stats *ss,
 
 #define SYNC_POOL_MAX_WORKERS 8
 
-/* Up to SYNC_POOL_MAX_WORKERS worker threads (never more than the configured Spotify
- * parallelism, nor than jobs), each with its own Spotify client (the configured
- * parallelism shared between them) and arena, that run jobs 0..n-1 of a phase. The pool lives for a
- * whole sync: clients and arenas (and what jobs allocate in them) last until sync_pool_release().
+/* Up to SYNC_POOL_MAX_WORKERS runners (never more than the configured Spotify
+ * parallelism, nor than jobs): the calling thread and helpers on the server's worker
+ * pool (app->workers), each runner with its own Spotify client (the configured
+ * parallelism shared between them) and arena, that run jobs 0..n-1 of a phase. The
+ * clients live for a whole sync: clients and arenas (and what jobs allocate in them)
+ * last until sync_pool_release(). No thread is created per phase.
  */
 struct sync_pool {
     struct app *app;
@@ -117,9 +119,11 @@ typedef int (*sync_done_fn)(void *ud, size_t job);
  * the session's token source or spotify_client_new(); release with sync_pool_release()
  * whatever the outcome. */
 int sync_pool_init(struct sync_pool *p, struct app *app, const char *user_id, size_t n_jobs);
-/* Runs jobs 0..n-1 (n may be 0) and returns when every job started has ended: 0, the
- * first non-zero return of on_done, or ERR_INTERNAL when no thread could start. A job is
- * not started once app->shutting_down is set (on_done then sees fewer jobs end). */
+/* Runs jobs 0..n-1 (n may be 0), on the calling thread and on helpers of the worker
+ * pool, and returns when every job started has ended: 0, the first non-zero return of
+ * on_done, ERR_NOMEM, or ERR_INTERNAL (no runner was set up). A job is not started once
+ * the server gives up on running syncs (app->shutting_down > 1; on_done then sees fewer
+ * jobs end). */
 int sync_pool_run(struct sync_pool *p, size_t n, sync_job_fn job, sync_done_fn on_done, void *ud);
 /* Adds the workers' request counts to *sum (requests, token_requests, retries,
  * rate_limited, wait_ms). */
