@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "services/database.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_internal.h"
 
@@ -106,7 +107,7 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
     struct spotify_stats ss;
     const char *const **cur = NULL;
     size_t *n_cur = NULL;
-    int rc;
+    int rc, lent = -1;
 
     memset(out, 0, sizeof *out);
     memset(&ev, 0, sizeof ev);
@@ -121,6 +122,8 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
         goto done;
     }
     out->n_children = n;
+    /* Nothing below reads the database: the request's connection is lent meanwhile. */
+    lent = database_lend(app, db);
     if ((rc = spotify_session_client(app, user_id, &client)) != 0)
         goto done;
     rc = sync_eval_run(app, client, a, &in, NULL, NULL, &ev);
@@ -162,5 +165,7 @@ done:
     spotify_client_free(client);
     sync_eval_release(&ev);
     sync_input_release(&in);
+    if (database_reclaim(app, db, lent) != 0 && rc == 0)
+        rc = ERR_UNAVAILABLE;
     return rc;
 }

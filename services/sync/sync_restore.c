@@ -5,6 +5,7 @@
 #include "repositories/child_snapshot_repo.h"
 #include "repositories/sync_state_repo.h"
 #include "lib/app_err.h"
+#include "services/database.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_internal.h"
 #include "services/sync/sync_service.h"
@@ -49,13 +50,19 @@ int sync_service_restore(struct app *app, struct db *db, struct arena *a, const 
     }
     if (rc != 0 || (rc = writable(a, &snap, &target, &n_target)) != 0)
         return rc;
-    if ((rc = spotify_session_client(app, user_id, &client)) != 0)
-        return rc;
-    rc = sync_spotify_read_uris(client, a, cp.spotify_playlist_id, &current, &n_current,
-                                &snapshot_id);
+    int lent = database_lend(app, db); /* not held across the Spotify calls */
+    if ((rc = spotify_session_client(app, user_id, &client)) == 0)
+        rc = sync_spotify_read_uris(client, a, cp.spotify_playlist_id, &current, &n_current,
+                                    &snapshot_id);
     if (rc == 0)
         rc = spotify_client_apply_target(client, cp.spotify_playlist_id, current, n_current, target,
                                          n_target, &res);
+    if (database_reclaim(app, db, lent) != 0) {
+        spotify_client_free(client);
+        return ERR_UNAVAILABLE;
+    }
+    if (!client)
+        return rc;
     if (rc != 0) {
         buf_append_str(why, spotify_client_last_error(client));
     } else {
