@@ -14,6 +14,7 @@
 #include "lib/app_err.h"
 #include "app/config.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/util.h"
 #include "lib/workpool.h"
 #include "services/database.h"
@@ -186,9 +187,15 @@ static int take_and_run(struct sync_manager *m, int64_t *next_at)
     }
     database_release(app, db); /* the run takes connections step by step */
     pthread_mutex_lock(&m->mu);
-    if (++m->running > m->peak)
+    bool new_peak = ++m->running > m->peak;
+    if (new_peak)
         m->peak = m->running;
     pthread_mutex_unlock(&m->mu);
+    if (app->metrics) {
+        metrics_add(app->metrics, "playrouter_syncs_running", "", 1);
+        if (new_peak)
+            metrics_add(app->metrics, "playrouter_syncs_running_peak", "", 1);
+    }
 
     rc = sync_service_run(app, run_arena, job.user_id, job.base_playlist_id, job.event_id, &ev,
                           &retry_after);
@@ -201,6 +208,8 @@ static int take_and_run(struct sync_manager *m, int64_t *next_at)
     } else {
         log_error("sync %s: no database connection to take its job off the queue", job.event_id);
     }
+    if (app->metrics)
+        metrics_add(app->metrics, "playrouter_syncs_running", "", -1);
     pthread_mutex_lock(&m->mu);
     m->running--;
     pthread_cond_broadcast(&m->cv);
@@ -416,8 +425,16 @@ void sync_manager_describe_metrics(struct metrics *m)
                      "Metadata cache lookups that missed");
     metrics_describe(m, "playrouter_auto_sync_checks_total", "counter",
                      "Auto-sync checks of bases, by outcome (queued, unchanged, failed)");
+    metrics_describe(m, "playrouter_auto_sync_passes_total", "counter",
+                     "Passes of the auto-sync scheduler");
+    metrics_describe(m, "playrouter_syncs_running", "gauge", "Syncs running now");
+    metrics_describe(m, "playrouter_syncs_running_peak", "gauge",
+                     "The most syncs that ran at once since the start");
     /* Present from the start (at 0), so that a dashboard sees them before the first. */
     metrics_add(m, "playrouter_spotify_rate_limited_total", "", 0);
     metrics_add(m, "playrouter_cache_hits_total", "", 0);
     metrics_add(m, "playrouter_cache_misses_total", "", 0);
+    metrics_add(m, "playrouter_auto_sync_passes_total", "", 0);
+    metrics_add(m, "playrouter_syncs_running", "", 0);
+    metrics_add(m, "playrouter_syncs_running_peak", "", 0);
 }

@@ -235,6 +235,8 @@ int sync_scheduler_pass(struct app *app)
         i = j;
     }
     arena_free(a);
+    if (app->metrics)
+        metrics_add(app->metrics, "playrouter_auto_sync_passes_total", "", 1);
     return queued;
 }
 
