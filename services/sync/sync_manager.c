@@ -166,9 +166,13 @@ static int take_and_run(struct sync_manager *m, int64_t *next_at)
     int rc;
 
     *next_at = 0;
-    if (!db) {
+    pthread_mutex_lock(&m->mu);
+    bool stopping = m->stopping;
+    pthread_mutex_unlock(&m->mu);
+    if (!db || stopping) { /* stopping: take no new job, it stays queued */
+        database_release(app, db);
         arena_free(a);
-        return -1;
+        return db ? 0 : -1;
     }
     util_time_format(time(NULL), now);
     rc = sync_queue_repo_claim(db, a, (int64_t)time(NULL), now, &job);

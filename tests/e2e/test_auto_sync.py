@@ -181,6 +181,8 @@ class AutoSyncTest(unittest.TestCase):
         for k, delay in enumerate([60, 120, 180, 180]):
             ev = self.wait_auto_event(b, n)
             self.assertEqual(ev["status"], "failed")
+            # The worker records the failure just after the event ends.
+            wait_for(lambda: self.backoff_row(b)[0] == k + 1, 10, "failure %d recorded" % (k + 1))
             self.assertEqual(self.backoff_row(b), (k + 1, delay))
             # Before the retry time nothing runs: three passes, no new event.
             n = len(self.events(b))
@@ -193,7 +195,7 @@ class AutoSyncTest(unittest.TestCase):
                         "WHERE base_playlist_id = ?", delay, b["id"])
         ev = self.wait_auto_event(b, n)
         self.assertEqual(ev["status"], "completed", ev["error_message"])
-        self.assertEqual(self.backoff_row(b)[0], 0)
+        wait_for(lambda: self.backoff_row(b)[0] == 0, 10, "the back-off to end")
         self.assertEqual(self.emu.playlist_uris(b["child_spid"]), self.emu.playlist_uris(b["spid"]))
 
     def test_06_rate_limited_user_is_paused(self):
