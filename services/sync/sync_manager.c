@@ -23,6 +23,8 @@
 #include "services/sync/sync_service.h"
 
 #define DB_WAIT_MS 30000
+/* sync_manager_wait() runs on a polling thread: it waits no longer than a request. */
+#define WAIT_CHECK_DB_MS 5000
 /* An idle worker looks at the queue at least this often (jobs queued by another
  * process on the same database, jobs whose next_run_at comes). */
 #define IDLE_POLL_S 30
@@ -99,7 +101,7 @@ static void call_waiters(struct sync_waiter *w, int status)
 static int event_ended(struct app *app, const char *user_id, const char *event_id)
 {
     struct arena *a = arena_new();
-    struct db *db = a ? database_acquire(app, DB_WAIT_MS) : NULL;
+    struct db *db = a ? database_acquire(app, WAIT_CHECK_DB_MS) : NULL;
     struct sync_event ev;
     int ended = 0;
     if (db) {
