@@ -131,8 +131,11 @@ class SyncQueueTest(unittest.TestCase):
         out = {}
         t0 = threading.Thread(target=lambda: out.update(a=self.post_sync(bases[0], wait=True)))
         t0.start()
-        wait_for(lambda: api(self.srv, self.token, "GET", "/api/base-playlists/%s/sync-status"
-                             % bases[0]["id"])[2]["active"], 10, "the first sync")
+        def running(b):
+            st = api(self.srv, self.token, "GET",
+                     "/api/base-playlists/%s/sync-status" % b["id"])[2]
+            return st["active"] and st["sync_event"]["progress"]["phase"] != "queued"
+        wait_for(lambda: running(bases[0]), 10, "the first sync to run")
         t1 = threading.Thread(target=lambda: out.update(b=self.post_sync(bases[1], wait=True)))
         t1.start()
         second = wait_for(lambda: api(self.srv, self.token, "GET",
