@@ -269,7 +269,7 @@ int child_playlist_service_create(struct app *app, struct db *db, struct arena *
     int rc;
     assert(rep != NULL); /* the services read it to see problems */
 
-    playlist_spotify_init(&sp, app, user_id);
+    playlist_spotify_init(&sp, app, db, user_id);
     memset(&cp, 0, sizeof cp);
     if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &base)) != 0)
         goto done;
@@ -354,7 +354,7 @@ int child_playlist_service_update(struct app *app, struct db *db, struct arena *
     int rc;
     assert(rep != NULL); /* the services read it to see problems */
 
-    playlist_spotify_init(&sp, app, user_id);
+    playlist_spotify_init(&sp, app, db, user_id);
     /* Problems of the members are reported together with those of the merged
      * configuration below. */
     if ((rc = child_playlist_input_parse(body, CHILD_PLAYLIST_BODY_PATCH, "", NULL, a, &in, rep)) !=

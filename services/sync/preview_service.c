@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "services/database.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_internal.h"
 
@@ -106,7 +107,7 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
     const char *const **cur = NULL, *base_snap = NULL;
     size_t *n_cur = NULL;
     bool *known = NULL;
-    int rc;
+    int rc, lent = -1;
 
     memset(out, 0, sizeof *out);
     memset(&ev, 0, sizeof ev);
@@ -122,13 +123,15 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
         goto done;
     }
     out->n_children = n;
+    /* Nothing below reads the database: the request's connection is lent meanwhile. */
+    lent = database_lend(app, db);
     if ((rc = spotify_session_client(app, user_id, &client)) != 0)
         goto done;
     /* One request for the snapshots of the base and of the children we know: an
      * unchanged base comes from the stored base, an unchanged child from the database. */
     rc = sync_spotify_check(client, a, &in, true, &base_snap, known);
     if (rc == 0)
-        rc = sync_eval_run(app, client, db, a, &in, base_snap, NULL, NULL, &ev);
+        rc = sync_eval_run(app, client, a, &in, base_snap, NULL, NULL, &ev);
     if (rc == ERR_VALIDATION)
         buf_append_str(why, "more than one child playlist is the catch-all");
     if (rc == 0)
@@ -168,5 +171,7 @@ done:
     spotify_client_free(client);
     sync_eval_release(&ev);
     sync_input_release(&in);
+    if (database_reclaim(app, db, lent) != 0 && rc == 0)
+        rc = ERR_UNAVAILABLE;
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "repositories/base_playlist_repo.h"
 #include "repositories/child_playlist_repo.h"
 #include "repositories/sync_event_repo.h"
+#include "repositories/sync_queue_repo.h"
 #include "lib/app_err.h"
 #include "lib/util.h"
 
@@ -36,10 +37,11 @@ json_t *sync_event_service_to_json(const struct sync_event *ev)
     if (!progress)
         return NULL;
     return json_pack(
-        "{s:s?, s:s?, s:s?, s:o, s:s?, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, "
+        "{s:s?, s:s?, s:s?, s:o, s:s?, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, "
         "s:s?, s:s?}",
         "id", ev->id, "user_id", ev->user_id, "base_playlist_id", ev->base_playlist_id,
-        "child_playlist_ids", array_of(ev->child_playlist_ids), "status", ev->status, "started_at",
+        "child_playlist_ids", array_of(ev->child_playlist_ids), "status", ev->status, "trigger",
+        ev->trigger ? ev->trigger : SYNC_TRIGGER_MANUAL, "started_at",
         str_or_null(ev->started_at), "completed_at", str_or_null(ev->completed_at), "error_message",
         str_or_null(ev->error_message), "tracks_processed", (json_int_t)ev->tracks_processed,
         "tracks_skipped", (json_int_t)ev->tracks_skipped, "total_api_requests",
@@ -355,6 +357,8 @@ int sync_event_service_append_json(const struct sync_event *ev, struct buf *out)
         (rc = put_key_str(out, ",\"base_playlist_id\":", ev->base_playlist_id)) ||
         (rc = put_key_array(out, ",\"child_playlist_ids\":", ev->child_playlist_ids)) ||
         (rc = put_key_str(out, ",\"status\":", ev->status)) ||
+        (rc = put_key_str(out, ",\"trigger\":",
+                          ev->trigger ? ev->trigger : SYNC_TRIGGER_MANUAL)) ||
         (rc = put_key_str(out, ",\"started_at\":", ev->started_at)) ||
         (rc = put_key_str(out, ",\"completed_at\":", ev->completed_at)) ||
         (rc = put_key_str(out, ",\"error_message\":", ev->error_message)) ||
@@ -434,11 +438,11 @@ int sync_event_service_list(struct db *db, struct arena *a, const char *user_id,
     return rc;
 }
 
-int sync_event_service_recover(struct db *db, int *n_out)
+int sync_event_service_recover(struct db *db, int *n_out, int *n_queued)
 {
     char now[21];
     util_time_format(time(NULL), now);
-    return sync_event_repo_fail_in_progress(db, NULL, SYNC_MSG_RESTART, now, n_out);
+    return sync_queue_repo_recover(db, SYNC_MSG_RESTART, now, n_out, n_queued);
 }
 
 void sync_event_service_timeout_message(int timeout_s, char *out, size_t outlen)

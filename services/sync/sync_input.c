@@ -6,10 +6,12 @@
 #include <time.h>
 
 #include "app/app.h"
+#include "repositories/auto_sync_repo.h"
 #include "lib/app_err.h"
 #include "app/config.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "services/database.h"
 #include "services/sync/sync_base.h"
 #include "services/sync/sync_internal.h"
 
@@ -171,6 +173,16 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
     /* A rule with in_the_last gives another answer tomorrow: the day is part of it. */
     if (time_dependent && buf_appendf(&fp, "today=%d\n", (int)in->today) != 0)
         goto done;
+    /* What the rules see beside the playlists (the user's tags, metadata learnt since)
+     * is counted by the user's change counter (sync_manager_note_change): part of the
+     * fingerprint, so the next sync, manual or auto, re-evaluates. 0 adds nothing:
+     * fingerprints recorded before the counter existed stay valid. */
+    int64_t changes = 0;
+    if ((rc = auto_sync_repo_change_seq(db, user_id, &changes)) != 0)
+        goto done;
+    rc = ERR_NOMEM;
+    if (changes > 0 && buf_appendf(&fp, "changes=%lld\n", (long long)changes) != 0)
+        goto done;
     hex_digest(&fp, in->config_hash);
     rc = 0;
 done:
@@ -226,14 +238,20 @@ static void clear_metadata(struct track *t, size_t n, unsigned meta)
     }
 }
 
+/* How long a store step waits for a database connection before doing without. */
+#define SYNC_STORE_DB_WAIT_MS 5000
+
 /* The entries: from the stored base when it was stored at base_snapshot, else read. */
-static int base_entries(struct spotify_client *c, struct db *db, struct arena *a,
+static int base_entries(struct app *app, struct spotify_client *c, struct arena *a,
                         const struct sync_input *in, const char *base_snapshot,
                         struct sync_eval *ev)
 {
     if (base_snapshot && in->store.snapshot_id &&
         strcmp(base_snapshot, in->store.snapshot_id) == 0) {
-        int rc = sync_store_load(db, a, in, base_snapshot, &ev->base);
+        /* A connection for this one read only (none is held across Spotify calls). */
+        struct db *db = database_acquire(app, SYNC_STORE_DB_WAIT_MS);
+        int rc = db ? sync_store_load(db, a, in, base_snapshot, &ev->base) : ERR_UNAVAILABLE;
+        database_release(app, db);
         if (rc == 0) {
             ev->from_store = true;
             return 0;
@@ -247,7 +265,7 @@ static int base_entries(struct spotify_client *c, struct db *db, struct arena *a
     return sync_base_read(c, a, &in->base, &ev->base);
 }
 
-int sync_eval_run(struct app *app, struct spotify_client *c, struct db *db, struct arena *a,
+int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
                   const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
                   void *ud, struct sync_eval *ev)
 {
@@ -259,7 +277,7 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct db *db, stru
     memset(ev, 0, sizeof *ev);
     if (phase && (rc = phase(ud, "read_base")) != 0)
         return rc;
-    if ((rc = base_entries(c, db, a, in, base_snapshot, ev)) != 0)
+    if ((rc = base_entries(app, c, a, in, base_snapshot, ev)) != 0)
         return rc;
     if ((rc = sync_tracks_build(a, ev->base.items, ev->base.n_items, &ev->tracks)) != 0)
         return rc;
@@ -280,10 +298,12 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct db *db, stru
             return rc;
     }
     /* What was read or fetched is kept for the next sync or preview. */
-    if (db && (!ev->from_store || fetch)) {
+    if (!ev->from_store || fetch) {
         unsigned kept = fetch ? meta : ev->from_store ? in->store.metadata_needs : 0;
         int64_t at = fetch ? now : ev->from_store ? in->store.metadata_at : 0;
-        rc = sync_store_save(db, a, in, &ev->base, &ev->tracks, kept, at);
+        struct db *db = database_acquire(app, SYNC_STORE_DB_WAIT_MS);
+        rc = db ? sync_store_save(db, a, in, &ev->base, &ev->tracks, kept, at) : ERR_UNAVAILABLE;
+        database_release(app, db);
         if (rc == ERR_NOMEM)
             return rc;
         if (rc != 0)
