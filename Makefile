@@ -13,7 +13,7 @@ deps:
 
 # Configures once, then builds incrementally.
 build:
-	@command -v cmake >/dev/null && pkg-config --exists libmicrohttpd jansson libcurl hiredis libjwt cmocka || bash scripts/install-deps.sh
+	@command -v cmake >/dev/null && pkg-config --exists libmicrohttpd jansson libcurl hiredis libjwt cmocka re2 || bash scripts/install-deps.sh
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLAYROUTER_WERROR=ON $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
