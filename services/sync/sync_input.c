@@ -194,6 +194,8 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
         return rc;
     if ((rc = sync_tracks_build(a, ev->base.items, ev->base.n_items, &ev->tracks)) != 0)
         return rc;
+    if (cancel_requested(in->cancel))
+        return ERR_UNAVAILABLE;
     if (in->needs & (RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM)) {
         if (phase && (rc = phase(ud, "metadata")) != 0)
             return rc;
@@ -206,9 +208,11 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
     }
     if (phase && (rc = phase(ud, "evaluate")) != 0)
         return rc;
-    return target_compute(ev->tracks.tracks, ev->tracks.n, in->routing,
-                          (const struct target_child *const *)in->compiled, in->n_children,
-                          in->today, &ev->targets);
+    if (cancel_requested(in->cancel))
+        return ERR_UNAVAILABLE;
+    return target_compute_until(ev->tracks.tracks, ev->tracks.n, in->routing,
+                                (const struct target_child *const *)in->compiled, in->n_children,
+                                in->today, in->cancel, &ev->targets);
 }
 
 void sync_eval_release(struct sync_eval *ev)

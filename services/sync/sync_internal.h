@@ -11,6 +11,7 @@
 #include "repositories/sync_state_repo.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/cancel.h"
 #include "services/metadata/metadata.h"
 #include "services/spotify/spotify_client.h"
 #include "services/sync/sync_tracks.h"
@@ -34,6 +35,8 @@ struct sync_input {
     char config_hash[SYNC_HASH_HEX]; /* fingerprint of routing + every child's config */
     struct sync_base_state state;
     struct sync_child_state *child_state; /* n_children (arena) */
+    const struct cancel *cancel; /* NULL (a sync runs to its end); a preview's: its client
+                                  * hung up -> sync_eval_run stops with ERR_UNAVAILABLE */
 };
 
 /* Loads base `base_id` of `user_id` and its children, compiles them in the configured
