@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/json_text.h"
 #include "lib/app_err.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -82,7 +83,7 @@ int request_json(struct request *req, json_t **out)
     if (!req->body || req->body_len == 0)
         return ERR_INVALID_JSON;
     json_error_t jerr;
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = json_text_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j || !json_is_object(j)) {
         json_decref(j);
         return ERR_INVALID_JSON;
