@@ -47,6 +47,11 @@ run: build
 bench: build
 	@bash bench/run.sh $(BUILD)
 
+# 200 read connections for 60 s while 20 syncs loop and the emulator injects 5xx, 429
+# and dropped connections (tests/soak/soak.py; SOAK_SECONDS, SOAK_CONNECTIONS, SOAK_SYNCS).
+soak: build
+	python3 -B tests/soak/soak.py --build $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
