@@ -29,7 +29,7 @@ fuzz-build:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
 
 # The whole CTest suite, once on the normal build and once under ASan+UBSan, then a
-# short run of every fuzz target (FUZZ_SECONDS in CMake, 15 s by default).
+# short run of every fuzz target (FUZZ_SECONDS in CMake, 10 s by default).
 test: build asan fuzz-build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

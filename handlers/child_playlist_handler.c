@@ -2,8 +2,8 @@
 #include "handlers/child_playlist_handler.h"
 #include "middleware/request_db.h"
 
-#include "lib/json_text.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "services/playlists/child_playlist_service.h"
 
 json_t *child_playlist_handler_to_json(const struct child_playlist *cp)

@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "repositories/db.h"
-#include "lib/json_text.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/util.h"
 
 #define CHILD_COLS                                                                                 \

@@ -4,8 +4,8 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "lib/json_text.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 
 int uri_list_encode(const char *const *uris, size_t n, char **out)
 {

@@ -11,10 +11,10 @@
 struct scan {
     const char *p;
     size_t len;
-    size_t i;         /* next byte of p */
-    struct buf *out;  /* the translated pattern */
-    struct buf *why;  /* the reason of a refusal */
-    int rc;           /* 0, ERR_VALIDATION or ERR_NOMEM */
+    size_t i;        /* next byte of p */
+    struct buf *out; /* the translated pattern */
+    struct buf *why; /* the reason of a refusal */
+    int rc;          /* 0, ERR_VALIDATION or ERR_NOMEM */
 };
 
 static void emit(struct scan *s, const char *bytes, size_t n)
@@ -151,7 +151,7 @@ static void interval(struct scan *s)
         return;
     }
     char text[32];
-    int n = has_hi ? snprintf(text, sizeof text, "{%ld,%ld}", lo, hi)
+    int n = has_hi  ? snprintf(text, sizeof text, "{%ld,%ld}", lo, hi)
             : comma ? snprintf(text, sizeof text, "{%ld,}", lo)
                     : snprintf(text, sizeof text, "{%ld}", lo);
     emit(s, text, (size_t)n);
@@ -187,8 +187,8 @@ int rule_regex_compile(const char *pattern, size_t len, bool icase, struct rule_
     int rc = translate(pattern, len, &re2, why);
     if (rc != 0)
         goto done;
-    switch (rule_re2_new(re2.data, re2.len, icase, RULE_REGEX_MAX_MEM, out, insts, err,
-                         sizeof err)) {
+    switch (
+        rule_re2_new(re2.data, re2.len, icase, RULE_REGEX_MAX_MEM, out, insts, err, sizeof err)) {
     case RULE_RE2_OK:
         break;
     case RULE_RE2_NOMEM:

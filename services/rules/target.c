@@ -297,8 +297,7 @@ int target_compute(const struct track *tracks, size_t n_tracks, enum target_rout
                    const struct target_child *const *children, size_t n_children, int32_t today,
                    struct target_result **out)
 {
-    return target_compute_until(tracks, n_tracks, routing, children, n_children, today, NULL,
-                                out);
+    return target_compute_until(tracks, n_tracks, routing, children, n_children, today, NULL, out);
 }
 
 /* Every TARGET_CANCEL_EVERY tracks: whether the caller asks to stop. */

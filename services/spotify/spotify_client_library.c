@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/json_text.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "services/spotify/spotify_client_internal.h"
 
 #define LIBRARY_PAGE 50 /* GET /me/playlists: largest `limit` */

@@ -3,8 +3,8 @@
 #include <limits.h>
 #include <string.h>
 
-#include "lib/json_text.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/util.h"
 
 /* ---- Small readers: absent or mistyped fields are simply absent ------------------- */

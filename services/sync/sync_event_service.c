@@ -10,8 +10,8 @@
 #include "repositories/base_playlist_repo.h"
 #include "repositories/child_playlist_repo.h"
 #include "repositories/sync_event_repo.h"
-#include "lib/json_text.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/util.h"
 
 static json_t *str_or_null(const char *s)

@@ -5,8 +5,8 @@
 #include <time.h>
 
 #include "app/app.h"
-#include "lib/json_text.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "app/config.h"
 #include "lib/util.h"
 #include "services/sync/sync_internal.h"

@@ -53,7 +53,8 @@ static void evaluate(const struct rule *r, const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    json_t *j = json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+    json_t *j =
+        json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
     if (!j)
         return 0;
     for (int mode = SPOTIFY_MODE_DEVELOPMENT; mode <= SPOTIFY_MODE_EXTENDED; mode++) {

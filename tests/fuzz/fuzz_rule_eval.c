@@ -23,13 +23,13 @@ struct quad {
 static struct quad rules[MAX_RULES];
 static size_t n_rules;
 
-static const char *const OPS[] = {"eq",  "neq",     "contains",    "not_contains", "starts_with",
-                                  "ends_with", "matches", "in", "not_in", "gt",  "gte",
-                                  "lt",  "lte",     "between",     "before",       "after",
-                                  "in_the_last", "exists", "missing"};
-static const char *const PATTERNS[] = {"^a.*b$", "(x|y)+z", "\\bfoo\\b", "[[:digit:]]{2,3}",
-                                       "é+", "^$", ".", "[^a-z]", "(ab|a)(c|bcd)(d*)",
-                                       "\\W\\w", "^.{3}$", "a{,2}b"};
+static const char *const OPS[] = {
+    "eq",     "neq",    "contains",    "not_contains", "starts_with", "ends_with", "matches",
+    "in",     "not_in", "gt",          "gte",          "lt",          "lte",       "between",
+    "before", "after",  "in_the_last", "exists",       "missing"};
+static const char *const PATTERNS[] = {
+    "^a.*b$", "(x|y)+z", "\\bfoo\\b",         "[[:digit:]]{2,3}", "é+",     "^$",
+    ".",      "[^a-z]",  "(ab|a)(c|bcd)(d*)", "\\W\\w",           "^.{3}$", "a{,2}b"};
 
 static json_t *value_for(enum rule_type type, const char *op, size_t variant)
 {
@@ -44,8 +44,9 @@ static json_t *value_for(enum rule_type type, const char *op, size_t variant)
             return json_string(PATTERNS[variant % (sizeof PATTERNS / sizeof PATTERNS[0])]);
         return json_string(variant % 2 ? "Foo" : "a");
     case RULE_TYPE_NUMBER:
-        return list ? json_pack("[i, i, f]", 1, 50, 2.5) : between ? json_pack("[i, i]", 1, 100)
-                                                                    : json_integer(5);
+        return list      ? json_pack("[i, i, f]", 1, 50, 2.5)
+               : between ? json_pack("[i, i]", 1, 100)
+                         : json_integer(5);
     case RULE_TYPE_DATE:
         if (between)
             return json_pack("[s, s]", "1990-01-01", "2000-12-31");
@@ -87,11 +88,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     for (int f = 0; f < RULE_FIELD_COUNT; f++) {
         const struct rule_field *fd = rule_field_by_id((enum rule_field_id)f);
         for (size_t o = 0; o < sizeof OPS / sizeof OPS[0]; o++) {
-            size_t variants = strcmp(OPS[o], "matches") == 0 ? sizeof PATTERNS / sizeof PATTERNS[0]
-                                                              : 2;
+            size_t variants =
+                strcmp(OPS[o], "matches") == 0 ? sizeof PATTERNS / sizeof PATTERNS[0] : 2;
             for (size_t v = 0; v < variants; v++) {
-                json_t *cmp = json_pack("{s:s, s:s, s:o}", "field", fd->name, "op", OPS[o],
-                                        "value", value_for(fd->type, OPS[o], v));
+                json_t *cmp = json_pack("{s:s, s:s, s:o}", "field", fd->name, "op", OPS[o], "value",
+                                        value_for(fd->type, OPS[o], v));
                 add_rule(cmp); /* an operator the type lacks does not compile: skipped */
             }
         }
@@ -119,8 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rule_explain(q->r, &ft.t, today, &matched, &path, &reason) == 0) {
         FUZZ_CHECK(matched == hit);
         FUZZ_CHECK(path.len == 0); /* a lone comparison is the root */
-        FUZZ_CHECK(strcmp(reason, "condition_true") == 0 || strcmp(reason, "condition_false") == 0 ||
-                   strcmp(reason, "missing_value") == 0);
+        FUZZ_CHECK(strcmp(reason, "condition_true") == 0 ||
+                   strcmp(reason, "condition_false") == 0 || strcmp(reason, "missing_value") == 0);
     }
     if (rule_explain(q->neg, &ft.t, today, &matched, &path, &reason) == 0) {
         FUZZ_CHECK(matched == !hit);

@@ -32,7 +32,8 @@ static inline void fuzz_track_draw(struct fuzz_input *in, struct fuzz_track *ft)
     t->id = ft->strs[0], t->name = ft->strs[1], t->isrc = ft->strs[2];
     t->album_id = ft->strs[3], t->album_name = ft->strs[4], t->album_type = ft->strs[5];
     t->label = ft->strs[6], t->added_by = ft->strs[7];
-    size_t na = fuzz_below(in, FUZZ_TRACK_MAX_MULTI + 1), ng = fuzz_below(in, FUZZ_TRACK_MAX_MULTI + 1);
+    size_t na = fuzz_below(in, FUZZ_TRACK_MAX_MULTI + 1),
+           ng = fuzz_below(in, FUZZ_TRACK_MAX_MULTI + 1);
     for (size_t i = 0; i < na; i++) {
         ft->artist_ids[i] = fuzz_maybe_str(in, 30);
         ft->artist_names[i] = fuzz_maybe_str(in, 60);

@@ -4,11 +4,11 @@
 
 #include <errno.h>
 #include <execinfo.h>
-#include <unistd.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);

@@ -2,8 +2,9 @@
  * executables are linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,
  * --wrap=strdup,--wrap=strndup, so every allocation our code (lib/ ... server/, linked
  * in from the static core) makes goes through oom_alloc.c, and jansson's go there too
- * (json_text_install() hands them to our malloc, as the server does). The allocations of the shared libraries themselves (SQLite,
- * libcurl, RE2) are not counted: their failure paths are theirs to test.
+ * (json_text_install() hands them to our malloc, as the server does). The allocations of the shared
+ * libraries themselves (SQLite, libcurl, RE2) are not counted: their failure paths are theirs to
+ * test.
  *
  * oom_arm(n): the n-th counted allocation from now fails (once), the others succeed;
  * n = 0 disarms. SQLite's OOM loops are the model: arm 1, 2, 3, ... and run the same

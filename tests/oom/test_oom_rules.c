@@ -30,7 +30,8 @@ static const char CHILD[] =
     "{\"any\": [{\"field\": \"artist_name\", \"op\": \"matches\", \"value\": \"^the .*s$\"},"
     "{\"field\": \"genre\", \"op\": \"in\", \"value\": [\"indie\", \"Shoegaze\", \"dream pop\"]}]},"
     "{\"not\": {\"field\": \"explicit\", \"op\": \"eq\", \"value\": true}},"
-    "{\"field\": \"release_date\", \"op\": \"between\", \"value\": [\"1990-01-01\", \"1999-12-31\"]},"
+    "{\"field\": \"release_date\", \"op\": \"between\", \"value\": [\"1990-01-01\", "
+    "\"1999-12-31\"]},"
     "{\"field\": \"duration_ms\", \"op\": \"in\", \"value\": [1, 2, 3]},"
     "{\"field\": \"track_name\", \"op\": \"contains\", \"value\": \"ÉTÉ\"}]},"
     "\"sort\": {\"by\": \"popularity\", \"order\": \"desc\"}, \"limit\": 20,"
@@ -182,7 +183,8 @@ static void test_oom_error_response(void **state)
         oom_arm(0);
         json_t *body = res.body.len ? json_loadb(res.body.data, res.body.len, 0, NULL) : NULL;
         if (!body)
-            fail_msg("N = %ld: status %d, body '%s'", n, res.status, res.body.data ? res.body.data : "");
+            fail_msg("N = %ld: status %d, body '%s'", n, res.status,
+                     res.body.data ? res.body.data : "");
         json_t *err = json_object_get(body, "error");
         assert_non_null(json_string_value(json_object_get(err, "code")));
         if (res.status == 500) {

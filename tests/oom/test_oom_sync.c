@@ -1,14 +1,15 @@
 /* The out-of-memory loop over a whole sync (tests/oom/README.md): the real sync service
  * in-process against the Spotify emulator. For N = 1, 2, 3, ... a sync of the same base
  * from the same starting point runs with its N-th allocation failing (the workers' too),
- * until one runs with none failing (our allocations; see main() for jansson's). Every run must end cleanly: the event completed or
- * failed with a message (never left in progress, the lock free for the next run), no
- * crash, no leak (the ASan build checks at exit). The last run must converge: the next
- * sync writes nothing. */
+ * until one runs with none failing (our allocations; see main() for jansson's). Every run must end
+ * cleanly: the event completed or failed with a message (never left in progress, the lock free for
+ * the next run), no crash, no leak (the ASan build checks at exit). The last run must converge: the
+ * next sync writes nothing. */
 #include "tests/test_spotify_client_fixture.h"
 
 #include "app/app.h"
 #include "app/config.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "repositories/db.h"
@@ -16,7 +17,6 @@
 #include "services/auth/token_crypto.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_service.h"
-#include "lib/json_text.h"
 #include "tests/oom/oom_alloc.h"
 
 #define MAX_N 20000
@@ -58,8 +58,8 @@ static void store_tokens(struct db *db)
         char aad[128];
         int n = spotify_session_aad("ua", i, aad, sizeof aad);
         assert_true(tok[i] && n > 0);
-        assert_int_equal(token_crypto_encrypt(cfg.token_key, aad, (size_t)n, tok[i],
-                                              strlen(tok[i]), &enc[i], &len[i]),
+        assert_int_equal(token_crypto_encrypt(cfg.token_key, aad, (size_t)n, tok[i], strlen(tok[i]),
+                                              &enc[i], &len[i]),
                          0);
     }
     struct user_tokens ut = {enc[0], len[0], enc[1], len[1], (int64_t)time(NULL) + 3600,
@@ -79,21 +79,36 @@ static int setup(void **state)
     snprintf(path, sizeof path, "%s/oom.db", dir);
     memset(key, 'a', 64);
     key[64] = '\0';
-    char *argv[] = {"oom", "--db", path, "--spotify-api-base", api_base,
-                    "--spotify-accounts-base", emu_base, "--spotify-client-id", "oom-client",
-                    "--spotify-api-mode", "development", "--jwt-secret",
-                    "0123456789abcdef0123456789abcdef", "--token-key", key,
-                    "--spotify-parallelism", "4", "--spotify-max-attempts", "1", NULL};
-    assert_int_equal(config_load(&cfg, (int)(sizeof argv / sizeof argv[0]) - 1, argv, stderr, err,
-                                 sizeof err),
-                     0);
+    char *argv[] = {"oom",
+                    "--db",
+                    path,
+                    "--spotify-api-base",
+                    api_base,
+                    "--spotify-accounts-base",
+                    emu_base,
+                    "--spotify-client-id",
+                    "oom-client",
+                    "--spotify-api-mode",
+                    "development",
+                    "--jwt-secret",
+                    "0123456789abcdef0123456789abcdef",
+                    "--token-key",
+                    key,
+                    "--spotify-parallelism",
+                    "4",
+                    "--spotify-max-attempts",
+                    "1",
+                    NULL};
+    assert_int_equal(
+        config_load(&cfg, (int)(sizeof argv / sizeof argv[0]) - 1, argv, stderr, err, sizeof err),
+        0);
     app.cfg = &cfg;
     assert_int_equal(db_pool_new(path, 2, &app.db, err, sizeof err), 0);
     assert_non_null(app.metrics = metrics_new());
     assert_int_equal(spotify_session_table_new(&app.spotify_sessions), 0);
     assert_int_equal(cache_new(NULL, &app.cache), 0);
 
-    log_set_level(LOG_ERROR); /* thousands of syncs: their lines are not the point */
+    log_set_level(LOG_ERROR);              /* thousands of syncs: their lines are not the point */
     char *base = make_playlist(30, false); /* local files, episodes, duplicates */
     child_ids[0] = make_playlist(7, true);
     child_ids[1] = make_playlist(0, true);
@@ -177,8 +192,8 @@ static int run_sync(struct db *db, long n, struct sync_event *ev, bool *hit)
         assert_true(rc == ERR_NOMEM || rc == ERR_INTERNAL);
     }
     /* never left in progress: the next sync can take the lock */
-    assert_int_equal(one_number(db, "SELECT count(*) FROM sync_events WHERE status = 'in_progress'"),
-                     0);
+    assert_int_equal(
+        one_number(db, "SELECT count(*) FROM sync_events WHERE status = 'in_progress'"), 0);
     bool completed = rc == 0 && strcmp(ev->status, "completed") == 0;
     /* a sync that says it completed wrote exactly the targets, whatever it did without */
     for (int i = 0; completed && i < 2 && child_want[i]; i++) {
@@ -217,8 +232,8 @@ static void test_oom_sync_loop(void **state)
         else
             failed++;
     }
-    print_message("sync: succeeded at N = %ld (%ld runs failed cleanly, %ld completed anyway)\n",
-                  n, failed, completed_under_oom);
+    print_message("sync: succeeded at N = %ld (%ld runs failed cleanly, %ld completed anyway)\n", n,
+                  failed, completed_under_oom);
     assert_true(n > 100 && completed_under_oom + failed == n - 1);
     assert_true(n < MAX_N);
     /* converged: a sync right after finds nothing to write */
