@@ -341,6 +341,11 @@ static void answer_error(struct response *res, int rc, const struct buf *why)
         response_error(res, rc);
 }
 
+static bool client_gone(void *req)
+{
+    return request_client_gone(req);
+}
+
 void sync_handler_preview(struct request *req, struct response *res)
 {
     struct preview_result p;
@@ -353,8 +358,10 @@ void sync_handler_preview(struct request *req, struct response *res)
         answer_invalid(res, "explain", "must be a track id");
         return;
     }
+    /* A preview nobody waits for stops: a client that hung up is seen between steps. */
+    struct cancel gone = {client_gone, req};
     int rc = preview_service_run(req->app, db, req->arena, req->user_id, request_param(req, "id"),
-                                 explain, &p, &why);
+                                 explain, &gone, &p, &why);
     if (rc != 0) {
         answer_error(res, rc, &why);
     } else {

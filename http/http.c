@@ -6,16 +6,19 @@
 #include <errno.h>
 #include <ctype.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "domain/version.h"
@@ -62,7 +65,7 @@ int request_json(struct request *req, json_t **out)
     if (!req->body || req->body_len == 0)
         return ERR_INVALID_JSON;
     json_error_t jerr;
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = json_text_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j || !json_is_object(j)) {
         json_decref(j);
         return ERR_INVALID_JSON;
@@ -102,6 +105,22 @@ int64_t request_if_match(struct request *req)
     if (util_parse_int64(num, 1, INT64_MAX, &v) != 0)
         return PLAYLIST_IF_MATCH_NEVER;
     return v;
+}
+
+bool request_client_gone(struct request *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return false;
+    struct pollfd p = {.fd = ci->connect_fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    if (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL))
+        return true;
+    char c;
+    /* Readable: a pipelined next request (still here) or the end of the stream (gone). */
+    return (p.revents & POLLIN) && recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 int request_on_complete(struct request *req, request_cleanup_fn fn)

@@ -78,6 +78,11 @@ int request_json(struct request *req, json_t **out);
 /* The request's If-Match: PLAYLIST_IF_MATCH_NONE when absent or "*", the version of
  * "<n>", <n> or W/"<n>", else PLAYLIST_IF_MATCH_NEVER (domain/version.h). */
 int64_t request_if_match(struct request *req);
+/* Whether the client has closed its connection (or half-closed it) while the request is
+ * being worked on: a look at the socket that never blocks. libmicrohttpd cannot say it
+ * while a handler runs or the connection is suspended, so long work asks this between
+ * its steps (see lib/cancel.h). Safe from the handler's thread and from deferred work. */
+bool request_client_gone(struct request *req);
 /* Runs fn(req) once when the request completes (after the answer was sent, or the
  * client went away), last registered first: how a layer above gives back what it
  * took for the request's lifetime (middleware/request_db.c: the database

@@ -11,6 +11,7 @@
 #include "app/app.h"
 #include "app/config.h"
 #include "http/http.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/workpool.h"
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    json_text_install(); /* jansson's reads and prints never come back half-done */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "playrouter: cannot initialise libcurl\n");
         goto done;

@@ -46,6 +46,8 @@ static int current_contents(struct spotify_client *c, struct arena *a, const str
     int rc;
     for (size_t i = 0; i < n; i++) {
         const char **uris = NULL, *snap = NULL;
+        if (cancel_requested(in->cancel))
+            return ERR_UNAVAILABLE;
         if (known[i]) {
             cur[i] = in->child_state[i].uris;
             n_cur[i] = in->child_state[i].n_uris;
@@ -97,8 +99,8 @@ static int explain(struct arena *a, const struct sync_input *in, const struct sy
 }
 
 int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                        const char *base_id, const char *explain_id, struct preview_result *out,
-                        struct buf *why)
+                        const char *base_id, const char *explain_id, const struct cancel *cancel,
+                        struct preview_result *out, struct buf *why)
 {
     struct sync_input in;
     struct sync_eval ev;
@@ -113,6 +115,7 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
     memset(&ev, 0, sizeof ev);
     if ((rc = sync_input_load(app, db, a, user_id, base_id, &in, why)) != 0)
         goto done;
+    in.cancel = cancel;
     size_t n = in.n_children;
     out->children = arena_alloc(a, (n + 1) * sizeof *out->children);
     cur = arena_alloc(a, (n + 1) * sizeof *cur);
@@ -136,6 +139,10 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
         buf_append_str(why, "more than one child playlist is the catch-all");
     if (rc == 0)
         rc = current_contents(client, a, &in, known, cur, n_cur);
+    if (rc == ERR_UNAVAILABLE && cancel_requested(cancel)) {
+        buf_append_str(why, "the client went away: preview stopped");
+        goto done;
+    }
     if (rc != 0) {
         if (rc != ERR_VALIDATION && rc != ERR_NOMEM)
             buf_append_str(why, spotify_client_last_error(client));

@@ -8,6 +8,7 @@
 #include "app/app.h"
 #include "repositories/auto_sync_repo.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "app/config.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -46,27 +47,38 @@ void sync_hash_uris(const char *const *uris, size_t n, char out[SYNC_HASH_HEX])
     hash_lines(uris, n, out);
 }
 
-/* A stored JSON text, parsed; `dflt` (stolen) when absent or unreadable. */
-static json_t *parse_or(const char *text, json_t *dflt)
+/* A stored JSON text, parsed; `dflt` (stolen) when absent. A text that does not parse
+ * (out of memory, or a damaged row) sets *bad: the child is not evaluated without its
+ * sort, pins or bans, which would write the wrong contents. */
+static json_t *parse_or(const char *text, json_t *dflt, bool *bad)
 {
-    json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-    if (v) {
-        json_decref(dflt);
-        return v;
-    }
-    return dflt;
+    if (!text)
+        return dflt;
+    json_decref(dflt);
+    json_t *v = json_text_loads(text, JSON_DECODE_ANY, NULL);
+    *bad |= !v;
+    return v;
 }
 
-/* The members of a stored child that target_child_compile_object() reads. */
+/* The members of a stored child that target_child_compile_object() reads; NULL when one
+ * of them cannot be read or out of memory. */
 static json_t *child_config(const struct child_playlist *cp)
 {
-    json_t *filter = parse_or(cp->filter, NULL);
-    return json_pack("{s:o?, s:o, s:o, s:b, s:o, s:o}", "filter", filter, "sort",
-                     parse_or(cp->sort, json_null()), "limit",
+    bool bad = false;
+    json_t *filter = parse_or(cp->filter, NULL, &bad),
+           *sort = parse_or(cp->sort, json_null(), &bad),
+           *pins = parse_or(cp->pinned_track_ids, json_array(), &bad),
+           *bans = parse_or(cp->banned_track_ids, json_array(), &bad);
+    if (bad || !sort || !pins || !bans) {
+        json_decref(filter);
+        json_decref(sort);
+        json_decref(pins);
+        json_decref(bans);
+        return NULL;
+    }
+    return json_pack("{s:o?, s:o, s:o, s:b, s:o, s:o}", "filter", filter, "sort", sort, "limit",
                      cp->has_limit ? json_integer(cp->limit) : json_null(), "catch_all",
-                     cp->catch_all, "pinned_track_ids",
-                     parse_or(cp->pinned_track_ids, json_array()), "banned_track_ids",
-                     parse_or(cp->banned_track_ids, json_array()));
+                     cp->catch_all, "pinned_track_ids", pins, "banned_track_ids", bans);
 }
 
 /* Does the rule use `in_the_last` (its outcome then moves with the day)? */
@@ -159,7 +171,7 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
             goto done;
         in->needs |= target_child_needs(in->compiled[i]);
         time_dependent |= uses_today(json_object_get(cfg, "filter"));
-        char *canon = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+        char *canon = json_text_dump(cfg, JSON_COMPACT | JSON_SORT_KEYS);
         int bad = !canon ||
                   buf_appendf(&fp, "%s\x1f%s\x1f%s\n", cp->id, cp->spotify_playlist_id, canon) != 0;
         free(canon);
@@ -281,6 +293,8 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
         return rc;
     if ((rc = sync_tracks_build(a, ev->base.items, ev->base.n_items, &ev->tracks)) != 0)
         return rc;
+    if (cancel_requested(in->cancel))
+        return ERR_UNAVAILABLE;
     /* Stored values serve while they cover every kind the rules need and are younger
      * than the cache lifetime of their kind; else fetched again (cache first). */
     if (meta)
@@ -312,9 +326,11 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
     }
     if (phase && (rc = phase(ud, "evaluate")) != 0)
         return rc;
-    return target_compute(ev->tracks.tracks, ev->tracks.n, in->routing,
-                          (const struct target_child *const *)in->compiled, in->n_children,
-                          in->today, &ev->targets);
+    if (cancel_requested(in->cancel))
+        return ERR_UNAVAILABLE;
+    return target_compute_until(ev->tracks.tracks, ev->tracks.n, in->routing,
+                                (const struct target_child *const *)in->compiled, in->n_children,
+                                in->today, in->cancel, &ev->targets);
 }
 
 void sync_eval_release(struct sync_eval *ev)

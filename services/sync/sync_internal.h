@@ -12,6 +12,7 @@
 #include "repositories/sync_state_repo.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/cancel.h"
 #include "services/metadata/metadata.h"
 #include "services/spotify/spotify_client.h"
 #include "services/sync/sync_tracks.h"
@@ -37,6 +38,8 @@ struct sync_input {
     struct sync_child_state *child_state; /* n_children (arena) */
     enum spotify_mode api_mode;           /* the configured mode of this run */
     struct base_store_info store;         /* the stored base's header (snapshot_id NULL: none) */
+    const struct cancel *cancel; /* NULL (a sync runs to its end); a preview's: its client
+                                  * hung up -> sync_eval_run stops with ERR_UNAVAILABLE */
 };
 
 /* Loads base `base_id` of `user_id` and its children, compiles them in the configured

@@ -10,6 +10,7 @@
 #include "repositories/sync_lock_repo.h"
 #include "app/app.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
@@ -484,11 +485,11 @@ static void children_json(struct run *r, const char **children, const char **ids
                                              (json_int_t)r->out[i].added, "removed",
                                              (json_int_t)r->out[i].removed));
     }
-    char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    char *s = arr ? json_text_dump(arr, JSON_COMPACT) : NULL;
     if (s)
         *children = arena_strdup(r->a, s) ?: "[]";
     free(s);
-    if (r->loaded && r->out && idarr && (s = json_dumps(idarr, JSON_COMPACT))) {
+    if (r->loaded && r->out && idarr && (s = json_text_dump(idarr, JSON_COMPACT))) {
         *ids = arena_strdup(r->a, s);
         free(s);
     }

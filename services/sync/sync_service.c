@@ -14,6 +14,7 @@
 #include "repositories/sync_lock_repo.h"
 #include "repositories/sync_queue_repo.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "services/sync/sync_event_service.h"
@@ -36,7 +37,7 @@ static int child_ids_json(struct db *db, struct arena *a, const char *user_id, c
     for (size_t i = 0; i < n; i++)
         if (json_array_append_new(arr, json_string(children[i].id)) != 0)
             goto done;
-    if ((text = json_dumps(arr, JSON_COMPACT)) && (*out = arena_strdup(a, text)))
+    if ((text = json_text_dump(arr, JSON_COMPACT)) && (*out = arena_strdup(a, text)))
         rc = 0;
 done:
     free(text);
@@ -48,7 +49,7 @@ done:
 static const char *event_text(struct arena *a, const struct sync_event *ev)
 {
     json_t *j = sync_event_service_to_json(ev);
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *s = j ? json_text_dump(j, JSON_COMPACT) : NULL;
     const char *out = s ? arena_strdup(a, s) : NULL;
     free(s);
     json_decref(j);
