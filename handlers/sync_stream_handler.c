@@ -158,7 +158,7 @@ void sync_stream_handler_open(struct request *req, struct response *res)
         buf_release(&body);
         return;
     }
-    request_db_done(req); /* a stream must not hold a pooled connection */
+    request_db_release(req); /* a stream must not hold a pooled connection */
     if (!(s = calloc(1, sizeof *s))) {
         response_error(res, ERR_NOMEM);
         return;

@@ -7,17 +7,20 @@
 #include <errno.h>
 #include <ctype.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "http/http_guard.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "domain/version.h"
@@ -31,6 +34,7 @@
  * against ~64 KiB with 128 KiB). 32 KiB is MHD's own default and holds any request
  * head we accept (a session cookie and a JWT are well under 2 KiB). */
 #define HTTP_CONN_MEMORY ((size_t)32 * 1024)
+#include "lib/workpool.h"
 
 /* ---- request accessors ---- */
 
@@ -78,7 +82,7 @@ int request_json(struct request *req, json_t **out)
     if (!req->body || req->body_len == 0)
         return ERR_INVALID_JSON;
     json_error_t jerr;
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = json_text_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j || !json_is_object(j)) {
         json_decref(j);
         return ERR_INVALID_JSON;
@@ -120,6 +124,22 @@ int64_t request_if_match(struct request *req)
     return v;
 }
 
+bool request_client_gone(struct request *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return false;
+    struct pollfd p = {.fd = ci->connect_fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    if (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL))
+        return true;
+    char c;
+    /* Readable: a pipelined next request (still here) or the end of the stream (gone). */
+    return (p.revents & POLLIN) && recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 int request_on_complete(struct request *req, request_cleanup_fn fn)
 {
     if (req->ncleanups >= REQUEST_MAX_CLEANUPS)
@@ -128,32 +148,61 @@ int request_on_complete(struct request *req, request_cleanup_fn fn)
     return 0;
 }
 
-/* ---- deferred work ---- */
+/* ---- parked and deferred work ----
+ * A parked request's connection is suspended once the handler has returned; then its
+ * arm function runs (it hands the request to whoever will answer it), and whoever
+ * answers writes res and calls request_resume(). No thread waits meanwhile. Deferred
+ * work is a parked request whose arm queues the work on the server's bounded pool. */
 
-static void *deferred_main(void *arg)
+int request_park(struct request *req, request_arm_fn arm, void *arg)
 {
-    struct conn_state *st = arg;
+    struct conn_state *st = http_conn_of(req);
+    if (atomic_load(&st->srv->stopping))
+        return ERR_UNAVAILABLE;
+    st->arm = arm;
+    st->arm_arg = arg;
+    return 0;
+}
+
+void request_resume(struct request *req)
+{
+    struct conn_state *st = http_conn_of(req);
     struct http_server *srv = st->srv;
-    st->work(&st->req, &st->res, st->work_arg);
-    atomic_store(&st->work_done, 1);
     /* Keep the lock while resuming so that http_server_stop() never stops the daemon
      * between our resume and our decrement. */
     pthread_mutex_lock(&srv->mu);
-    MHD_resume_connection(st->req.conn);
-    srv->deferred--;
-    pthread_cond_broadcast(&srv->cv);
+    atomic_store(&st->work_done, 1);
+    if (st->suspended) {
+        st->suspended = false;
+        MHD_resume_connection(st->req.conn);
+        srv->deferred--;
+        pthread_cond_broadcast(&srv->cv);
+    }
     pthread_mutex_unlock(&srv->mu);
-    return NULL;
+}
+
+static void deferred_main(void *arg)
+{
+    struct conn_state *st = arg;
+    st->work(&st->req, &st->res, st->work_arg);
+    request_resume(&st->req);
+}
+
+static void defer_arm(struct request *req, struct response *res, void *arg)
+{
+    struct conn_state *st = http_conn_of(req);
+    if (!st->srv->pool || workpool_submit(st->srv->pool, deferred_main, st) != 0) {
+        response_error_msg(res, ERR_UNAVAILABLE, "no worker is free; retry later");
+        request_resume(req);
+    }
 }
 
 int request_defer(struct request *req, request_work_fn work, void *arg)
 {
     struct conn_state *st = http_conn_of(req);
-    if (atomic_load(&st->srv->stopping))
-        return ERR_UNAVAILABLE;
     st->work = work;
     st->work_arg = arg;
-    return 0;
+    return request_park(req, defer_arm, NULL);
 }
 
 /* ---- responses ---- */
@@ -305,8 +354,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     if (st->dispatched) {
-        /* Called again after resume: the deferred work has written the response. */
-        if (st->work && atomic_load(&st->work_done))
+        /* Called again after resume: the parked request's answer is written. */
+        if (st->arm && atomic_load(&st->work_done))
             return queue(conn, st);
         return MHD_YES;
     }
@@ -325,25 +374,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (st->stream)
         return http_stream_queue(conn, st);
-    if (st->work) {
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (st->arm) {
         pthread_mutex_lock(&srv->mu);
         MHD_suspend_connection(conn);
+        st->suspended = true;
         srv->deferred++;
-        int rc = pthread_create(&t, &attr, deferred_main, st);
-        if (rc != 0) {
-            srv->deferred--;
-            MHD_resume_connection(conn);
-            st->work = NULL;
-        }
         pthread_mutex_unlock(&srv->mu);
-        pthread_attr_destroy(&attr);
-        if (rc == 0)
-            return MHD_YES;
-        response_error_msg(&st->res, ERR_UNAVAILABLE, "cannot start background work");
+        st->arm(&st->req, &st->res, st->arm_arg); /* may resume at once */
+        return MHD_YES;
     }
     return queue(conn, st);
 }
@@ -444,7 +482,8 @@ fail:
 int http_server_start(const struct http_server_opts *opts, struct app *app, http_dispatch_fn fn,
                       struct http_server **out, char *err, size_t errlen)
 {
-    int fd = opts->listen_fd, port = opts->port;
+    /* listen_fd 0 (a zero-initialised opts) or -1: no socket given, bind one here. */
+    int fd = opts->listen_fd > 0 ? opts->listen_fd : -1, port = opts->port;
 
     if (fd < 0 && http_listen(opts->bind, opts->port, &fd, &port, err, errlen) != 0)
         return -1;
@@ -456,6 +495,7 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
     }
     srv->app = app;
     srv->metrics = opts->metrics;
+    srv->pool = opts->pool;
     srv->dispatch = fn;
     srv->max_body = opts->max_body;
     if (http_guard_new(opts->head_timeout_s, opts->body_timeout_s, opts->idle_timeout_s,
@@ -524,6 +564,12 @@ static int wait_idle(struct http_server *s, int seconds)
     int busy = atomic_load(&s->inflight) + s->deferred;
     pthread_mutex_unlock(&s->mu);
     return busy;
+}
+
+void http_server_end_streams(struct http_server *s)
+{
+    if (s)
+        http_streams_close_all(s);
 }
 
 void http_server_stop(struct http_server *s, int grace_s)

@@ -3,11 +3,13 @@
 /* The HTTP core on libmicrohttpd: requests, responses, the server.
  *
  * Threading (decided once, LIBRARIES.md): MHD's internal thread pool with epoll
- * runs every handler; a handler must not block for long. Work that waits on
- * Spotify (POST .../sync) calls request_defer(): the connection is suspended,
- * the work runs on its own thread, and the connection resumes when it is done,
- * so no polling thread is ever stalled. A long-lived answer (an event stream) uses
- * request_stream(): suspended while it has nothing to send, no thread of its own. */
+ * runs every handler; a handler must not block for long. A request whose answer
+ * comes later parks (request_park): its connection is suspended and whoever answers
+ * it resumes it (the waiting POST .../sync: the sync engine's worker that ran the
+ * sync). request_defer() runs a piece of work on the bounded pool the server was
+ * given (lib/workpool.h). A long-lived answer (an event stream) uses request_stream():
+ * suspended while it has nothing to send. No thread is started per request and no
+ * polling thread is ever stalled. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,6 +21,7 @@ struct app; /* opaque here: handed to handlers in req->app */
 struct db;
 struct metrics;
 struct route;
+struct workpool;
 
 #define REQUEST_MAX_PARAMS 4
 #define REQUEST_MAX_CLEANUPS 4
@@ -78,16 +81,31 @@ int request_json(struct request *req, json_t **out);
 /* The request's If-Match: PLAYLIST_IF_MATCH_NONE when absent or "*", the version of
  * "<n>", <n> or W/"<n>", else PLAYLIST_IF_MATCH_NEVER (domain/version.h). */
 int64_t request_if_match(struct request *req);
+/* Whether the client has closed its connection (or half-closed it) while the request is
+ * being worked on: a look at the socket that never blocks. libmicrohttpd cannot say it
+ * while a handler runs or the connection is suspended, so long work asks this between
+ * its steps (see lib/cancel.h). Safe from the handler's thread and from deferred work. */
+bool request_client_gone(struct request *req);
 /* Runs fn(req) once when the request completes (after the answer was sent, or the
  * client went away), last registered first: how a layer above gives back what it
  * took for the request's lifetime (middleware/request_db.c: the database
  * connection). 0, or ERR_NOMEM when REQUEST_MAX_CLEANUPS are registered. */
 int request_on_complete(struct request *req, request_cleanup_fn fn);
 
-/* Runs work(req, res, arg) on a separate thread while the connection is suspended;
- * the response is sent when work returns. The handler must return right after this
- * call without touching res. 0, or ERR_NOMEM/ERR_UNAVAILABLE (then the handler
- * answers itself). */
+/* Parks the request: the handler returns right after this call without touching res;
+ * once the connection is suspended, arm(req, res, arg) runs once (on the polling
+ * thread; it must not block). From then on exactly one party writes res and calls
+ * request_resume(req) (from any thread, possibly inside arm); the answer is then
+ * sent. 0, or ERR_UNAVAILABLE (the server is stopping: the handler answers itself). */
+typedef void (*request_arm_fn)(struct request *req, struct response *res, void *arg);
+int request_park(struct request *req, request_arm_fn arm, void *arg);
+/* Sends the answer written into a parked request's res. Call exactly once. */
+void request_resume(struct request *req);
+
+/* Runs work(req, res, arg) on the server's worker pool (http_server_opts.pool) while
+ * the connection is suspended; the response is sent when work returns (503 when no
+ * worker is free). The handler must return right after this call without touching
+ * res. 0, or ERR_UNAVAILABLE (then the handler answers itself). */
 typedef void (*request_work_fn)(struct request *req, struct response *res, void *arg);
 int request_defer(struct request *req, request_work_fn work, void *arg);
 
@@ -170,7 +188,9 @@ struct http_server_opts {
     int body_timeout_s;         /* a request body is due within this after its head */
     long long max_body;
     struct metrics *metrics; /* borrowed; NULL = no request metrics */
-    int listen_fd;           /* from http_listen() (then port = the port it bound), or -1 */
+    int listen_fd;           /* from http_listen() (then port = the port it bound); 0 or -1:
+                              * none, http_server_start() binds bind:port itself */
+    struct workpool *pool;   /* borrowed; runs request_defer() work; NULL = none */
 };
 
 /* Binds and listens on bind:port without address sharing, so a port in use is an
@@ -188,8 +208,14 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
                       struct http_server **out, char *err, size_t errlen);
 /* The port actually bound. */
 int http_server_port(const struct http_server *s);
+/* Ends every open event stream now, and any opened later at once (the first step of a
+ * graceful stop, taken before waiting for running syncs: a stream would otherwise hold
+ * its client until they end). NULL ok. */
+void http_server_end_streams(struct http_server *s);
 /* Graceful stop: end every open stream, stop accepting, answer 503 to new requests,
- * wait up to grace_s for in-flight requests and deferred work, then close. NULL ok. */
+ * wait up to grace_s for in-flight requests and parked or deferred work, then close.
+ * Whoever answers parked requests must have answered them by then (main.c stops the
+ * sync engine first). NULL ok. */
 void http_server_stop(struct http_server *s, int grace_s);
 /* Requests currently being answered (for tests and shutdown). */
 int http_server_inflight(struct http_server *s);

@@ -15,6 +15,7 @@ struct http_server {
     struct http_guard *guard; /* deadlines and request checks (http_guard.h) */
     struct app *app; /* opaque: only handed to handlers */
     struct metrics *metrics;
+    struct workpool *pool; /* runs deferred work; borrowed */
     http_dispatch_fn dispatch;
     long long max_body;
     int port;
@@ -25,7 +26,7 @@ struct http_server {
      * takes no lock for it; the mutex + broadcast are only needed once stopping is set
      * (see on_completed). */
     atomic_int inflight;
-    int deferred; /* deferred works still running (under mu) */
+    int deferred; /* connections suspended for parked or deferred work (under mu) */
 
     /* Streamed responses (http_stream.c): every open stream, and one clock thread for
      * all of them (heartbeats, postponed wakes). Under streams_mu. */
@@ -46,9 +47,12 @@ struct conn_state {
     struct buf body;
     int too_large;
     int dispatched;
-    request_work_fn work; /* set by request_defer() during dispatch */
+    request_arm_fn arm; /* set by request_park() during dispatch */
+    void *arm_arg;
+    request_work_fn work; /* request_defer(): run on the pool by defer_arm() */
     void *work_arg;
-    atomic_int work_done;
+    bool suspended;       /* under srv->mu */
+    atomic_int work_done; /* the answer is written: queue it on the next call */
     struct http_stream *stream; /* set by request_stream() during dispatch */
     int64_t start_ms;
 };

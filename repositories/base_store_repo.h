@@ -1,6 +1,6 @@
 #ifndef PLAYROUTER_BASE_STORE_REPO_H
 #define PLAYROUTER_BASE_STORE_REPO_H
-/* The base kept between syncs (migrations/005_base_store.sql, docs/sync.md): per base
+/* The base kept between syncs (migrations/006_base_store.sql, docs/sync.md): per base
  * playlist, the entries Spotify served at one snapshot_id and the metadata values the
  * rules used. The rows hold opaque entry texts; what they say is the sync engine's
  * business (services/sync/sync_store.c). Callers pass base ids they have already

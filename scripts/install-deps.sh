@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
-      libhiredis-dev libjwt-dev libssl-dev libcmocka-dev
+      libhiredis-dev libjwt-dev libssl-dev libcmocka-dev libre2-dev
       redis-server python3 sqlite3 wrk procps
       chromium)  # the web app's browser tests (tests/browser: playwright-core drives it)
 

@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "services/spotify/spotify_accounts.h"
+#include "services/database.h"
 #include "services/spotify/spotify_client.h"
 #include "services/spotify/spotify_session.h"
 #include "services/rules/target.h"
@@ -82,10 +83,12 @@ const char *playlist_spotify_id_parse(const json_t *v, struct arena *a, const ch
 
 /* ---- the Spotify side of a request ---- */
 
-void playlist_spotify_init(struct playlist_spotify *s, struct app *app, const char *user_id)
+void playlist_spotify_init(struct playlist_spotify *s, struct app *app, struct db *db,
+                           const char *user_id)
 {
     memset(s, 0, sizeof *s);
     s->app = app;
+    s->db = db;
     s->user_id = user_id;
 }
 
@@ -122,7 +125,13 @@ static int open_client(struct playlist_spotify *s, struct report *rep)
     int rc;
     if (s->client)
         return 0;
+    int lent = database_lend(s->app, s->db); /* a token refresh may ask Spotify */
     rc = spotify_session_client(s->app, s->user_id, &s->client);
+    if (database_reclaim(s->app, s->db, lent) != 0) {
+        spotify_client_free(s->client);
+        s->client = NULL;
+        return ERR_UNAVAILABLE;
+    }
     if (rc != 0) {
         s->client = NULL;
         if (rc != ERR_NOMEM && rc != ERR_INTERNAL) {
@@ -144,7 +153,10 @@ int playlist_spotify_check(struct playlist_spotify *s, struct arena *a, const ch
     if ((rc = open_client(s, rep)) != 0)
         return rc;
     memset(&info, 0, sizeof info);
+    int lent = database_lend(s->app, s->db);
     rc = spotify_client_get_playlist_info(s->client, a, spotify_id, &info);
+    if (database_reclaim(s->app, s->db, lent) != 0)
+        return ERR_UNAVAILABLE;
     if (rc == ERR_NOT_FOUND) {
         if (report_add(rep, path,
                                 "Spotify playlist '%s' does not exist or you may not read it",
@@ -169,7 +181,15 @@ int playlist_spotify_create(struct playlist_spotify *s, struct arena *a, const c
     *id_out = NULL;
     if ((rc = open_client(s, rep)) != 0)
         return rc;
+    int lent = database_lend(s->app, s->db);
     rc = spotify_client_create_playlist(s->client, name, false, description, &id);
+    if (database_reclaim(s->app, s->db, lent) != 0) {
+        if (rc == 0)
+            log_warn("playlists: Spotify playlist %s created for user %s was left on Spotify: "
+                     "no database connection", id, s->user_id);
+        free(id);
+        return ERR_UNAVAILABLE;
+    }
     if (rc != 0)
         return spotify_failure(s, rc, "create a playlist", rep);
     *id_out = arena_strdup(a, id);
@@ -432,7 +452,7 @@ int base_playlist_service_create(struct app *app, struct db *db, struct arena *a
     int rc;
     assert(rep != NULL); /* the services read it to see problems */
 
-    playlist_spotify_init(&sp, app, user_id);
+    playlist_spotify_init(&sp, app, db, user_id);
     if ((rc = base_input_parse(body, 1, a, &in, rep)) != 0)
         goto done;
     rc = in.liked ? liked_check(db, a, user_id, rep)

@@ -39,7 +39,7 @@ struct spotify_client;
 #define BASE_PLAYLIST_LIST_DEFAULT 50
 #define BASE_PLAYLIST_LIST_MAX 200
 #define PLAYLIST_NAME_MAX 100         /* characters (code points) of a name */
-#define BASE_PLAYLIST_AUTO_SYNC_MIN 5 /* auto_sync_minutes: 0 (off) or MIN..MAX */
+#define BASE_PLAYLIST_AUTO_SYNC_MIN 1 /* auto_sync_minutes: 0 (off) or MIN..MAX (API.md) */
 #define BASE_PLAYLIST_AUTO_SYNC_MAX 10080
 
 
@@ -57,12 +57,14 @@ const char *playlist_spotify_id_parse(const json_t *v, struct arena *a, const ch
  * released at its end). */
 struct playlist_spotify {
     struct app *app;
+    struct db *db; /* the caller's connection: lent to the pool during each Spotify call */
     const char *user_id;
     struct spotify_client *client; /* NULL until first use */
     const char *created[200];      /* ids of the playlists created through it (arena) */
     size_t n_created;
 };
-void playlist_spotify_init(struct playlist_spotify *s, struct app *app, const char *user_id);
+void playlist_spotify_init(struct playlist_spotify *s, struct app *app, struct db *db,
+                           const char *user_id);
 void playlist_spotify_release(struct playlist_spotify *s);
 /* Reads playlist `spotify_id`'s header: 0 and *name_out (arena; may be NULL) its name;
  * ERR_VALIDATION with a detail at `path` when Spotify does not know it or the user may

@@ -125,6 +125,10 @@ int spotify_client_parallelism(const struct spotify_client *c);
 
 /* Message of the last failure ("" after a success); valid until the next call. */
 const char *spotify_client_last_error(const struct spotify_client *c);
+/* After a call failed with ERR_RATE_LIMITED: the Retry-After (seconds) of the 429 that
+ * made it fail, 0 when that 429 gave none (a quota 429); -1 when no call of this client
+ * failed on a 429. NULL: -1. */
+int64_t spotify_client_retry_after(const struct spotify_client *c);
 
 /* Copies the counters since the last reset into *out. */
 void spotify_client_stats(const struct spotify_client *c, struct spotify_stats *out);

@@ -31,6 +31,7 @@ struct spotify_client {
     int64_t pause_until_ms; /* no request starts before (a 429's Retry-After) */
     unsigned rl_epoch;      /* bumped at each halving: one 429 burst halves once */
     bool stopping;          /* a run failed: answers in flight are final, no retries */
+    int64_t rl_fail_after_s; /* -1, or the Retry-After of a 429 that failed a call (0: none given) */
     uint64_t rng;           /* xorshift state for the backoff jitter */
 
     struct spotify_stats stats;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "services/spotify/spotify_client.h"
 #include "services/spotify/spotify_client_internal.h"
@@ -38,7 +39,7 @@ static int fields_query(struct buf *q, const char *prefix, const char *fields)
 
 static json_t *parse_body(struct spotify_client *c, const struct sc_req *r)
 {
-    json_t *root = r->resp.len ? json_loadb(r->resp.data, r->resp.len, 0, NULL) : NULL;
+    json_t *root = r->resp.len ? json_text_loadb(r->resp.data, r->resp.len, 0, NULL) : NULL;
     if (!root)
         sc_fail(c, ERR_SPOTIFY, "Spotify answered %s with malformed JSON", r->endpoint);
     return root;

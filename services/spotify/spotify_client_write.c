@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "services/spotify/spotify_client.h"
 #include "services/spotify/spotify_client_internal.h"
@@ -28,7 +29,7 @@ int spotify_client_create_playlist(struct spotify_client *c, const char *name, b
     body = json_pack("{s:s, s:b}", "name", name, "public", is_public);
     if (body && description && json_object_set_new(body, "description", json_string(description)))
         goto oom;
-    if (!body || !(text = json_dumps(body, JSON_COMPACT)))
+    if (!body || !(text = json_text_dump(body, JSON_COMPACT)))
         goto oom;
     /* POST creates: never sent twice after a 5xx or a timeout (the playlist may exist). */
     if (sc_req_init(c, &r, "POST", "POST /me/playlists", c->api->create_path, NULL, text,
@@ -36,7 +37,7 @@ int spotify_client_create_playlist(struct spotify_client *c, const char *name, b
         goto oom;
     if ((rc = sc_run(c, &r, 1)) != 0)
         goto done;
-    root = r.resp.len ? json_loadb(r.resp.data, r.resp.len, 0, NULL) : NULL;
+    root = r.resp.len ? json_text_loadb(r.resp.data, r.resp.len, 0, NULL) : NULL;
     const char *id = json_string_value(json_object_get(root, "id"));
     if (!id || !*id) {
         rc = sc_fail(c, ERR_SPOTIFY, "Spotify did not say which playlist it created");
@@ -97,7 +98,7 @@ static int op_request(struct spotify_client *c, const char *path, const struct w
         idempotent = false;
         break;
     }
-    if (!body || !(text = json_dumps(body, JSON_COMPACT)))
+    if (!body || !(text = json_text_dump(body, JSON_COMPACT)))
         goto done;
     rc = sc_req_init(c, r, method, endpoint, path, NULL, text, idempotent);
 done:

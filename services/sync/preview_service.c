@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "services/database.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_internal.h"
 
@@ -45,6 +46,8 @@ static int current_contents(struct spotify_client *c, struct arena *a, const str
     int rc;
     for (size_t i = 0; i < n; i++) {
         const char **uris = NULL, *snap = NULL;
+        if (cancel_requested(in->cancel))
+            return ERR_UNAVAILABLE;
         if (known[i]) {
             cur[i] = in->child_state[i].uris;
             n_cur[i] = in->child_state[i].n_uris;
@@ -96,8 +99,8 @@ static int explain(struct arena *a, const struct sync_input *in, const struct sy
 }
 
 int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                        const char *base_id, const char *explain_id, struct preview_result *out,
-                        struct buf *why)
+                        const char *base_id, const char *explain_id, const struct cancel *cancel,
+                        struct preview_result *out, struct buf *why)
 {
     struct sync_input in;
     struct sync_eval ev;
@@ -106,12 +109,13 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
     const char *const **cur = NULL, *base_snap = NULL;
     size_t *n_cur = NULL;
     bool *known = NULL;
-    int rc;
+    int rc, lent = -1;
 
     memset(out, 0, sizeof *out);
     memset(&ev, 0, sizeof ev);
     if ((rc = sync_input_load(app, db, a, user_id, base_id, &in, why)) != 0)
         goto done;
+    in.cancel = cancel;
     size_t n = in.n_children;
     out->children = arena_alloc(a, (n + 1) * sizeof *out->children);
     cur = arena_alloc(a, (n + 1) * sizeof *cur);
@@ -122,17 +126,23 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
         goto done;
     }
     out->n_children = n;
+    /* Nothing below reads the database: the request's connection is lent meanwhile. */
+    lent = database_lend(app, db);
     if ((rc = spotify_session_client(app, user_id, &client)) != 0)
         goto done;
     /* One request for the snapshots of the base and of the children we know: an
      * unchanged base comes from the stored base, an unchanged child from the database. */
     rc = sync_spotify_check(client, a, &in, true, &base_snap, known);
     if (rc == 0)
-        rc = sync_eval_run(app, client, db, a, &in, base_snap, NULL, NULL, &ev);
+        rc = sync_eval_run(app, client, a, &in, base_snap, NULL, NULL, &ev);
     if (rc == ERR_VALIDATION)
         buf_append_str(why, "more than one child playlist is the catch-all");
     if (rc == 0)
         rc = current_contents(client, a, &in, known, cur, n_cur);
+    if (rc == ERR_UNAVAILABLE && cancel_requested(cancel)) {
+        buf_append_str(why, "the client went away: preview stopped");
+        goto done;
+    }
     if (rc != 0) {
         if (rc != ERR_VALIDATION && rc != ERR_NOMEM)
             buf_append_str(why, spotify_client_last_error(client));
@@ -168,5 +178,7 @@ done:
     spotify_client_free(client);
     sync_eval_release(&ev);
     sync_input_release(&in);
+    if (database_reclaim(app, db, lent) != 0 && rc == 0)
+        rc = ERR_UNAVAILABLE;
     return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/cancel.h"
 
 struct app;
 struct db;
@@ -46,9 +47,11 @@ struct preview_result {
  * `skipped_local` (an episode `skipped_episode`), an id the base lacks `not_in_base`.
  * `why` receives the reason of a failure. 0; ERR_NOT_FOUND (base); ERR_VALIDATION (a
  * stored child no longer compiles, or two catch-alls); ERR_SPOTIFY, ERR_SPOTIFY_REAUTH,
- * ERR_RATE_LIMITED; ERR_NOMEM; ERR_INTERNAL. */
+ * ERR_RATE_LIMITED; ERR_NOMEM; ERR_INTERNAL; ERR_UNAVAILABLE when `cancel` (NULL =
+ * never) asked to stop: it is asked between the steps (base read, metadata, every
+ * TARGET_CANCEL_EVERY tracks of the evaluation, each child's read). */
 int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                        const char *base_id, const char *explain_id, struct preview_result *out,
-                        struct buf *why);
+                        const char *base_id, const char *explain_id, const struct cancel *cancel,
+                        struct preview_result *out, struct buf *why);
 
 #endif

@@ -6,10 +6,13 @@
 #include <time.h>
 
 #include "app/app.h"
+#include "repositories/auto_sync_repo.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "app/config.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "services/database.h"
 #include "services/sync/sync_base.h"
 #include "services/sync/sync_internal.h"
 
@@ -44,27 +47,38 @@ void sync_hash_uris(const char *const *uris, size_t n, char out[SYNC_HASH_HEX])
     hash_lines(uris, n, out);
 }
 
-/* A stored JSON text, parsed; `dflt` (stolen) when absent or unreadable. */
-static json_t *parse_or(const char *text, json_t *dflt)
+/* A stored JSON text, parsed; `dflt` (stolen) when absent. A text that does not parse
+ * (out of memory, or a damaged row) sets *bad: the child is not evaluated without its
+ * sort, pins or bans, which would write the wrong contents. */
+static json_t *parse_or(const char *text, json_t *dflt, bool *bad)
 {
-    json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-    if (v) {
-        json_decref(dflt);
-        return v;
-    }
-    return dflt;
+    if (!text)
+        return dflt;
+    json_decref(dflt);
+    json_t *v = json_text_loads(text, JSON_DECODE_ANY, NULL);
+    *bad |= !v;
+    return v;
 }
 
-/* The members of a stored child that target_child_compile_object() reads. */
+/* The members of a stored child that target_child_compile_object() reads; NULL when one
+ * of them cannot be read or out of memory. */
 static json_t *child_config(const struct child_playlist *cp)
 {
-    json_t *filter = parse_or(cp->filter, NULL);
-    return json_pack("{s:o?, s:o, s:o, s:b, s:o, s:o}", "filter", filter, "sort",
-                     parse_or(cp->sort, json_null()), "limit",
+    bool bad = false;
+    json_t *filter = parse_or(cp->filter, NULL, &bad),
+           *sort = parse_or(cp->sort, json_null(), &bad),
+           *pins = parse_or(cp->pinned_track_ids, json_array(), &bad),
+           *bans = parse_or(cp->banned_track_ids, json_array(), &bad);
+    if (bad || !sort || !pins || !bans) {
+        json_decref(filter);
+        json_decref(sort);
+        json_decref(pins);
+        json_decref(bans);
+        return NULL;
+    }
+    return json_pack("{s:o?, s:o, s:o, s:b, s:o, s:o}", "filter", filter, "sort", sort, "limit",
                      cp->has_limit ? json_integer(cp->limit) : json_null(), "catch_all",
-                     cp->catch_all, "pinned_track_ids",
-                     parse_or(cp->pinned_track_ids, json_array()), "banned_track_ids",
-                     parse_or(cp->banned_track_ids, json_array()));
+                     cp->catch_all, "pinned_track_ids", pins, "banned_track_ids", bans);
 }
 
 /* Does the rule use `in_the_last` (its outcome then moves with the day)? */
@@ -157,7 +171,7 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
             goto done;
         in->needs |= target_child_needs(in->compiled[i]);
         time_dependent |= uses_today(json_object_get(cfg, "filter"));
-        char *canon = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+        char *canon = json_text_dump(cfg, JSON_COMPACT | JSON_SORT_KEYS);
         int bad = !canon ||
                   buf_appendf(&fp, "%s\x1f%s\x1f%s\n", cp->id, cp->spotify_playlist_id, canon) != 0;
         free(canon);
@@ -170,6 +184,16 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
     }
     /* A rule with in_the_last gives another answer tomorrow: the day is part of it. */
     if (time_dependent && buf_appendf(&fp, "today=%d\n", (int)in->today) != 0)
+        goto done;
+    /* What the rules see beside the playlists (the user's tags, metadata learnt since)
+     * is counted by the user's change counter (sync_manager_note_change): part of the
+     * fingerprint, so the next sync, manual or auto, re-evaluates. 0 adds nothing:
+     * fingerprints recorded before the counter existed stay valid. */
+    int64_t changes = 0;
+    if ((rc = auto_sync_repo_change_seq(db, user_id, &changes)) != 0)
+        goto done;
+    rc = ERR_NOMEM;
+    if (changes > 0 && buf_appendf(&fp, "changes=%lld\n", (long long)changes) != 0)
         goto done;
     hex_digest(&fp, in->config_hash);
     rc = 0;
@@ -226,14 +250,20 @@ static void clear_metadata(struct track *t, size_t n, unsigned meta)
     }
 }
 
+/* How long a store step waits for a database connection before doing without. */
+#define SYNC_STORE_DB_WAIT_MS 5000
+
 /* The entries: from the stored base when it was stored at base_snapshot, else read. */
-static int base_entries(struct spotify_client *c, struct db *db, struct arena *a,
+static int base_entries(struct app *app, struct spotify_client *c, struct arena *a,
                         const struct sync_input *in, const char *base_snapshot,
                         struct sync_eval *ev)
 {
     if (base_snapshot && in->store.snapshot_id &&
         strcmp(base_snapshot, in->store.snapshot_id) == 0) {
-        int rc = sync_store_load(db, a, in, base_snapshot, &ev->base);
+        /* A connection for this one read only (none is held across Spotify calls). */
+        struct db *db = database_acquire(app, SYNC_STORE_DB_WAIT_MS);
+        int rc = db ? sync_store_load(db, a, in, base_snapshot, &ev->base) : ERR_UNAVAILABLE;
+        database_release(app, db);
         if (rc == 0) {
             ev->from_store = true;
             return 0;
@@ -247,7 +277,7 @@ static int base_entries(struct spotify_client *c, struct db *db, struct arena *a
     return sync_base_read(c, a, &in->base, &ev->base);
 }
 
-int sync_eval_run(struct app *app, struct spotify_client *c, struct db *db, struct arena *a,
+int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
                   const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
                   void *ud, struct sync_eval *ev)
 {
@@ -259,10 +289,12 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct db *db, stru
     memset(ev, 0, sizeof *ev);
     if (phase && (rc = phase(ud, "read_base")) != 0)
         return rc;
-    if ((rc = base_entries(c, db, a, in, base_snapshot, ev)) != 0)
+    if ((rc = base_entries(app, c, a, in, base_snapshot, ev)) != 0)
         return rc;
     if ((rc = sync_tracks_build(a, ev->base.items, ev->base.n_items, &ev->tracks)) != 0)
         return rc;
+    if (cancel_requested(in->cancel))
+        return ERR_UNAVAILABLE;
     /* Stored values serve while they cover every kind the rules need and are younger
      * than the cache lifetime of their kind; else fetched again (cache first). */
     if (meta)
@@ -280,10 +312,12 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct db *db, stru
             return rc;
     }
     /* What was read or fetched is kept for the next sync or preview. */
-    if (db && (!ev->from_store || fetch)) {
+    if (!ev->from_store || fetch) {
         unsigned kept = fetch ? meta : ev->from_store ? in->store.metadata_needs : 0;
         int64_t at = fetch ? now : ev->from_store ? in->store.metadata_at : 0;
-        rc = sync_store_save(db, a, in, &ev->base, &ev->tracks, kept, at);
+        struct db *db = database_acquire(app, SYNC_STORE_DB_WAIT_MS);
+        rc = db ? sync_store_save(db, a, in, &ev->base, &ev->tracks, kept, at) : ERR_UNAVAILABLE;
+        database_release(app, db);
         if (rc == ERR_NOMEM)
             return rc;
         if (rc != 0)
@@ -292,9 +326,11 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct db *db, stru
     }
     if (phase && (rc = phase(ud, "evaluate")) != 0)
         return rc;
-    return target_compute(ev->tracks.tracks, ev->tracks.n, in->routing,
-                          (const struct target_child *const *)in->compiled, in->n_children,
-                          in->today, &ev->targets);
+    if (cancel_requested(in->cancel))
+        return ERR_UNAVAILABLE;
+    return target_compute_until(ev->tracks.tracks, ev->tracks.n, in->routing,
+                                (const struct target_child *const *)in->compiled, in->n_children,
+                                in->today, in->cancel, &ev->targets);
 }
 
 void sync_eval_release(struct sync_eval *ev)

@@ -12,6 +12,7 @@
 #include "repositories/sync_state_repo.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/cancel.h"
 #include "services/metadata/metadata.h"
 #include "services/spotify/spotify_client.h"
 #include "services/sync/sync_tracks.h"
@@ -37,6 +38,8 @@ struct sync_input {
     struct sync_child_state *child_state; /* n_children (arena) */
     enum spotify_mode api_mode;           /* the configured mode of this run */
     struct base_store_info store;         /* the stored base's header (snapshot_id NULL: none) */
+    const struct cancel *cancel; /* NULL (a sync runs to its end); a preview's: its client
+                                  * hung up -> sync_eval_run stops with ERR_UNAVAILABLE */
 };
 
 /* Loads base `base_id` of `user_id` and its children, compiles them in the configured
@@ -74,12 +77,13 @@ struct sync_eval {
  * metadata values come from the stored base when it holds every kind the rules need
  * and they are younger than the cache lifetime of their kind, else from
  * metadata_enrich() (cache first). A read, or metadata fetched, is saved as the
- * stored base (a failure to save is logged, not an error). `phase` (may be NULL) is
+ * stored base (a failure to save is logged, not an error); each store step takes a
+ * database connection of its own for that step only. `phase` (may be NULL) is
  * called at each phase with its name. Errors: the client's (message in
  * spotify_client_last_error()), ERR_VALIDATION (two catch-all children), ERR_NOMEM.
  * Release with sync_eval_release() whatever the outcome. */
 typedef int (*sync_phase_fn)(void *ud, const char *phase);
-int sync_eval_run(struct app *app, struct spotify_client *c, struct db *db, struct arena *a,
+int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
                   const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
                   void *ud, struct sync_eval *ev);
 void sync_eval_release(struct sync_eval *ev);
@@ -138,10 +142,12 @@ void sync_count_client_metrics(struct app *app, const struct spotify_stats *ss,
 
 #define SYNC_POOL_MAX_WORKERS 8
 
-/* Up to SYNC_POOL_MAX_WORKERS worker threads (never more than the configured Spotify
- * parallelism, nor than jobs), each with its own Spotify client (the configured
- * parallelism shared between them) and arena, that run jobs 0..n-1 of a phase. The pool lives for a
- * whole sync: clients and arenas (and what jobs allocate in them) last until sync_pool_release().
+/* Up to SYNC_POOL_MAX_WORKERS runners (never more than the configured Spotify
+ * parallelism, nor than jobs): the calling thread and helpers on the server's worker
+ * pool (app->workers), each runner with its own Spotify client (the configured
+ * parallelism shared between them) and arena, that run jobs 0..n-1 of a phase. The
+ * clients live for a whole sync: clients and arenas (and what jobs allocate in them)
+ * last until sync_pool_release(). No thread is created per phase.
  */
 struct sync_pool {
     struct app *app;
@@ -161,9 +167,11 @@ typedef int (*sync_done_fn)(void *ud, size_t job);
  * the session's token source or spotify_client_new(); release with sync_pool_release()
  * whatever the outcome. */
 int sync_pool_init(struct sync_pool *p, struct app *app, const char *user_id, size_t n_jobs);
-/* Runs jobs 0..n-1 (n may be 0) and returns when every job started has ended: 0, the
- * first non-zero return of on_done, or ERR_INTERNAL when no thread could start. A job is
- * not started once app->shutting_down is set (on_done then sees fewer jobs end). */
+/* Runs jobs 0..n-1 (n may be 0), on the calling thread and on helpers of the worker
+ * pool, and returns when every job started has ended: 0, the first non-zero return of
+ * on_done, ERR_NOMEM, or ERR_INTERNAL (no runner was set up). A job is not started once
+ * the server gives up on running syncs (app->shutting_down > 1; on_done then sees fewer
+ * jobs end). */
 int sync_pool_run(struct sync_pool *p, size_t n, sync_job_fn job, sync_done_fn on_done, void *ud);
 /* Adds the workers' request counts to *sum (requests, token_requests, retries,
  * rate_limited, wait_ms). */

@@ -12,6 +12,7 @@
 #include "lib/app_err.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "services/database.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_internal.h"
 #include "services/sync/sync_service.h"
@@ -61,7 +62,8 @@ static int lock_base(struct db *db, struct arena *a, const struct child_playlist
         return ERR_NOMEM;
     /* Twice at most: the holder may end between our insert and our look at it. */
     for (int round = 0; round < 2 && rc == ERR_SYNC_IN_PROGRESS; round++) {
-        if ((rc = sync_lock_repo_acquire(db, &ev, NULL)) != ERR_SYNC_IN_PROGRESS)
+        if ((rc = sync_lock_repo_acquire(db, &ev, SYNC_LOCK_NO_JOB, 0, NULL)) !=
+            ERR_SYNC_IN_PROGRESS)
             return rc;
         rc = sync_event_repo_find_active(db, cp->user_id, cp->base_playlist_id, active_id);
         if (rc == 0)
@@ -120,7 +122,17 @@ int sync_service_restore(struct app *app, struct db *db, struct arena *a, const 
         return rc;
     if ((rc = lock_base(db, a, &cp, lock_id, out->active_id)) != 0)
         return rc;
+    int lent = database_lend(app, db); /* not held across the Spotify calls */
     rc = put_back(app, a, user_id, &cp, target, n_target, &res, why);
+    if (database_reclaim(app, db, lent) != 0) {
+        /* Our connection did not come back in time: give the lock back on another. */
+        struct db *other = database_acquire(app, DATABASE_RECLAIM_WAIT_MS);
+        if (!other || sync_lock_repo_release(other, lock_id) != 0)
+            log_error("restore of child %s: could not give back the lock of its base", child_id);
+        database_release(app, other);
+        sync_watch_service_notify(app->sync_watch, lock_id);
+        return ERR_UNAVAILABLE;
+    }
     if (rc == 0) {
         /* The child no longer holds what the sync wrote: the next sync must read it. */
         sync_state_repo_set_child_snapshot(db, child_id, NULL);

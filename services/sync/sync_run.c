@@ -10,9 +10,11 @@
 #include "repositories/sync_lock_repo.h"
 #include "app/app.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
+#include "services/database.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_event_service.h"
 #include "services/sync/sync_internal.h"
@@ -25,9 +27,13 @@ struct child_out {
     bool written; /* written, and the answers did not say its new snapshot id: learn it */
 };
 
+/* How long a step waits for a database connection. */
+#define SYNC_DB_WAIT_MS 30000
+#define NO_DB "no database connection is free (database busy)"
+
 struct run {
     struct app *app;
-    struct db *db;
+    struct db *db; /* held for one short database step only (db_take .. db_give) */
     struct arena *a;
     const char *user_id, *base_id, *event_id;
     struct spotify_client *client; /* checks, the base, metadata */
@@ -67,18 +73,39 @@ static int spotify_fail(struct run *r, int rc, const char *what)
     return fail(r, rc, "%s: %s", what, *msg ? msg : app_err_code(rc));
 }
 
-/* Between steps: records the progress, and stops the run when the server shuts down
- * or when our event was ended elsewhere (the sweep, another process's start-up). */
+/* A database connection for one short step: a sync holds none while it talks to
+ * Spotify (issue #12: slow syncs must not starve the requests of the pool). NULL when
+ * none is free in time. Give it back with db_give() before any Spotify call. */
+static struct db *db_take(struct run *r)
+{
+    if (!r->db)
+        r->db = database_acquire(r->app, SYNC_DB_WAIT_MS);
+    return r->db;
+}
+
+static void db_give(struct run *r)
+{
+    database_release(r->app, r->db);
+    r->db = NULL;
+}
+
+/* Between steps: records the progress, and stops the run when the server gives up
+ * waiting for it at shutdown (sync_manager_stop: a sync that runs is let finish
+ * within the grace) or when our event was ended elsewhere (the sweep, another
+ * process's start-up). */
 static int step(struct run *r, const char *phase, int64_t done, int64_t total)
 {
     char now[21];
     r->phase = phase;
     r->done = done;
     r->total = total;
-    if (atomic_load(&r->app->shutting_down))
+    if (atomic_load(&r->app->shutting_down) > 1)
         return fail(r, ERR_UNAVAILABLE, SYNC_MSG_SHUTDOWN);
+    if (!db_take(r))
+        return fail(r, ERR_UNAVAILABLE, NO_DB);
     util_time_format(time(NULL), now);
     int rc = sync_event_repo_set_progress(r->db, r->event_id, phase, done, total, now);
+    db_give(r);
     if (rc == ERR_NOT_FOUND)
         return fail(r, ERR_CONFLICT, "the sync was ended while it ran (timed out or restarted)");
     if (rc != 0)
@@ -192,7 +219,10 @@ static int record_child(struct run *r, size_t i, const char *snapshot, const cha
     char hash[SYNC_HASH_HEX], now[21];
     sync_hash_uris(uris, n, hash);
     util_time_format(time(NULL), now);
+    if (!db_take(r))
+        return fail(r, ERR_UNAVAILABLE, NO_DB);
     int rc = sync_state_repo_set_child(r->db, r->in.children[i].id, snapshot, hash, uris, n, now);
+    db_give(r);
     if (rc != 0)
         return fail(r, rc, "could not record child playlist '%s' (database error)",
                     r->in.children[i].name);
@@ -283,6 +313,8 @@ static int write_children(struct run *r, const bool *known, const char *const *c
             c.finished++;
             continue;
         }
+        if (!db_take(r))
+            return fail(r, ERR_UNAVAILABLE, NO_DB);
         /* From the first write on, the last completed sync no longer describes Spotify. */
         if (!r->invalidated) {
             if ((rc = sync_state_repo_invalidate_base(r->db, r->base_id, now)) != 0)
@@ -295,6 +327,7 @@ static int write_children(struct run *r, const bool *known, const char *const *c
                         r->in.children[i].name);
         c.todo[n_todo++] = i;
     }
+    db_give(r);
     if ((rc = step(r, "write_children", (int64_t)c.finished, (int64_t)n)) != 0 ||
         (n_todo && (rc = start_pool(r)) != 0))
         return rc;
@@ -328,14 +361,20 @@ static void learn_snapshots(struct run *r)
         }
     if (k == 0)
         return;
+    db_give(r);
     if (spotify_client_get_snapshots(r->client, r->a, ids, k, snaps) != 0) {
         log_warn("sync %s: could not learn the new snapshot ids (%s)", r->event_id,
                  spotify_client_last_error(r->client));
         return;
     }
+    if (!db_take(r)) {
+        log_warn("sync %s: %s; the new snapshot ids are not recorded", r->event_id, NO_DB);
+        return;
+    }
     for (size_t j = 0; j < k; j++)
         if (snaps[j])
             sync_state_repo_set_child_snapshot(r->db, r->in.children[which[j]].id, snaps[j]);
+    db_give(r);
 }
 
 static int run_steps(struct run *r)
@@ -348,7 +387,12 @@ static int run_steps(struct run *r)
     size_t *n_targets = NULL;
     int rc;
 
+    if (!db_take(r)) {
+        buf_release(&why);
+        return fail(r, ERR_UNAVAILABLE, NO_DB);
+    }
     rc = sync_input_load(r->app, r->db, r->a, r->user_id, r->base_id, in, &why);
+    db_give(r);
     r->loaded = true;
     if (rc == ERR_NOT_FOUND)
         rc = fail(r, rc, "the base playlist no longer exists");
@@ -401,7 +445,7 @@ static int run_steps(struct run *r)
         if (all_same)
             return 0; /* nothing changed anywhere: the one request above was all */
     } else {
-        rc = sync_eval_run(r->app, r->client, r->db, r->a, in, base_snap, eval_phase, r, &r->ev);
+        rc = sync_eval_run(r->app, r->client, r->a, in, base_snap, eval_phase, r, &r->ev);
         if (rc == ERR_VALIDATION)
             return fail(r, rc, "more than one child playlist is the catch-all");
         if (rc != 0)
@@ -441,11 +485,11 @@ static void children_json(struct run *r, const char **children, const char **ids
                                              (json_int_t)r->out[i].added, "removed",
                                              (json_int_t)r->out[i].removed));
     }
-    char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    char *s = arr ? json_text_dump(arr, JSON_COMPACT) : NULL;
     if (s)
         *children = arena_strdup(r->a, s) ?: "[]";
     free(s);
-    if (r->loaded && r->out && idarr && (s = json_dumps(idarr, JSON_COMPACT))) {
+    if (r->loaded && r->out && idarr && (s = json_text_dump(idarr, JSON_COMPACT))) {
         *ids = arena_strdup(r->a, s);
         free(s);
     }
@@ -494,6 +538,12 @@ static void finish(struct run *r, int rc_run, double seconds)
     ev.progress_done = rc_run == 0 ? (int64_t)r->in.n_children : r->done;
     ev.progress_total = rc_run == 0 ? (int64_t)r->in.n_children : r->total;
 
+    if (!db_take(r)) {
+        /* The event stays in progress: the sweep ends it. */
+        log_error("sync %s: %s; its end is not recorded", r->event_id, NO_DB);
+        count_metrics(r, ev.status, seconds, &ss);
+        return;
+    }
     if (rc_run == 0) {
         rc = sync_lock_repo_complete(r->db, &ev, r->base_snapshot, r->in.config_hash);
         if (rc != 0 && rc != ERR_NOT_FOUND) {
@@ -505,6 +555,7 @@ static void finish(struct run *r, int rc_run, double seconds)
     } else {
         rc = sync_event_repo_finish(r->db, &ev);
     }
+    db_give(r);
     sync_watch_service_notify(r->app->sync_watch, r->event_id); /* the end (SSE) */
     if (rc == ERR_NOT_FOUND)
         log_warn("sync %s: its event was ended elsewhere; result not recorded", r->event_id);
@@ -516,11 +567,21 @@ static void finish(struct run *r, int rc_run, double seconds)
     count_metrics(r, ev.status, seconds, &ss);
 }
 
-int sync_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                     const char *base_id, const char *event_id, struct sync_event *out)
+/* The longest Retry-After among the run's clients that failed on a 429 (-1: none). */
+static int64_t run_retry_after(const struct run *r)
+{
+    int64_t ra = r->client ? spotify_client_retry_after(r->client) : -1;
+    for (size_t w = 0; w < r->pool.n_workers; w++) {
+        int64_t v = spotify_client_retry_after(r->pool.clients[w]);
+        ra = v > ra ? v : ra;
+    }
+    return ra;
+}
+
+int sync_service_run(struct app *app, struct arena *a, const char *user_id, const char *base_id,
+                     const char *event_id, struct sync_event *out, int64_t *retry_after_s)
 {
     struct run r = {.app = app,
-                    .db = db,
                     .a = a,
                     .user_id = user_id,
                     .base_id = base_id,
@@ -529,11 +590,18 @@ int sync_service_run(struct app *app, struct db *db, struct arena *a, const char
     int64_t t0 = util_now_ms();
     int rc = run_steps(&r);
 
+    db_give(&r); /* a step that failed may still hold it */
     finish(&r, rc, (double)(util_now_ms() - t0) / 1000.0);
+    if (retry_after_s)
+        *retry_after_s = rc == ERR_RATE_LIMITED ? run_retry_after(&r) : -1;
     sync_eval_release(&r.ev);
     sync_input_release(&r.in);
     spotify_client_free(r.client);
     sync_pool_release(&r.pool);
     buf_release(&r.err);
-    return sync_event_repo_find(db, a, user_id, event_id, out);
+    if (!db_take(&r))
+        return ERR_UNAVAILABLE;
+    rc = sync_event_repo_find(r.db, a, user_id, event_id, out);
+    db_give(&r);
+    return rc;
 }

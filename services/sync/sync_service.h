@@ -11,13 +11,15 @@
  * exactly its target, with as few Spotify requests as possible.
  *
  * A sync has two halves:
- *   sync_service_start()  takes the lock (inserts the in_progress event; the unique
- *                         index idx_sync_events_one_active refuses a second one, even
- *                         from another process) and handles Idempotency-Key; quick,
+ *   sync_service_start()  takes the lock (inserts the in_progress event, phase
+ *                         "queued"; the unique index idx_sync_events_one_active refuses
+ *                         a second one, even from another process), queues its job in
+ *                         the persisted queue and handles Idempotency-Key; quick,
  *                         database only.
- *   sync_service_run()    the sync itself, on a thread of its own (a deferred request
- *                         or a background job of services/sync_manager.h), with its own
- *                         database connection; ends the event completed or failed.
+ *   sync_service_run()    the sync itself, on a worker of the queue
+ *                         (services/sync/sync_manager.h), taking a database connection
+ *                         only for each short database step; ends the event completed
+ *                         or failed.
  *
  * Flow of a run: load the base and its children, compile them and fingerprint their
  * configuration -> one request for the snapshot ids of the base and of the children
@@ -34,6 +36,7 @@
  * (SYNC_MSG_SHUTDOWN) or when its event was failed meanwhile (sweep, restart). */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "repositories/idempotency_repo.h"
 #include "repositories/sync_event_repo.h"
@@ -56,7 +59,9 @@ struct sync_start {
     char active_id[SYNC_EVENT_ID_MAX];
 };
 
-/* Starts a sync of base `base_id` of `user_id`. idem_key (NULL = none; at most
+/* Queues a sync of base `base_id` of `user_id` (trigger: SYNC_TRIGGER_MANUAL runs
+ * before SYNC_TRIGGER_AUTO); the caller then wakes the workers (sync_manager_kick).
+ * idem_key (NULL = none; at most
  * SYNC_IDEMPOTENCY_KEY_MAX bytes, the caller checks) makes a repeat replay the first answer;
  * with wait == false the first answer (202 and the in_progress event) is stored at once,
  * with wait == true the caller stores it with sync_service_remember() when the run ends.
@@ -64,16 +69,18 @@ struct sync_start {
  * (out->active_id: a sync of the base runs, or the key's first request still runs);
  * ERR_VALIDATION (the key was used for another request); ERR_NOMEM; ERR_INTERNAL. */
 int sync_service_start(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                       const char *base_id, const char *idem_key, bool wait,
+                       const char *base_id, const char *idem_key, bool wait, const char *trigger,
                        struct sync_start *out);
 
 /* Runs the sync of event `event_id` (started by sync_service_start) to its end and
- * fills *out (strings in arena `a`) with the final event, completed or failed. db: a
- * connection this thread owns, with no open transaction. Never leaves the event in
- * progress unless the database itself fails. 0, or ERR_NOMEM / ERR_INTERNAL when even
- * the final event cannot be read back (it is then failed if at all possible). */
-int sync_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                     const char *base_id, const char *event_id, struct sync_event *out);
+ * fills *out (strings in arena `a`) with the final event, completed or failed. Takes a
+ * database connection from the pool for each short database step and holds none while
+ * it talks to Spotify. *retry_after_s (may be NULL): when the run stopped on a Spotify
+ * 429, its Retry-After (0: none given), else -1. Never leaves the event in progress
+ * unless the database itself fails. 0, or ERR_NOMEM / ERR_INTERNAL / ERR_UNAVAILABLE
+ * when even the final event cannot be read back. */
+int sync_service_run(struct app *app, struct arena *a, const char *user_id, const char *base_id,
+                     const char *event_id, struct sync_event *out, int64_t *retry_after_s);
 
 /* Ends an event of `user_id` that will never run (the thread could not start, the
  * server is stopping) as failed with `message`. 0, ERR_NOT_FOUND (no such event in

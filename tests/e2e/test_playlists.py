@@ -168,10 +168,16 @@ class PlaylistsTest(unittest.TestCase):
                           ["/spotify_playlist_id"])
         err = self.assert_error(self.api("POST", "/api/base-playlists", {
             "spotify_playlist_id": 42, "routing": "sideways", "name": "  ", "colour": "red",
-            "version": 3, "auto_sync_minutes": 2}), 400, "validation_failed",
+            "version": 3, "auto_sync_minutes": 10081}), 400, "validation_failed",
             ["/spotify_playlist_id", "/routing", "/name", "/colour", "/version",
              "/auto_sync_minutes"])
         self.assertEqual(self.detail(err, "/colour"), "unknown field")
+        self.assertEqual(self.detail(err, "/auto_sync_minutes"),
+                         "must be 0 (off) or an integer from 1 to 10080")
+        for bad in (-1, 1.5, "5", True):
+            self.assert_error(self.api("POST", "/api/base-playlists", {
+                "spotify_playlist_id": "x", "auto_sync_minutes": bad}), 400, "validation_failed",
+                ["/auto_sync_minutes"])
         self.assertEqual(self.detail(err, "/version"), "is read-only")
         self.assertEqual(self.detail(err, "/routing"), 'must be "all" or "first_match"')
         self.assert_error(self.api("POST", "/api/base-playlists", raw=b"{not json"), 400,
