@@ -12,6 +12,7 @@ struct http_server;
 struct sync_manager;
 struct session_cache;
 struct spotify_session_table;
+struct rate_limiter;
 
 struct app {
     const struct config *cfg;
@@ -21,6 +22,9 @@ struct app {
     struct session_cache *sessions; /* verified sessions; thread-safe; NULL = no caching */
     struct sync_manager *syncs; /* running syncs; NULL until the sync service is up */
     struct spotify_session_table *spotify_sessions; /* per-user Spotify token state */
+    /* Paces every MusicBrainz request of the process (PLAYROUTER_MUSICBRAINZ_RATE);
+     * NULL when MusicBrainz is off. */
+    struct rate_limiter *musicbrainz_limiter;
     atomic_int shutting_down; /* set on SIGTERM: long work should stop early */
 };
 

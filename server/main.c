@@ -13,6 +13,7 @@
 #include "http/http.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/rate_limiter.h"
 #include "server/routes.h"
 #include "services/cache/cache.h"
 #include "services/auth/session_cache.h"
@@ -83,6 +84,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "playrouter: out of memory\n");
         goto done;
     }
+    if (cfg.musicbrainz_base) {
+        if (!(app.musicbrainz_limiter = rate_limiter_new(cfg.musicbrainz_rate, 1000))) {
+            fprintf(stderr, "playrouter: out of memory\n");
+            goto done;
+        }
+        if (!cfg.contact)
+            log_warn("PLAYROUTER_CONTACT is unset: MusicBrainz asks every client for a contact "
+                     "in its User-Agent; set it to an e-mail address or a URL");
+    }
     if (db_pool_new(cfg.db_path, cfg.threads * 2 + 8, &app.db, err, sizeof err) != 0) {
         fprintf(stderr, "playrouter: %s\n", err);
         goto done;
@@ -128,9 +138,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "playrouter: %s\n", err);
         goto done;
     }
-    log_info("playrouter listening on http://%s:%d (spotify api %s, mode %s, cache %s)", cfg.bind,
-             http_server_port(srv), cfg.spotify_api_base, cfg.spotify_api_mode_name,
-             cache_backend_name(app.cache));
+    log_info("playrouter listening on http://%s:%d (spotify api %s, mode %s, cache %s, "
+             "musicbrainz %s)",
+             cfg.bind, http_server_port(srv), cfg.spotify_api_base, cfg.spotify_api_mode_name,
+             cache_backend_name(app.cache), cfg.musicbrainz_base ? cfg.musicbrainz_base : "off");
     printf("listening on http://%s:%d\n", cfg.bind, http_server_port(srv));
     fflush(stdout);
 
@@ -158,6 +169,7 @@ done:
     spotify_session_table_free(app.spotify_sessions);
     session_cache_free(app.sessions);
     db_pool_free(app.db);
+    rate_limiter_free(app.musicbrainz_limiter);
     metrics_free(app.metrics);
     curl_global_cleanup();
     config_release(&cfg);

@@ -10,6 +10,7 @@
 #include "handlers/health_handler.h"
 #include "handlers/openapi_handler.h"
 #include "handlers/sync_handler.h"
+#include "handlers/tag_handler.h"
 #include "middleware/auth_middleware.h"
 #include "middleware/cors_middleware.h"
 #include "middleware/sync_lock_middleware.h"
@@ -46,6 +47,11 @@ const struct route routes_table[] = {
     {"POST", "/api/base-playlists/{id}/preview", sync_handler_preview, ROUTE_AUTH},
     {"GET", "/api/sync-events/{id}", sync_handler_get, ROUTE_AUTH},
     {"POST", "/api/child-playlists/{id}/restore", sync_handler_restore, ROUTE_AUTH | ROUTE_LOCK_CHILD},
+    /* The user's own tags (API.md "Tags"). */
+    {"GET", "/api/tags", tag_handler_list, ROUTE_AUTH},
+    {"GET", "/api/tags/{kind}/{id}", tag_handler_get, ROUTE_AUTH},
+    {"PUT", "/api/tags/{kind}/{id}", tag_handler_put, ROUTE_AUTH},
+    {"DELETE", "/api/tags/{kind}/{id}", tag_handler_delete, ROUTE_AUTH},
 };
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];
 

@@ -127,13 +127,15 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
     out->n_children = n;
     if ((rc = spotify_session_client(app, user_id, &client)) != 0)
         goto done;
-    rc = sync_eval_run(app, client, a, &in, NULL, NULL, &ev);
+    rc = sync_eval_run(app, db, client, a, &in, NULL, NULL, &ev);
     if (rc == ERR_VALIDATION)
         buf_append_str(why, "more than one child playlist is the catch-all");
+    else if (rc == ERR_METADATA_UNAVAILABLE)
+        buf_append_str(why, ev.why.len ? ev.why.data : "MusicBrainz could not be reached");
     if (rc == 0)
         rc = current_contents(client, a, &in, cur, n_cur);
     if (rc != 0) {
-        if (rc != ERR_VALIDATION && rc != ERR_NOMEM)
+        if (rc != ERR_VALIDATION && rc != ERR_NOMEM && rc != ERR_METADATA_UNAVAILABLE)
             buf_append_str(why, spotify_client_last_error(client));
         goto done;
     }

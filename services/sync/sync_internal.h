@@ -9,9 +9,11 @@
 #include "repositories/base_playlist_repo.h"
 #include "repositories/child_playlist_repo.h"
 #include "repositories/sync_state_repo.h"
+#include "repositories/tag_repo.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "services/metadata/metadata.h"
+#include "services/metadata/musicbrainz_metadata.h"
 #include "services/spotify/spotify_client.h"
 #include "services/sync/sync_tracks.h"
 #include "services/rules/target.h"
@@ -34,10 +36,16 @@ struct sync_input {
     char config_hash[SYNC_HASH_HEX]; /* fingerprint of routing + every child's config */
     struct sync_base_state state;
     struct sync_child_state *child_state; /* n_children (arena) */
+    struct tag_item *tags; /* with RULE_NEEDS_TAGS: every tagged item of the user (arena) */
+    size_t n_tags;
 };
 
 /* Loads base `base_id` of `user_id` and its children, compiles them in the configured
- * mode and computes the fingerprint. Strings in arena `a`. On ERR_VALIDATION (a stored
+ * mode (and MusicBrainz on or off) and computes the fingerprint: routing, every child's
+ * configuration, the day (in_the_last), the user's tag version (a rule uses `tag`) and
+ * the 30-day period of the MusicBrainz store (a rule needs MusicBrainz: its values are
+ * refreshed at least that often, and the next period re-evaluates). With RULE_NEEDS_TAGS
+ * it loads the user's tags too. Strings in arena `a`. On ERR_VALIDATION (a stored
  * rule no longer compiles, e.g. after a mode change) `why` says which child and why.
  * 0, ERR_NOT_FOUND (base), ERR_VALIDATION, ERR_NOMEM, ERR_INTERNAL. Release with
  * sync_input_release() whatever the outcome. */
@@ -55,15 +63,19 @@ struct sync_eval {
     struct sync_tracks tracks;     /* arena */
     struct target_result *targets; /* owned (sync_eval_release) */
     struct metadata_stats mstats;
+    struct musicbrainz_stats mbstats;
+    struct buf why; /* the message of ERR_METADATA_UNAVAILABLE */
 };
 
-/* Reads the base whole, builds the tracks, fetches the metadata the rules need (cache
- * first) and computes every child's target. `progress` (may be NULL) is called at
- * each phase with its name. Errors: the client's (message in
- * spotify_client_last_error()), ERR_VALIDATION (two catch-all children), ERR_NOMEM.
- * Release with sync_eval_release() whatever the outcome. */
-typedef int (*sync_phase_fn)(void *ud, const char *phase);
-int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
+/* Reads the base whole, builds the tracks, fetches the metadata the rules need (Spotify's
+ * through the cache, MusicBrainz's through its store), applies the user's tags and
+ * computes every child's target. `phase` (may be NULL) is called at each phase with its
+ * name (and, in "musicbrainz", with done/total). Errors: the Spotify client's (message in
+ * spotify_client_last_error()), ERR_METADATA_UNAVAILABLE (message in ev->why),
+ * ERR_UNAVAILABLE (shutting down), ERR_VALIDATION (two catch-all children), ERR_NOMEM, or
+ * a `phase` callback's. Release with sync_eval_release() whatever the outcome. */
+typedef metadata_progress_fn sync_phase_fn;
+int sync_eval_run(struct app *app, struct db *db, struct spotify_client *c, struct arena *a,
                   const struct sync_input *in, sync_phase_fn phase, void *ud, struct sync_eval *ev);
 void sync_eval_release(struct sync_eval *ev);
 

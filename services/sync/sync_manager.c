@@ -207,8 +207,11 @@ void sync_manager_describe_metrics(struct metrics *m)
                      "Metadata cache lookups that hit");
     metrics_describe(m, "playrouter_cache_misses_total", "counter",
                      "Metadata cache lookups that missed");
+    metrics_describe(m, "playrouter_musicbrainz_requests_total", "counter",
+                     "HTTP requests to MusicBrainz by syncs, retries included");
     /* Present from the start (at 0), so that a dashboard sees them before the first. */
     metrics_add(m, "playrouter_spotify_rate_limited_total", "", 0);
     metrics_add(m, "playrouter_cache_hits_total", "", 0);
     metrics_add(m, "playrouter_cache_misses_total", "", 0);
+    metrics_add(m, "playrouter_musicbrainz_requests_total", "", 0);
 }
