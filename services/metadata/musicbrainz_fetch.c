@@ -19,11 +19,13 @@
  * ISRCs, so that a page of 100 holds the whole answer with some room to spare. */
 static size_t batch_size(const struct mbm *m)
 {
-    if (m->isrcs_searched < 1)
-        return FIRST_BATCH;
-    double r = m->recordings_found / m->isrcs_searched;
-    double b = r > 0 ? 94.0 / r : MAX_BATCH;
-    return b < 1 ? 1 : b > MAX_BATCH ? MAX_BATCH : (size_t)b;
+    size_t cap = m->max_batch ? m->max_batch : MAX_BATCH, size = FIRST_BATCH;
+    if (m->isrcs_searched >= 1) {
+        double r = m->recordings_found / m->isrcs_searched;
+        double b = r > 0 ? 94.0 / r : MAX_BATCH;
+        size = b < 1 ? 1 : b > MAX_BATCH ? MAX_BATCH : (size_t)b;
+    }
+    return size < cap ? size : cap;
 }
 
 static int cmp_isrc_key(const void *key, const void *elem)
@@ -105,9 +107,16 @@ static int search_batch(struct mbm *m, struct mbm_isrc **need, size_t n)
         struct mb_recording_page page;
         rc = musicbrainz_client_search_recordings(m->client, m->a, codes, n, offset, &page);
         if (rc == ERR_PAYLOAD_TOO_LARGE && n > 1 && offset == 0) {
-            /* 414: the URL is too long for the server; halve the batch. */
-            size_t h = n / 2;
-            return (rc = search_batch(m, need, h)) != 0 ? rc : search_batch(m, need + h, n - h);
+            /* 414: the URL is too long for the server; halve the batch, and never ask
+             * that many again in this call. */
+            if (!m->max_batch || n / 2 < m->max_batch)
+                m->max_batch = n / 2;
+            rc = 0;
+            for (size_t i = 0, b; rc == 0 && i < n; i += b) {
+                b = n - i < m->max_batch ? n - i : m->max_batch; /* may shrink meanwhile */
+                rc = search_batch(m, need + i, b);
+            }
+            return rc;
         }
         if (rc == ERR_PAYLOAD_TOO_LARGE)
             rc = ERR_METADATA_UNAVAILABLE;
@@ -259,7 +268,9 @@ static int artist_genres(struct mbm *m, const struct mb_artist *ar, struct mb_ar
     return 0;
 }
 
-/* need[0..n) (n <= 100) by one search; 414 halves. */
+static int fetch_artist_batches(struct mbm *m, struct mbm_artist **need, size_t n);
+
+/* need[0..n) (n <= 100) by one search; a 414 halves the batch size for the rest. */
 static int artist_batch(struct mbm *m, struct mbm_artist **need, size_t n)
 {
     const char **ids = arena_alloc(m->a, (n + 1) * sizeof *ids);
@@ -275,8 +286,9 @@ static int artist_batch(struct mbm *m, struct mbm_artist **need, size_t n)
     }
     rc = musicbrainz_client_search_artists(m->client, m->a, ids, n, &page);
     if (rc == ERR_PAYLOAD_TOO_LARGE && n > 1) {
-        size_t h = n / 2;
-        return (rc = artist_batch(m, need, h)) != 0 ? rc : artist_batch(m, need + h, n - h);
+        if (!m->max_artist_batch || n / 2 < m->max_artist_batch)
+            m->max_artist_batch = n / 2;
+        return fetch_artist_batches(m, need, n);
     }
     if (rc == ERR_PAYLOAD_TOO_LARGE)
         rc = ERR_METADATA_UNAVAILABLE;
@@ -300,10 +312,21 @@ static int artist_batch(struct mbm *m, struct mbm_artist **need, size_t n)
     return mbm_progress(m);
 }
 
+/* need[0..n) in batches of at most 100, or of what a 414 taught (it may shrink
+ * between two batches). */
+static int fetch_artist_batches(struct mbm *m, struct mbm_artist **need, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0, b; rc == 0 && i < n; i += b) {
+        b = m->max_artist_batch ? m->max_artist_batch : MUSICBRAINZ_PAGE;
+        b = n - i < b ? n - i : b;
+        rc = artist_batch(m, &need[i], b);
+    }
+    return rc;
+}
+
 int mbm_fetch_artists(struct mbm *m, struct mbm_artist **need, size_t n)
 {
     int rc = n ? load_genres(m) : 0;
-    for (size_t i = 0; rc == 0 && i < n; i += MUSICBRAINZ_PAGE)
-        rc = artist_batch(m, &need[i], n - i < MUSICBRAINZ_PAGE ? n - i : MUSICBRAINZ_PAGE);
-    return rc;
+    return rc ? rc : fetch_artist_batches(m, need, n);
 }

@@ -53,6 +53,8 @@ struct mbm {
     size_t n_genres;
     double isrcs_searched, recordings_found; /* the recordings-per-ISRC ratio so far */
     bool search_lacks_isrcs; /* searches answer recordings without isrcs: look ISRCs up */
+    size_t max_batch;        /* 0, or the most ISRCs a search may hold (learnt from a 414) */
+    size_t max_artist_batch; /* the same for artist searches (0: MUSICBRAINZ_PAGE) */
     int64_t done, total;     /* progress */
     struct musicbrainz_stats *stats;
 };
