@@ -89,9 +89,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "playrouter: out of memory\n");
             goto done;
         }
-        if (!cfg.contact)
-            log_warn("PLAYROUTER_CONTACT is unset: MusicBrainz asks every client for a contact "
-                     "in its User-Agent; set it to an e-mail address or a URL");
     }
     if (db_pool_new(cfg.db_path, cfg.threads * 2 + 8, &app.db, err, sizeof err) != 0) {
         fprintf(stderr, "playrouter: %s\n", err);
@@ -142,6 +139,9 @@ int main(int argc, char **argv)
              "musicbrainz %s)",
              cfg.bind, http_server_port(srv), cfg.spotify_api_base, cfg.spotify_api_mode_name,
              cache_backend_name(app.cache), cfg.musicbrainz_base ? cfg.musicbrainz_base : "off");
+    if (cfg.musicbrainz_base && !cfg.contact)
+        log_warn("PLAYROUTER_CONTACT is unset: MusicBrainz asks every client for a contact in "
+                 "its User-Agent (sent without one); set it to an e-mail address or a URL");
     printf("listening on http://%s:%d\n", cfg.bind, http_server_port(srv));
     fflush(stdout);
 
