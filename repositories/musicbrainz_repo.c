@@ -33,20 +33,29 @@ static int list_col(sqlite3_stmt *st, int col, struct arena *a, const char *cons
     return rc;
 }
 
+/* Runs `sql` with ?1 = key: 0 and *out standing on its row (read the columns, then
+ * db_stmt_done(*out)); ERR_NOT_FOUND or ERR_INTERNAL (the statement already reset). */
+static int row_by_key(struct db *db, const char *sql, const char *key, const char *what,
+                      sqlite3_stmt **out)
+{
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc = ERR_INTERNAL;
+    if (st && db_bind_text(st, 1, key) == 0 && (rc = db_step_one(db, st, what)) == 0) {
+        *out = st;
+        return 0;
+    }
+    db_stmt_done(st);
+    return rc;
+}
+
 int musicbrainz_repo_get_isrc(struct db *db, struct arena *a, const char *isrc,
                               struct mb_isrc_row *out)
 {
-    sqlite3_stmt *st = db_stmt(db, STMT_GET_ISRC);
+    sqlite3_stmt *st = NULL;
     int rc;
 
     memset(out, 0, sizeof *out);
-    if (!st)
-        return ERR_INTERNAL;
-    if (db_bind_text(st, 1, isrc) != 0) {
-        db_stmt_done(st);
-        return ERR_INTERNAL;
-    }
-    if ((rc = db_step_one(db, st, "musicbrainz_repo_get_isrc")) == 0) {
+    if ((rc = row_by_key(db, STMT_GET_ISRC, isrc, "musicbrainz_repo_get_isrc", &st)) == 0) {
         out->isrc = isrc;
         out->known = sqlite3_column_int(st, 0) != 0;
         out->has_year = sqlite3_column_type(st, 3) != SQLITE_NULL;
@@ -62,17 +71,11 @@ int musicbrainz_repo_get_isrc(struct db *db, struct arena *a, const char *isrc,
 int musicbrainz_repo_get_artist(struct db *db, struct arena *a, const char *id,
                                 struct mb_artist_row *out)
 {
-    sqlite3_stmt *st = db_stmt(db, STMT_GET_ARTIST);
+    sqlite3_stmt *st = NULL;
     int rc;
 
     memset(out, 0, sizeof *out);
-    if (!st)
-        return ERR_INTERNAL;
-    if (db_bind_text(st, 1, id) != 0) {
-        db_stmt_done(st);
-        return ERR_INTERNAL;
-    }
-    if ((rc = db_step_one(db, st, "musicbrainz_repo_get_artist")) == 0) {
+    if ((rc = row_by_key(db, STMT_GET_ARTIST, id, "musicbrainz_repo_get_artist", &st)) == 0) {
         out->id = id;
         out->known = sqlite3_column_int(st, 0) != 0;
         out->fetched_at = sqlite3_column_int64(st, 2);
@@ -166,18 +169,12 @@ int musicbrainz_repo_put_artists(struct db *db, const struct mb_artist_row *rows
 int musicbrainz_repo_get_state(struct db *db, struct arena *a, const char *key,
                                const char **value, int64_t *fetched_at)
 {
-    sqlite3_stmt *st = db_stmt(db, STMT_GET_STATE);
+    sqlite3_stmt *st = NULL;
     int rc;
 
     *value = NULL;
     *fetched_at = 0;
-    if (!st)
-        return ERR_INTERNAL;
-    if (db_bind_text(st, 1, key) != 0) {
-        db_stmt_done(st);
-        return ERR_INTERNAL;
-    }
-    if ((rc = db_step_one(db, st, "musicbrainz_repo_get_state")) == 0) {
+    if ((rc = row_by_key(db, STMT_GET_STATE, key, "musicbrainz_repo_get_state", &st)) == 0) {
         *fetched_at = sqlite3_column_int64(st, 1);
         rc = db_col_dup(st, 0, a, value);
     }

@@ -91,10 +91,12 @@ static int exec_user(struct db *db, const char *sql, const char *user_id, const 
     return db_exec_stmt(db, st, what);
 }
 
-/* The user's item count, under the caller's transaction. */
-static int count_items(struct db *db, const char *user_id, int64_t *n)
+/* The one integer a statement bound with the user id alone (?1) answers: 0 and *out;
+ * ERR_NOT_FOUND (no row); ERR_INTERNAL. */
+static int user_int64(struct db *db, const char *sql, const char *user_id, const char *what,
+                      int64_t *out)
 {
-    sqlite3_stmt *st = db_stmt(db, STMT_COUNT);
+    sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
     if (!st)
         return ERR_INTERNAL;
@@ -102,8 +104,8 @@ static int count_items(struct db *db, const char *user_id, int64_t *n)
         db_stmt_done(st);
         return ERR_INTERNAL;
     }
-    if ((rc = db_step_one(db, st, "tag_repo_put")) == 0)
-        *n = sqlite3_column_int64(st, 0);
+    if ((rc = db_step_one(db, st, what)) == 0)
+        *out = sqlite3_column_int64(st, 0);
     db_stmt_done(st);
     return rc;
 }
@@ -128,7 +130,8 @@ int tag_repo_put(struct db *db, const char *user_id, const char *kind, const cha
         rc = db_commit(db); /* the same tags: nothing to write */
         goto done;
     }
-    if (!old && ((rc = count_items(db, user_id, &count)) != 0 || count >= max_items)) {
+    if (!old && ((rc = user_int64(db, STMT_COUNT, user_id, "tag_repo_put", &count)) != 0 ||
+                 count >= max_items)) {
         rc = rc ? rc : ERR_CONFLICT;
         goto rollback;
     }
@@ -232,18 +235,8 @@ int tag_repo_list(struct db *db, struct arena *a, const char *user_id, struct ta
 
 int tag_repo_version(struct db *db, const char *user_id, int64_t *version)
 {
-    sqlite3_stmt *st = db_stmt(db, STMT_VERSION);
     int rc;
     *version = 0;
-    if (!st)
-        return ERR_INTERNAL;
-    if (db_bind_text(st, 1, user_id) != 0) {
-        db_stmt_done(st);
-        return ERR_INTERNAL;
-    }
-    rc = db_step_one(db, st, "tag_repo_version");
-    if (rc == 0)
-        *version = sqlite3_column_int64(st, 0);
-    db_stmt_done(st);
+    rc = user_int64(db, STMT_VERSION, user_id, "tag_repo_version", version);
     return rc == ERR_NOT_FOUND ? 0 : rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/curl_util.h"
 #include "lib/log.h"
 #include "lib/rate_limiter.h"
 #include "lib/util.h"
@@ -138,19 +139,6 @@ const char *musicbrainz_client_last_error(const struct musicbrainz_client *c)
     return c->err.data ? c->err.data : "";
 }
 
-/* Retry-After in seconds, or -1 when absent or not a number of seconds. */
-static int64_t retry_after_s(CURL *e)
-{
-    struct curl_header *h = NULL;
-    int64_t v;
-    if (curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
-        return -1;
-    const char *s = h->value;
-    while (*s == ' ')
-        s++;
-    return util_parse_int64(s, 0, INT32_MAX, &v) == 0 ? v : -1;
-}
-
 static int64_t backoff_ms(const struct musicbrainz_client *c, int attempt)
 {
     int shift = attempt - 1 < 5 ? attempt - 1 : 5;
@@ -196,7 +184,7 @@ static int get(struct musicbrainz_client *c, const char *path_query, const char 
         }
         int64_t delay = backoff_ms(c, attempt);
         if (res == CURLE_OK && st == 503) {
-            int64_t ra = retry_after_s(c->easy);
+            int64_t ra = curl_util_retry_after_s(c->easy);
             if (ra > c->opts.retry_after_cap_s) {
                 rc = fail(c, ERR_METADATA_UNAVAILABLE,
                           "MusicBrainz asked to wait %lld s (503) before the %s, longer than we "

@@ -60,14 +60,18 @@ static void *alloc_n(struct arena *a, size_t n, size_t size, bool *nomem)
     return p;
 }
 
-static void parse_recording(const json_t *r, struct arena *a, struct mb_recording *out,
-                            bool *nomem)
+/* One object of a page's list into *item; false when it is not one (no id). */
+typedef bool (*item_fn)(const json_t *o, struct arena *a, void *item, bool *nomem);
+
+static bool parse_recording(const json_t *r, struct arena *a, void *item, bool *nomem)
 {
+    struct mb_recording *out = item;
     const json_t *isrcs = json_object_get(r, "isrcs"), *credit = json_object_get(r, "artist-credit");
     size_t i;
     const json_t *v;
 
-    out->id = str_member(r, "id", a, nomem);
+    if (!(out->id = str_member(r, "id", a, nomem)))
+        return false;
     out->first_release_date = str_member(r, "first-release-date", a, nomem);
     if (out->first_release_date && !*out->first_release_date)
         out->first_release_date = NULL;
@@ -91,77 +95,81 @@ static void parse_recording(const json_t *r, struct arena *a, struct mb_recordin
             ids[out->n_artists++] = id;
     }
     out->artist_ids = ids;
+    return true;
 }
 
-int musicbrainz_parse_recordings(const char *text, size_t len, struct arena *a,
-                                 struct mb_recording_page *out)
+static bool parse_artist(const json_t *o, struct arena *a, void *item, bool *nomem)
+{
+    struct mb_artist *m = item;
+    const json_t *tags = json_object_get(o, "tags"), *t;
+    size_t k;
+
+    if (!(m->id = str_member(o, "id", a, nomem)))
+        return false;
+    m->tags = alloc_n(a, json_array_size(tags), sizeof *m->tags, nomem);
+    json_array_foreach(tags, k, t)
+    {
+        const char *name = str_member(t, "name", a, nomem);
+        const json_t *c = json_object_get(t, "count");
+        if (!m->tags || !name || !json_is_integer(c))
+            continue;
+        m->tags[m->n_tags].name = name;
+        m->tags[m->n_tags].count = json_integer_value(c);
+        m->n_tags++;
+    }
+    return true;
+}
+
+/* A page {"count", `key`: [...]}: its items (arena array of `size`-byte items, zeroed, kept
+ * when fn accepts them), their number and `count` (the items kept when it is absent). */
+static int parse_page(const char *text, size_t len, const char *key, struct arena *a,
+                      size_t size, item_fn fn, void **items, size_t *n, int64_t *count)
 {
     json_t *root = json_loadb(text ? text : "", len, 0, NULL);
-    const json_t *recs = json_object_get(root, "recordings"), *count = json_object_get(root, "count");
+    const json_t *list = json_object_get(root, key), *c = json_object_get(root, "count"), *o;
     bool nomem = false;
+    char *v = NULL;
     size_t i;
-    const json_t *r;
     int rc = ERR_METADATA_UNAVAILABLE;
 
-    memset(out, 0, sizeof *out);
-    if (!json_is_array(recs))
+    *items = NULL;
+    *n = 0;
+    *count = 0;
+    if (!json_is_array(list))
         goto done;
-    out->items = alloc_n(a, json_array_size(recs), sizeof *out->items, &nomem);
-    json_array_foreach(recs, i, r)
+    v = alloc_n(a, json_array_size(list), size, &nomem);
+    json_array_foreach(list, i, o)
     {
-        if (!out->items || !json_is_object(r))
-            continue;
-        struct mb_recording *m = &out->items[out->n];
-        parse_recording(r, a, m, &nomem);
-        if (m->id)
-            out->n++;
+        if (v && json_is_object(o) && fn(o, a, v + *n * size, &nomem))
+            (*n)++;
     }
-    out->count = json_is_integer(count) ? json_integer_value(count) : (int64_t)out->n;
+    *items = v;
+    *count = json_is_integer(c) ? json_integer_value(c) : (int64_t)*n;
     rc = nomem ? ERR_NOMEM : 0;
 done:
     json_decref(root);
     return rc;
 }
 
+int musicbrainz_parse_recordings(const char *text, size_t len, struct arena *a,
+                                 struct mb_recording_page *out)
+{
+    void *items;
+    memset(out, 0, sizeof *out);
+    int rc = parse_page(text, len, "recordings", a, sizeof *out->items, parse_recording, &items,
+                        &out->n, &out->count);
+    out->items = items;
+    return rc;
+}
+
 int musicbrainz_parse_artists(const char *text, size_t len, struct arena *a,
                               struct mb_artist_page *out)
 {
-    json_t *root = json_loadb(text ? text : "", len, 0, NULL);
-    const json_t *arts = json_object_get(root, "artists"), *count = json_object_get(root, "count");
-    bool nomem = false;
-    size_t i, k;
-    const json_t *o, *t;
-    int rc = ERR_METADATA_UNAVAILABLE;
-
+    void *items;
     memset(out, 0, sizeof *out);
-    if (!json_is_array(arts))
-        goto done;
-    out->items = alloc_n(a, json_array_size(arts), sizeof *out->items, &nomem);
-    json_array_foreach(arts, i, o)
-    {
-        if (!out->items || !json_is_object(o))
-            continue;
-        struct mb_artist *m = &out->items[out->n];
-        const json_t *tags = json_object_get(o, "tags");
-        if (!(m->id = str_member(o, "id", a, &nomem)))
-            continue;
-        m->tags = alloc_n(a, json_array_size(tags), sizeof *m->tags, &nomem);
-        json_array_foreach(tags, k, t)
-        {
-            const char *name = str_member(t, "name", a, &nomem);
-            const json_t *c = json_object_get(t, "count");
-            if (!m->tags || !name || !json_is_integer(c))
-                continue;
-            m->tags[m->n_tags].name = name;
-            m->tags[m->n_tags].count = json_integer_value(c);
-            m->n_tags++;
-        }
-        out->n++;
-    }
-    out->count = json_is_integer(count) ? json_integer_value(count) : (int64_t)out->n;
-    rc = nomem ? ERR_NOMEM : 0;
-done:
-    json_decref(root);
+    int rc = parse_page(text, len, "artists", a, sizeof *out->items, parse_artist, &items,
+                        &out->n, &out->count);
+    out->items = items;
     return rc;
 }
 

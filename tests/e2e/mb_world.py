@@ -14,10 +14,10 @@ emulator's catalogue (/__admin/tracks) and the MusicBrainz emulator's /__admin/t
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
+import time
+import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -41,23 +41,8 @@ def user_agent():
     return "playrouter/%s ( %s )" % (playrouter_version(), CONTACT)
 
 
-def leaf(field, op, value=None):
-    r = {"field": field, "op": op}
-    if value is not None:
-        r["value"] = value
-    return r
-
-
-def base_entries(detail):
-    """/__admin/playlists/{id} items -> reference base entries."""
-    out = []
-    for it in detail["items"]:
-        uri = it["uri"]
-        tid = uri.split(":")[2] if uri.startswith("spotify:track:") else None
-        out.append({"kind": it.get("type", "track"), "is_local": bool(it.get("is_local")),
-                    "track_id": tid, "added_at": it.get("added_at"),
-                    "added_by": it.get("added_by")})
-    return out
+# The acceptance suite's readings of the emulator's playlists and of a comparison.
+from test_sync_acceptance import base_entries, leaf  # noqa: E402,F401
 
 
 class World:
@@ -254,3 +239,50 @@ class World:
                 recs.add(r["id"])
                 arts.update(r.get("artists") or [])
         return -(-len(recs) // 100) + -(-len(arts) // 100) + 1, len(recs), len(arts)
+
+
+class WorldTest(unittest.TestCase):
+    """A test class on one World whose steps run in order (test_01_…, test_02_…): a step
+    that fails skips the later ones. Class attributes: MODE, SPOTIFY_ARGS, MB_RATE, SERVER
+    (the keyword arguments of World.server(), or None for no shared server) and USERS
+    (signed in on it: self.tokens[user]; self.token is the first's). ORDERED = False runs
+    every step whatever the others did."""
+    ORDERED = True
+    MODE = "development"
+    SPOTIFY_ARGS = ()
+    MB_RATE = 0
+    SERVER = {}
+    USERS = ("demo",)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.t0 = time.time()
+        cls.state = {}
+        cls.w = World(mode=cls.MODE, mb_rate=cls.MB_RATE, spotify_args=cls.SPOTIFY_ARGS).start()
+        try:
+            cls.srv = cls.w.server(**cls.SERVER) if cls.SERVER is not None else None
+            cls.tokens = {}
+            for user in cls.USERS if cls.srv else ():
+                if user != "demo":
+                    cls.w.emu.create_user(user)
+                cls.tokens[user] = cls.w.sign_in(cls.srv, user)
+            cls.token = cls.tokens.get(cls.USERS[0]) if cls.USERS else None
+        except BaseException:
+            cls.w.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.w.stop()
+        sys.stderr.write("[%s: %.1fs]\n" % (cls.__name__, time.time() - cls.t0))
+
+    def setUp(self):
+        if self.ORDERED and self.state.get("failed"):
+            self.skipTest("an earlier step failed: %s" % self.state["failed"])
+
+    def run(self, result=None):
+        n = len(result.failures) + len(result.errors) if result else 0
+        out = super().run(result)
+        if result and len(result.failures) + len(result.errors) > n:
+            self.state["failed"] = self.id()
+        return out

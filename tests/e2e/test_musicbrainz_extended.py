@@ -8,30 +8,16 @@ only, so that neither source alone gives the expected playlist.
 """
 import os
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mb_world import World, leaf  # noqa: E402
+from mb_world import WorldTest, leaf  # noqa: E402
 
 
-class MusicBrainzExtendedTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.t0 = time.time()
-        cls.w = World(mode="extended", mb_rate=0,
-                      spotify_args=["--playlist", "demo:Union base:300", "--seed", "29"]).start()
-        try:
-            cls.srv = cls.w.server(PLAYROUTER_MUSICBRAINZ_RATE="20")
-            cls.token = cls.w.sign_in(cls.srv, "demo")
-        except BaseException:
-            cls.w.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.w.stop()
-        sys.stderr.write("[test_musicbrainz_extended: %.1fs]\n" % (time.time() - cls.t0))
+class MusicBrainzExtendedTest(WorldTest):
+    MODE = "extended"
+    SPOTIFY_ARGS = ["--playlist", "demo:Union base:300", "--seed", "29"]
+    SERVER = {"PLAYROUTER_MUSICBRAINZ_RATE": "20"}
 
     def sources_of(self, tid):
         """{genre: set of sources} from the emulators' truth, lower-cased."""

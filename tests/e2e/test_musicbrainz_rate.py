@@ -17,22 +17,21 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import free_port  # noqa: E402
-from mb_world import World, leaf, user_agent  # noqa: E402
+from mb_world import WorldTest, leaf, user_agent  # noqa: E402
 from musicbrainz_emulator import MusicBrainzEmulator  # noqa: E402
 
 
-class MusicBrainzRateTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.t0 = time.time()
-        cls.w = World(mode="development", mb_rate=1, spotify_args=["--seed", "31"]).start()
-        cls.next_track = 0
-        cls.ua = user_agent()
+class MusicBrainzRateTest(WorldTest):
+    SPOTIFY_ARGS = ["--seed", "31"]
+    MB_RATE = 1
+    SERVER = None  # each step starts its own
+    ORDERED = False  # the steps do not build on each other
+    next_track = 0
 
     @classmethod
-    def tearDownClass(cls):
-        cls.w.stop()
-        sys.stderr.write("[test_musicbrainz_rate: %.1fs]\n" % (time.time() - cls.t0))
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ua = user_agent()
 
     def fresh_tracks(self, n):
         """n catalogue tracks no other base of this test used."""

@@ -20,49 +20,26 @@ The steps run in order and share state:
 """
 import os
 import sys
-import threading
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import SLOW  # noqa: E402
-from mb_world import World, leaf, user_agent  # noqa: E402
+from mb_world import WorldTest, leaf, user_agent  # noqa: E402
 
 INDIE = ["indie rock", "alternative rock", "garage rock", "post-punk", "shoegaze", "dream pop"]
 
 
-class MusicBrainzSyncTest(unittest.TestCase):
-    state = {}
+class MusicBrainzSyncTest(WorldTest):
+    SPOTIFY_ARGS = ["--playlist", "demo:MB base:400", "--seed", "23"]
+    MB_RATE = 10
+    SERVER = {"PLAYROUTER_MUSICBRAINZ_RATE": "10", "PLAYROUTER_MUSICBRAINZ_MAX_ATTEMPTS": "3"}
 
     @classmethod
     def setUpClass(cls):
-        cls.t0 = time.time()
-        cls.w = World(mode="development", mb_rate=10,
-                      spotify_args=["--playlist", "demo:MB base:400", "--seed", "23"]).start()
-        try:
-            cls.srv = cls.w.server(PLAYROUTER_MUSICBRAINZ_RATE="10",
-                                   PLAYROUTER_MUSICBRAINZ_MAX_ATTEMPTS="3")
-            cls.token = cls.w.sign_in(cls.srv, "demo")
-            cls.ua = user_agent()
-        except BaseException:
-            cls.w.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.w.stop()
-        sys.stderr.write("[test_musicbrainz_sync: %.1fs]\n" % (time.time() - cls.t0))
-
-    def setUp(self):
-        if self.state.get("failed"):
-            self.skipTest("an earlier step failed: %s" % self.state["failed"])
-
-    def run(self, result=None):
-        n = len(result.failures) + len(result.errors) if result else 0
-        out = super().run(result)
-        if result and len(result.failures) + len(result.errors) > n:
-            self.state["failed"] = self.id()
-        return out
+        super().setUpClass()
+        cls.ua = user_agent()
 
     def api(self, method, path, body=None, token=None, srv=None):
         return self.w.api(srv or self.srv, token or self.token, method, path, body)
@@ -169,7 +146,6 @@ class MusicBrainzSyncTest(unittest.TestCase):
             q = dict(x.split("=", 1) for x in r["query"].split("&") if "=" in x)
             if r["route"].startswith("GET /ws/2/recording"):
                 self.assertEqual(q.get("limit"), "100", r["query"])
-                import urllib.parse
                 terms = urllib.parse.unquote(q["query"]).split(" OR ")
                 if q.get("offset", "0") == "0":
                     asked += [t.split(":", 1)[1] for t in terms]

@@ -11,34 +11,21 @@ in a sync (development mode, MusicBrainz off: tags need nothing else).
 """
 import os
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mb_world import World, leaf  # noqa: E402
+from mb_world import WorldTest, leaf  # noqa: E402
 
 
-class TagsTest(unittest.TestCase):
-    state = {}
+class TagsTest(WorldTest):
+    SPOTIFY_ARGS = ["--playlist", "demo:Tag base:150", "--seed", "37"]
+    SERVER = {"musicbrainz": False}
+    USERS = ("demo", "tagfriend")
 
     @classmethod
     def setUpClass(cls):
-        cls.t0 = time.time()
-        cls.w = World(mode="development",
-                      spotify_args=["--playlist", "demo:Tag base:150", "--seed", "37"]).start()
-        try:
-            cls.srv = cls.w.server(musicbrainz=False)
-            cls.w.emu.create_user("tagfriend")
-            cls.token = cls.w.sign_in(cls.srv, "demo")
-            cls.token2 = cls.w.sign_in(cls.srv, "tagfriend")
-        except BaseException:
-            cls.w.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.w.stop()
-        sys.stderr.write("[test_tags: %.1fs]\n" % (time.time() - cls.t0))
+        super().setUpClass()
+        cls.token2 = cls.tokens["tagfriend"]
 
     def api(self, method, path, body=None, token=None, raw=None):
         if raw is not None:
