@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include "app/app.h"
 #include "lib/app_err.h"
+#include "lib/metrics.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_internal.h"
 
@@ -166,6 +168,9 @@ done:
         spotify_client_stats(client, &ss);
         sync_count_client_metrics(app, &ss, &ev.mstats);
     }
+    if (app->metrics && ev.mbstats.requests)
+        metrics_add(app->metrics, "playrouter_musicbrainz_requests_total", "",
+                    (double)ev.mbstats.requests);
     spotify_client_free(client);
     sync_eval_release(&ev);
     sync_input_release(&in);
