@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -168,10 +169,10 @@ static int musicbrainz_finish(struct config *cfg, char *err, size_t errlen)
     }
     const char *c = cfg->contact;
     size_t n = c ? strlen(c) : 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)c[i] < 0x20 || (unsigned char)c[i] > 0x7e)
-            n = CONFIG_CONTACT_MAX + 1;
-    if (n > CONFIG_CONTACT_MAX) {
+    bool printable = true;
+    for (size_t i = 0; i < n && printable; i++)
+        printable = (unsigned char)c[i] >= 0x20 && (unsigned char)c[i] <= 0x7e;
+    if (!printable || n > CONFIG_CONTACT_MAX) {
         snprintf(err, errlen,
                  "invalid PLAYROUTER_CONTACT: expected at most %d printable ASCII characters "
                  "(an e-mail address or a URL)",
