@@ -1,7 +1,7 @@
 #ifndef PLAYROUTER_MUSICBRAINZ_REPO_H
 #define PLAYROUTER_MUSICBRAINZ_REPO_H
 /* What MusicBrainz said, kept for the whole server (tables mb_isrcs, mb_artists,
- * mb_state of migrations/005_metadata_tags.sql): public data, shared by every user, so
+ * mb_state of migrations/008_metadata_tags.sql): public data, shared by every user, so
  * no user_id anywhere. Strings of returned rows live in the caller's arena. */
 #include <stdbool.h>
 #include <stddef.h>

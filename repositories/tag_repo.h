@@ -1,7 +1,7 @@
 #ifndef PLAYROUTER_TAG_REPO_H
 #define PLAYROUTER_TAG_REPO_H
 /* A user's own tags (tables user_tags and user_tag_state of
- * migrations/005_metadata_tags.sql). Every function is scoped by user_id. Tags are
+ * migrations/008_metadata_tags.sql). Every function is scoped by user_id. Tags are
  * stored as given (the service normalises them); a change bumps the user's tag version
  * in the same transaction. */
 #include <stdbool.h>

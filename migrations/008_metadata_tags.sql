@@ -1,5 +1,6 @@
 -- Issue 13: MusicBrainz as a metadata source, and the user's own tags (API.md "Metadata
--- sources", "Tags"; docs/musicbrainz.md "How the server uses it").
+-- sources", "Tags"; docs/musicbrainz.md "How the server uses it"). Numbered 008: main
+-- holds 005_liked_songs, 006_base_store and 007_sync_queue; this one depends on none.
 
 -- What MusicBrainz said, kept for the whole server (public data, no user_id). Times are
 -- epoch seconds; an entry older than 30 days is asked again when a sync needs it.
