@@ -7,7 +7,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config python3 \
       libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev \
-      libhiredis-dev libjwt-dev libssl-dev libcmocka-dev \
+      libhiredis-dev libjwt-dev libssl-dev libcmocka-dev libre2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -18,6 +18,7 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libmicrohttpd12 libsqlite3-0 libcurl4 libjansson4 libhiredis0.14 libjwt0 libssl3 \
+      libre2-9 libstdc++6 \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin playrouter \

@@ -13,6 +13,8 @@ struct sync_manager;
 struct session_cache;
 struct spotify_session_table;
 struct rate_limiter;
+struct sync_watch;
+struct workpool;
 
 struct app {
     const struct config *cfg;
@@ -20,12 +22,17 @@ struct app {
     struct cache *cache;      /* thread-safe; NULL = none */
     struct metrics *metrics;  /* thread-safe */
     struct session_cache *sessions; /* verified sessions; thread-safe; NULL = no caching */
-    struct sync_manager *syncs; /* running syncs; NULL until the sync service is up */
+    struct sync_manager *syncs; /* the sync queue's workers and the scheduler; NULL until up */
+    struct workpool *workers;   /* the one bounded pool beside the HTTP threads (issue #11) */
     struct spotify_session_table *spotify_sessions; /* per-user Spotify token state */
     /* Paces every MusicBrainz request of the process (PLAYROUTER_MUSICBRAINZ_RATE);
      * NULL when MusicBrainz is off. */
     struct rate_limiter *musicbrainz_limiter;
-    atomic_int shutting_down; /* set on SIGTERM: long work should stop early */
+    struct sync_watch *sync_watch; /* who follows which sync's progress; thread-safe; NULL ok */
+    /* 0 running; 1 after SIGTERM: take no new work (queued syncs stay queued), let
+     * running syncs finish; 2 once the shutdown grace is over: running syncs stop at
+     * their next step ("interrupted by server shutdown"). */
+    atomic_int shutting_down;
 };
 
 #endif

@@ -106,6 +106,12 @@ static const struct opt opts[] = {
      "seconds after which an in_progress sync is marked failed"},
     {"PLAYROUTER_SYNC_SWEEP_INTERVAL", "sync-sweep-interval", OPT_INT, "60",
      F(sync_sweep_interval_s), 1, 3600, "seconds between sweeps of stale syncs"},
+    {"PLAYROUTER_SSE_HEARTBEAT", "sse-heartbeat", OPT_INT, "15", F(sse_heartbeat_s), 1, 300,
+     "seconds between two heartbeat comments of an open event stream"},
+    {"PLAYROUTER_SYNC_WORKERS", "sync-workers", OPT_INT, "4", F(sync_workers), 1, 64,
+     "syncs that run at once; further syncs wait in a persisted queue"},
+    {"PLAYROUTER_AUTO_SYNC_TICK", "auto-sync-tick", OPT_INT, "60", F(auto_sync_tick_s), 1, 3600,
+     "seconds between two passes of the auto-sync scheduler"},
 };
 
 #define NOPTS (sizeof opts / sizeof opts[0])

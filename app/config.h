@@ -61,6 +61,9 @@ struct config {
 
     int sync_timeout_s;       /* an in_progress event older than this is failed */
     int sync_sweep_interval_s;
+    int sse_heartbeat_s; /* ": ping" on an open GET /api/sync-events/{id}/stream */
+    int sync_workers;     /* syncs that run at once (the queue's workers) */
+    int auto_sync_tick_s; /* seconds between two auto-sync scheduler passes */
 };
 
 /* Fills *cfg from argv and the environment (envp-style lookup through getenv).

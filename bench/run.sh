@@ -6,13 +6,13 @@
 # Builds nothing (make bench builds first). Starts its own emulators, redis-server,
 # servers and bench_hello on free loopback ports and stops every one of them, whatever
 # happens. The whole report also goes to BUILD_DIR/bench-results.md.
-# Environment: BENCH_PARTS (default "rules sync http emulator"), BENCH_MODES (default
+# Environment: BENCH_PARTS (default "rules sync engine http emulator"), BENCH_MODES (default
 # "extended,development"), BENCH_HTTP_DURATION (seconds per wrk run, default 10).
 set -uo pipefail
 
 BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-PARTS=${BENCH_PARTS:-rules sync http emulator}
+PARTS=${BENCH_PARTS:-rules sync engine http emulator}
 MODES=${BENCH_MODES:-extended,development}
 OUT="$BUILD/bench-results.md"
 
@@ -93,6 +93,15 @@ for part in $PARTS; do
     tee -a "$OUT" <"$tmp"
     rm -f "$tmp"
     ;;
+  engine)
+    say ""
+    say "## Sync engine: auto-sync pass and the queue (bench/engine_bench.py)"
+    say ""
+    tmp=$(mktemp)
+    run_part python3 -B "$HERE/engine_bench.py" --build "$BUILD" >"$tmp" || status=1
+    tee -a "$OUT" <"$tmp"
+    rm -f "$tmp"
+    ;;
   http)
     say ""
     say "## HTTP: server vs bare libmicrohttpd"
@@ -125,7 +134,7 @@ for part in $PARTS; do
     rm -f "$tmp"
     ;;
   *)
-    echo "bench: unknown part '$part' (rules, sync, http, emulator)" >&2
+    echo "bench: unknown part '$part' (rules, sync, engine, http, emulator)" >&2
     status=2
     ;;
   esac

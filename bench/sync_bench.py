@@ -14,6 +14,10 @@ redis-server, and playrouter servers on free loopback ports, and runs scenario S
   2. no change   re-sync, nothing changed
   3. +10 tracks  re-sync after 10 new tracks (5 new albums by artists the base has,
                  5 of the tracks featuring a new artist) were appended to the base
+  L. Liked Songs the same 5,000 tracks as the user's saved tracks (Liked Songs, newest
+                 first), a base with source "liked" and 5 empty children with case 1's
+                 rules, Redis flushed: cold, then re-synced with nothing changed (after
+                 case 4's warm run, so that one keeps its warm cache)
   4. 2nd base    a second 5,000-track base sharing half of the first one's artists:
                  synced with Redis warm (after 1-3), then again on a fresh user with
                  Redis flushed; prints the artist requests the warm cache saved
@@ -22,6 +26,13 @@ redis-server, and playrouter servers on free loopback ports, and runs scenario S
                  PLAYROUTER_SPOTIFY_PARALLELISM=1, interleaved, --repeat times each (3);
                  the bar compares the median wall times
   R. 10k RSS     cold sync of a 10,000-track base on a fresh server: peak RSS
+  6. rule        re-sync of base 1 (after 3) once child 0's rule changed (its release-year
+                 condition narrowed): the stored base serves, no base page is read; bar:
+                 at most the child's writes + 3 requests (1 snapshot check, 2 to spare)
+  9. streams     1,000 open GET /api/sync-events/{id}/stream on a sync that waits on
+                 Spotify: the server's threads (must not grow with the streams) and RSS
+                 with 0, 1 and 1,000 streams open, and the time for all 1,000 to get
+                 their `done`
 
 Every case runs on a fresh server process (same database and Redis where the case
 needs earlier state), so the peak RSS (VmHWM) is that case's own. Spotify requests
@@ -51,6 +62,9 @@ SOURCE_DIR = os.path.dirname(HERE)
 
 LATENCY_MS = 20
 SEED_HEADLINE_READS = 460  # seed 001: "Total: ~460 requests" for 5,000 tracks
+N_STREAMS = 1000
+STREAM_HOLD_MS = 12000  # the sync's one request waits this long while streams are opened
+WRITE_METHODS = ("POST", "PUT", "DELETE")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CLIENT_ID = "playrouter-bench"
 CLIENT_SECRET = "playrouter-bench-secret"
@@ -246,6 +260,7 @@ class Catalogue:
         self.albums = []
         self.tracks = []
         self.playlists = []
+        self.liked = []        # the user's saved tracks, newest first
         self.track_meta = {}   # track id -> (artist ids, release year)
         self.artist_by_id = {}
 
@@ -336,7 +351,8 @@ class Catalogue:
                 "artists": self.artists,
                 "albums": [strip(a) for a in self.albums],
                 "tracks": self.tracks,
-                "playlists": self.playlists}
+                "playlists": self.playlists,
+                "liked": {USER: list(self.liked)}}
 
     def stats(self, track_ids):
         arts = set()
@@ -372,9 +388,11 @@ class World:
         self.p_base1 = c.add_playlist("S1 base", self.base1)
         self.p_base2 = c.add_playlist("S1 second base", self.base2)
         self.p_base10k = c.add_playlist("R 10k base", self.base10k)
+        c.liked = list(self.base1)  # case L: base 1's tracks as the user's Liked Songs
         # Empty child playlists: one set per sync that needs "children initially empty".
         self.child_sets = {}
-        for tag in ("cold", "par-default", "p1", "base2-warm", "base2-cold", "10k", "http"):
+        for tag in ("cold", "par-default", "p1", "base2-warm", "base2-cold", "10k", "http",
+                    "liked"):
             self.child_sets[tag] = [c.add_playlist("child %s %d" % (tag, k), []) for k in range(5)]
 
     def write(self, path):
@@ -579,8 +597,9 @@ class Bench:
         return b["token"]
 
     def setup_base(self, srv, token, playlist_id, child_tag, rules):
-        st, _, base = call(srv.url, "POST", "/api/base-playlists",
-                           {"spotify_playlist_id": playlist_id}, token=token)
+        """playlist_id None: a base over the user's Liked Songs."""
+        body = {"spotify_playlist_id": playlist_id} if playlist_id else {"source": "liked"}
+        st, _, base = call(srv.url, "POST", "/api/base-playlists", body, token=token)
         expect(st, 201, "POST /api/base-playlists", base)
         children = []
         for k, (rule, _) in enumerate(rules):
@@ -670,6 +689,10 @@ def run_mode(args, mode, world, catalog_path, work, redis_url, log_dir):
             out["cases"][name] = res
             if res.get("error"):
                 print("  [%s] %s: sync %s" % (mode, name, res["error"]), file=sys.stderr)
+            elif "streams" in res:
+                print("  [%s] %-10s %d streams: threads %d -> %d, RSS %.1f -> %.1f MiB" % (
+                    mode, name, res["streams"], res["threads_one"], res["threads_all"],
+                    res["rss_one_kb"] / 1024, res["rss_all_kb"] / 1024), file=sys.stderr)
             else:
                 print("  [%s] %-10s %4d requests  %6.2f s wall  %5.2f s CPU  %6.1f MiB" % (
                     mode, name, res["requests"], res["wall_s"], res["cpu_s"],
@@ -680,15 +703,22 @@ def run_mode(args, mode, world, catalog_path, work, redis_url, log_dir):
             if srv:
                 srv.stop()
 
-    def cold():
-        b.flush_redis()
-        srv = b.start_server("cold", data_main)
-        state["tok"] = b.sign_in(srv)
-        base, _ = b.setup_base(srv, state["tok"], world.p_base1, "cold", rules["base1"])
-        state["base1"] = base["id"]
-        res = b.measure_sync(srv, state["tok"], base["id"])
-        res["check"] = b.check_children(world.child_sets["cold"], res)
-        return res, srv
+    def cold_on(name, playlist_id, tag, key):
+        """A cold sync (Redis flushed, empty children `tag`) of a new base on the main
+        database: playlist_id, or the user's Liked Songs when None. The first signs in."""
+        def fn():
+            b.flush_redis()
+            srv = b.start_server(name, data_main)
+            if "tok" not in state:
+                state["tok"] = b.sign_in(srv)
+            base, children = b.setup_base(srv, state["tok"], playlist_id, tag, rules["base1"])
+            state[key] = base["id"]
+            if key == "base1":  # the rule-changed case (6) edits the first child
+                state["children1"] = [c["id"] for c in children]
+            res = b.measure_sync(srv, state["tok"], base["id"])
+            res["check"] = b.check_children(world.child_sets[tag], res)
+            return res, srv
+        return fn
 
     def nochange():
         srv = b.start_server("nochange", data_main)
@@ -703,10 +733,83 @@ def run_mode(args, mode, world, catalog_path, work, redis_url, log_dir):
         res["check"] = b.check_children(world.child_sets["cold"], res)
         return res, srv
 
+    def rule_changed():
+        """Child 0's release-year condition narrowed (lt 1995 -> lt 1990); nothing else."""
+        srv = b.start_server("rule", data_main)
+        rule = rules["base1"][0][0]
+        narrowed = {"all": [rule["all"][0], {"field": "release_year", "op": "lt", "value": 1990}]}
+        st, _, ch = call(srv.url, "PATCH", "/api/child-playlists/%s" % state["children1"][0],
+                         {"filter": narrowed}, token=state["tok"])
+        expect(st, 200, "PATCH child 0", ch)
+        res = b.measure_sync(srv, state["tok"], state["base1"])
+        res["writes"] = sum(v for k, v in res["by_endpoint"].items()
+                            if k.split(" ")[0] in WRITE_METHODS)
+        res["base_reads"] = sum(v for k, v in res["by_endpoint"].items()
+                                if k.startswith("GET /v1/playlists/"))
+        res["check"] = b.check_children(world.child_sets["cold"], res)
+        return res, srv
+
+    def streams():
+        """N_STREAMS event streams on one sync that waits STREAM_HOLD_MS on Spotify."""
+        sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "e2e"))
+        from sse_client import SSEStream
+        srv = b.start_server("streams", data_main, extra={"PLAYROUTER_MAX_CONNECTIONS": "4096"})
+        port = urllib.parse.urlsplit(srv.url).port
+        path = "/api/base-playlists/%s/sync?wait=false" % state["base1"]
+        opened = []
+        res = {"streams": N_STREAMS}
+        b.admin("PUT", "/latency", {"ms": STREAM_HOLD_MS})
+        try:
+            st, _, ev = call(srv.url, "POST", path, token=state["tok"])
+            expect(st, 202, "POST sync?wait=false", ev)
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                _, _, cur = call(srv.url, "GET", "/api/sync-events/%s" % ev["id"],
+                                 token=state["tok"])
+                if cur["progress"]["phase"] == "check":
+                    break
+                time.sleep(0.01)
+            res["threads_none"] = proc_status_kb(srv.pid, "Threads")
+            res["rss_none_kb"] = proc_status_kb(srv.pid, "VmRSS")
+            t0 = time.monotonic()
+            for k in range(N_STREAMS):
+                s = SSEStream(port, "/api/sync-events/%s/stream" % ev["id"], state["tok"],
+                              timeout=60)
+                first = s.next_event()
+                if not first or first[0] != "progress":
+                    raise RuntimeError("stream %d began with %r" % (k, first))
+                opened.append(s)
+                if k == 0:
+                    res["threads_one"] = proc_status_kb(srv.pid, "Threads")
+                    res["rss_one_kb"] = proc_status_kb(srv.pid, "VmRSS")
+            res["open_s"] = time.monotonic() - t0
+            res["threads_all"] = proc_status_kb(srv.pid, "Threads")
+            res["rss_all_kb"] = proc_status_kb(srv.pid, "VmRSS")
+            res["open_before_end"] = (time.monotonic() - t0) * 1000 < STREAM_HOLD_MS
+        finally:
+            b.admin("PUT", "/latency", {"ms": LATENCY_MS})
+        firsts, dones, same = [], 0, set()
+        for s in opened:
+            for name, data, t in s.events(120):
+                if name == "done":
+                    dones += 1
+                    firsts.append(t)
+                    same.add(data)
+            s.close()
+        res["dones"] = dones
+        res["done_spread_ms"] = (max(firsts) - min(firsts)) * 1000 if firsts else None
+        res["same_done"] = len(same) == 1
+        res["rss_kb"] = proc_status_kb(srv.pid, "VmHWM")
+        return res, srv
+
     def base2_warm():
         srv = b.start_server("base2-warm", data_main)
         base, _ = b.setup_base(srv, state["tok"], world.p_base2, "base2-warm", rules["base2"])
         return b.measure_sync(srv, state["tok"], base["id"]), srv
+
+    def liked_nochange():
+        srv = b.start_server("liked-nochange", data_main)
+        return b.measure_sync(srv, state["tok"], state["liked"]), srv
 
     def base2_cold():
         b.flush_redis()
@@ -741,11 +844,16 @@ def run_mode(args, mode, world, catalog_path, work, redis_url, log_dir):
 
     try:
         b.start_emulator(catalog_path)
-        case("cold", cold)
+        case("cold", cold_on("cold", world.p_base1, "cold", "base1"))
         if "tok" in state:
             case("nochange", nochange)
             case("add10", add10)
+            case("rule", rule_changed)
+            case("streams", streams)
             case("base2_warm", base2_warm)
+            case("liked_cold", cold_on("liked-cold", None, "liked", "liked"))
+            if "liked" in state:
+                case("liked_nochange", liked_nochange)
         case("base2_cold", base2_cold)
         # 5. default vs parallelism 1: interleaved repetitions, medians compared
         for rep in range(args.repeat):
@@ -845,10 +953,20 @@ def report(results, world):
             return res
 
         cold = row("1 cold", "cold", "≤ 160 requests", lambda x: x["requests"] <= 160)
+        lpages = math.ceil(len(world.base1) / 50)
+        lcold = row("L cold, Liked Songs", "liked_cold",
+                    "saved-track pages = ⌈%d/50⌉ = %d (the minimum)" % (len(world.base1), lpages),
+                    lambda x: x["by_endpoint"].get("GET /v1/me/tracks") == lpages)
         row("2 re-sync, no change", "nochange", "≤ 6 requests", lambda x: x["requests"] <= 6)
+        row("L re-sync, Liked Songs, no change", "liked_nochange",
+            "≤ 2 (page one + the library listing)", lambda x: x["requests"] <= 2)
         pages = math.ceil((n1 + len(world.added)) / pl)
         row("3 re-sync, +10 tracks", "add10", "≤ %d pages + 12 = %d" % (pages, pages + 12),
             lambda x: x["requests"] <= pages + 12)
+        rule = c.get("rule") or {}
+        w = rule.get("writes", 0)
+        row("6 re-sync, one child's rule changed", "rule", "≤ its writes %d + 3 = %d" % (w, w + 3),
+            lambda x: x["requests"] <= x["writes"] + 3)
         warm = row("4 2nd base, Redis warm", "base2_warm", "(artist requests)", None)
         coldb2 = row("4 2nd base, Redis cold", "base2_cold", "(artist requests)", None)
         p1 = c.get("p1")
@@ -885,8 +1003,46 @@ def report(results, world):
                   "same" if list(matched) == list(exp) else "**differs**"))
             if cold.get("check"):
                 p("- child playlists after the cold sync: %s" % cold["check"])
+        if cold and lcold and "requests" in cold and "requests" in lcold:
+            # the base's header (with its first 100) + its item pages; the children
+            # are new playlists and are not read through /items
+            base_pl = 1 + sum(v for k, v in cold["by_endpoint"].items()
+                              if k in ("GET /v1/playlists/{id}/items",
+                                       "GET /v1/playlists/{id}/tracks"))
+            lpg = lcold["by_endpoint"].get("GET /v1/me/tracks", 0)
+            p("- Liked Songs vs playlist base, same 5,000 tracks and rules, Redis flushed: "
+              "%d requests (%d saved-track pages of 50 + %d others) vs %d (%d playlist reads, "
+              "header + pages of %d, + %d others); %.2f s vs %.2f s wall"
+              % (lcold["requests"], lpg, lcold["requests"] - lpg, cold["requests"], base_pl, pl,
+                 cold["requests"] - base_pl, lcold["wall_s"], cold["wall_s"]))
+            if lcold.get("check"):
+                p("- child playlists after the Liked Songs cold sync: %s" % lcold["check"])
         if c.get("add10", {}).get("check"):
             p("- child playlists after the +10 re-sync: %s" % c["add10"]["check"])
+        if "requests" in rule:
+            p("- 6 rule changed: %d requests = %d check + %d base reads + %d writes of child 0 "
+              "(before the stored base: 1 + %d base pages + writes); %s" % (
+                  rule["requests"], rule["requests"] - rule["base_reads"] - rule["writes"],
+                  rule["base_reads"], rule["writes"], pages, rule.get("check", "")))
+        sres = c.get("streams") or {}
+        if "threads_all" in sres:
+            ok9 = sres["threads_all"] == sres["threads_one"] and sres["dones"] == sres["streams"] \
+                and sres["same_done"]
+            summary.append((mode, "9 streams", ok9))
+            p("- 9 %d open event streams: server threads %d (none open) / %d (1) / %d (%d): %s; "
+              "RSS %.1f / %.1f / %.1f MiB (%.1f KiB a stream); opened in %.2f s; %d of %d got "
+              "the same `done`, spread %.0f ms; bar: threads do not grow with streams: %s" % (
+                  sres["streams"], sres["threads_none"], sres["threads_one"],
+                  sres["threads_all"], sres["streams"],
+                  "same" if sres["threads_all"] == sres["threads_one"] else "**grew**",
+                  sres["rss_none_kb"] / 1024, sres["rss_one_kb"] / 1024,
+                  sres["rss_all_kb"] / 1024,
+                  (sres["rss_all_kb"] - sres["rss_one_kb"]) / max(sres["streams"] - 1, 1),
+                  sres["open_s"], sres["dones"], sres["streams"], sres["done_spread_ms"] or 0,
+                  verdict(ok9)))
+        elif sres.get("error"):
+            summary.append((mode, "9 streams", False))
+            p("- 9 event streams: **MISS** (error: %s)" % sres["error"])
         if warm and coldb2:
             aw, ac = artist_requests(warm), artist_requests(coldb2)
             ew, ec = warm.get("event") or {}, coldb2.get("event") or {}
@@ -993,6 +1149,16 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    # Case 9 opens N_STREAMS sockets here and as many connections in the server (which
+    # inherits the limit): raise the soft limit of open files to the hard one.
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = hard if hard != resource.RLIM_INFINITY else 65536
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    except (ImportError, ValueError, OSError):
+        pass
     for exe in ("playrouter", "spotify-emulator", "musicbrainz-emulator"):
         if not os.access(os.path.join(args.build, exe), os.X_OK):
             print("sync_bench: %s/%s is missing (make build first)" % (args.build, exe), file=sys.stderr)

@@ -8,6 +8,10 @@
  * spare for ids written by other tools). */
 #define SYNC_EVENT_ID_MAX 128
 
+/* What started a sync (SyncEvent.trigger). */
+#define SYNC_TRIGGER_MANUAL "manual"
+#define SYNC_TRIGGER_AUTO "auto"
+
 /* A sync_events row. Strings live in the arena of the find/list that filled it (or
  * are borrowed from the caller for insert/finish). */
 struct sync_event {
@@ -28,6 +32,8 @@ struct sync_event {
     const char *created, *updated;
     int64_t seq;                    /* insertion order within the base (listing, cursor);
                                      * set by insert */
+    const char *trigger;            /* SYNC_TRIGGER_MANUAL | SYNC_TRIGGER_AUTO (insert:
+                                     * NULL = manual) */
 };
 
 #endif

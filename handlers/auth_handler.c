@@ -54,6 +54,17 @@ void auth_handler_login(struct request *req, struct response *res)
     response_redirect(res, location);
 }
 
+/* 1 when the request prefers an HTML page to JSON: its Accept names text/html before
+ * application/json (or without it), as a browser's navigation does. curl's and most
+ * clients' catch-all or absent Accept keep the JSON answer. */
+static int prefers_html(struct request *req)
+{
+    const char *accept = request_header(req, "Accept");
+    const char *html = accept ? strstr(accept, "text/html") : NULL;
+    const char *json = accept ? strstr(accept, "application/json") : NULL;
+    return html && (!json || html < json);
+}
+
 void auth_handler_callback(struct request *req, struct response *res)
 {
     struct auth_signin s;
@@ -74,6 +85,13 @@ void auth_handler_callback(struct request *req, struct response *res)
         return;
     }
     set_session_cookie(req, res, s.token, (long long)req->app->cfg->session_ttl_s);
+    if (prefers_html(req)) {
+        /* A browser signing in (API.md "Auth"): back to the web app, cookie set. */
+        json_decref(body);
+        response_redirect(res, "/");
+        res->status = 303;
+        return;
+    }
     response_json(res, 200, body);
 }
 

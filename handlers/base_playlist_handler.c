@@ -10,7 +10,8 @@
 
 json_t *base_playlist_handler_to_json(const struct base_playlist *bp)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s?, s:s, s:s}", "id", bp->id,
+    return json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:I, s:s?, s:s, s:s}", "id", bp->id,
+                     "source", bp->source ? bp->source : BASE_SOURCE_PLAYLIST,
                      "spotify_playlist_id", bp->spotify_playlist_id, "name", bp->name, "routing",
                      bp->routing, "auto_sync_minutes", (json_int_t)bp->auto_sync_minutes, "version",
                      (json_int_t)bp->version, "last_synced_at", bp->last_synced_at, "created",

@@ -3,14 +3,15 @@
 #include "middleware/request_db.h"
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "services/playlists/child_playlist_service.h"
 
 json_t *child_playlist_handler_to_json(const struct child_playlist *cp)
 {
-    json_t *filter = json_loads(cp->filter, JSON_DECODE_ANY, NULL);
-    json_t *sort = cp->sort ? json_loads(cp->sort, 0, NULL) : json_null();
-    json_t *pinned = json_loads(cp->pinned_track_ids, 0, NULL);
-    json_t *banned = json_loads(cp->banned_track_ids, 0, NULL);
+    json_t *filter = json_text_loads(cp->filter, JSON_DECODE_ANY, NULL);
+    json_t *sort = cp->sort ? json_text_loads(cp->sort, 0, NULL) : json_null();
+    json_t *pinned = json_text_loads(cp->pinned_track_ids, 0, NULL);
+    json_t *banned = json_text_loads(cp->banned_track_ids, 0, NULL);
     json_t *limit = cp->has_limit ? json_integer(cp->limit) : json_null();
 
     if (!filter || !sort || !pinned || !banned || !limit) {

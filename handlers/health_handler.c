@@ -1,5 +1,4 @@
 #include "handlers/health_handler.h"
-#include "middleware/request_db.h"
 
 #include "app/app.h"
 #include "lib/app_err.h"
@@ -14,7 +13,7 @@ void health_handler_healthz(struct request *req, struct response *res)
 void health_handler_readyz(struct request *req, struct response *res)
 {
     char why[128];
-    if (health_service_ready(req->app, request_db(req), why, sizeof why) != 0) {
+    if (health_service_ready(req->app, why, sizeof why) != 0) {
         response_error_msg(res, ERR_UNAVAILABLE, "not ready: %s", why);
         return;
     }

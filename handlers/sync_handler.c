@@ -17,10 +17,12 @@
 
 #define JSON_TYPE "application/json; charset=utf-8"
 
-/* What the deferred work of a waiting POST .../sync needs (in the request's arena). */
-struct sync_job {
-    const char *base_id;
-    const char *event_id;
+/* A waiting POST .../sync: parked while its sync waits in the queue and runs (in the
+ * request's arena; lives until the request completes, i.e. after the answer). */
+struct sync_wait {
+    struct sync_waiter w; /* first: the manager hands it back */
+    struct request *req;
+    struct response *res;
     const char *idem_key; /* NULL = none */
 };
 
@@ -72,23 +74,31 @@ static bool key_valid(const char *k)
     return true;
 }
 
-/* The waiting sync, on its own thread while the connection is suspended. */
-static void sync_work(struct request *req, struct response *res, void *arg)
+/* The sync of a waiting POST ended (status 0), or the server stops while it is still
+ * queued (ERR_UNAVAILABLE): writes the answer and resumes the connection. Runs on the
+ * queue's worker (or the polling thread, when the sync had already ended). */
+static void wait_done(struct sync_waiter *w, int status)
 {
-    struct sync_job *job = arg;
-    struct db *db = request_db(req);
+    struct sync_wait *job = (struct sync_wait *)w;
+    struct request *req = job->req;
+    struct response *res = job->res;
     struct sync_event ev;
     struct buf text = BUF_INIT;
+    struct db *db = NULL;
+    int rc;
 
-    if (!db) {
-        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
-        return;
+    if (status != 0) {
+        response_error_full(res, ERR_UNAVAILABLE,
+                            "the server is shutting down; the sync stays queued and runs after "
+                            "the restart",
+                            NULL, json_pack("{s:s}", "sync_event_id", w->event_id));
+        goto done;
     }
-    int rc =
-        sync_service_run(req->app, db, req->arena, req->user_id, job->base_id, job->event_id, &ev);
-    if (rc != 0) {
+    if (!(db = db_or_503(req, res)))
+        goto done;
+    if ((rc = sync_event_service_get(db, req->arena, req->user_id, w->event_id, &ev)) != 0) {
         response_error(res, rc);
-        return;
+        goto done;
     }
     /* On failure the buffer may still hold memory: released below either way. */
     if (sync_event_service_append_json(&ev, &text) != 0) {
@@ -97,7 +107,19 @@ static void sync_work(struct request *req, struct response *res, void *arg)
         sync_service_remember(db, req->user_id, job->idem_key, 200, text.data);
         response_text(res, 200, JSON_TYPE, text.data);
     }
+done:
     buf_release(&text);
+    request_db_release(req);
+    request_resume(req);
+}
+
+/* The connection is suspended: from now on the queue may answer it. */
+static void wait_arm(struct request *req, struct response *res, void *arg)
+{
+    struct sync_wait *job = arg;
+    job->res = res;
+    if (sync_manager_wait(req->app->syncs, &job->w) != 0)
+        wait_done(&job->w, ERR_UNAVAILABLE);
 }
 
 void sync_handler_start(struct request *req, struct response *res)
@@ -106,7 +128,7 @@ void sync_handler_start(struct request *req, struct response *res)
     const char *wait_s = request_query(req, "wait");
     const char *key = request_header(req, "Idempotency-Key");
     struct sync_start st;
-    struct sync_job *job;
+    struct sync_wait *job;
     struct db *db;
     bool wait = true;
     int rc;
@@ -123,13 +145,14 @@ void sync_handler_start(struct request *req, struct response *res)
         answer_invalid(res, "Idempotency-Key", "must be 1 to 255 printable ASCII characters");
         return;
     }
-    if (!req->app->syncs) {
+    if (!req->app->syncs || atomic_load(&req->app->shutting_down)) {
         response_error_msg(res, ERR_UNAVAILABLE, "the sync service is not running");
         return;
     }
     if (!(db = db_or_503(req, res)))
         return;
-    rc = sync_service_start(req->app, db, req->arena, req->user_id, base_id, key, wait, &st);
+    rc = sync_service_start(req->app, db, req->arena, req->user_id, base_id, key, wait,
+                            SYNC_TRIGGER_MANUAL, &st);
     if (rc == ERR_SYNC_IN_PROGRESS) {
         answer_in_progress(res, st.active_id);
         return;
@@ -147,14 +170,10 @@ void sync_handler_start(struct request *req, struct response *res)
         response_header(res, "Idempotent-Replayed", "true");
         return;
     }
+    /* Queued: a worker takes it. The request holds no connection while it waits. */
+    sync_manager_kick(req->app->syncs);
+    request_db_release(req);
     if (!wait) {
-        rc = sync_manager_run_background(req->app->syncs, req->user_id, base_id, st.event.id);
-        if (rc != 0) {
-            sync_service_abandon(db, req->user_id, st.event.id, SYNC_MSG_SHUTDOWN);
-            sync_service_forget(db, req->user_id, key);
-            response_error_msg(res, ERR_UNAVAILABLE, "the sync could not be started");
-            return;
-        }
         char location[128 + SYNC_EVENT_ID_MAX];
         snprintf(location, sizeof location, "/api/sync-events/%s", st.event.id);
         response_header(res, "Location", location);
@@ -164,16 +183,20 @@ void sync_handler_start(struct request *req, struct response *res)
     if (!(job = arena_alloc(req->arena, sizeof *job))) {
         rc = ERR_NOMEM;
     } else {
-        job->base_id = base_id;
-        job->event_id = st.event.id;
+        memset(job, 0, sizeof *job);
+        job->w.user_id = req->user_id;
+        job->w.event_id = st.event.id;
+        job->w.done = wait_done;
+        job->req = req;
         job->idem_key = key ? arena_strdup(req->arena, key) : NULL;
-        rc = request_defer(req, sync_work, job);
+        rc = request_park(req, wait_arm, job);
     }
     if (rc != 0) {
-        sync_service_abandon(db, req->user_id, st.event.id, SYNC_MSG_SHUTDOWN);
-        sync_service_forget(db, req->user_id, key);
-        response_error_msg(res, rc == ERR_NOMEM ? ERR_NOMEM : ERR_UNAVAILABLE,
-                           "the sync could not be started");
+        /* The sync stays queued and runs; this request cannot wait for it. */
+        response_error_full(res, rc == ERR_NOMEM ? ERR_NOMEM : ERR_UNAVAILABLE,
+                            "the sync is queued but this request cannot wait for it; follow "
+                            "the sync event",
+                            NULL, json_pack("{s:s}", "sync_event_id", st.event.id));
     }
 }
 
@@ -322,6 +345,11 @@ static void answer_error(struct response *res, int rc, const struct buf *why)
         response_error(res, rc);
 }
 
+static bool client_gone(void *req)
+{
+    return request_client_gone(req);
+}
+
 void sync_handler_preview(struct request *req, struct response *res)
 {
     struct preview_result p;
@@ -334,8 +362,10 @@ void sync_handler_preview(struct request *req, struct response *res)
         answer_invalid(res, "explain", "must be a track id");
         return;
     }
+    /* A preview nobody waits for stops: a client that hung up is seen between steps. */
+    struct cancel gone = {client_gone, req};
     int rc = preview_service_run(req->app, db, req->arena, req->user_id, request_param(req, "id"),
-                                 explain, &p, &why);
+                                 explain, &gone, &p, &why);
     if (rc != 0) {
         answer_error(res, rc, &why);
     } else {
@@ -348,16 +378,21 @@ void sync_handler_preview(struct request *req, struct response *res)
     buf_release(&why);
 }
 
-void sync_handler_restore(struct request *req, struct response *res)
+/* The restore, on its own thread while the connection is suspended: it holds the
+ * base's lock while it waits on Spotify. */
+static void restore_work(struct request *req, struct response *res, void *arg)
 {
     struct sync_restore_result r;
     struct buf why = BUF_INIT;
     struct db *db = db_or_503(req, res);
+    (void)arg;
     if (!db)
         return;
     int rc = sync_service_restore(req->app, db, req->arena, req->user_id, request_param(req, "id"),
                                   &r, &why);
-    if (rc != 0) {
+    if (rc == ERR_SYNC_IN_PROGRESS) {
+        answer_in_progress(res, r.active_id);
+    } else if (rc != 0) {
         answer_error(res, rc, &why);
     } else {
         json_t *ids = json_array();
@@ -377,4 +412,10 @@ void sync_handler_restore(struct request *req, struct response *res)
             response_error(res, ERR_NOMEM);
     }
     buf_release(&why);
+}
+
+void sync_handler_restore(struct request *req, struct response *res)
+{
+    if (request_defer(req, restore_work, NULL) != 0)
+        response_error_msg(res, ERR_UNAVAILABLE, "the restore could not be started");
 }

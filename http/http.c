@@ -6,49 +6,33 @@
 #include <errno.h>
 #include <ctype.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "domain/version.h"
 #include "lib/util.h"
+#include "http/http_internal.h"
 
-struct http_server {
-    struct MHD_Daemon *daemon;
-    struct app *app; /* opaque: only handed to handlers */
-    struct metrics *metrics;
-    http_dispatch_fn dispatch;
-    long long max_body;
-    int port;
-    atomic_int stopping;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    /* Requests between their first call and completion: atomic, so that a request
-     * takes no lock for it; the mutex + broadcast are only needed once stopping is set
-     * (see on_completed). */
-    atomic_int inflight;
-    int deferred; /* deferred works still running (under mu) */
-};
-
-struct conn_state {
-    struct http_server *srv;
-    struct request req;
-    struct response res;
-    struct buf body;
-    int too_large;
-    int dispatched;
-    request_work_fn work; /* set by request_defer() during dispatch */
-    void *work_arg;
-    atomic_int work_done;
-    int64_t start_ms;
-};
+/* Each connection's memory pool (request line, headers, read buffer, response headers;
+ * bodies go to our own buffer). MHD reads the headers into half the pool and zeroes
+ * that half when it gives it back, so every open connection keeps about half its pool
+ * resident: with open event streams that is what a stream costs (32 KiB: ~16 KiB,
+ * against ~64 KiB with 128 KiB). 32 KiB is MHD's own default and holds any request
+ * head we accept (a session cookie and a JWT are well under 2 KiB). */
+#define HTTP_CONN_MEMORY ((size_t)32 * 1024)
+#include "lib/workpool.h"
 
 /* ---- request accessors ---- */
 
@@ -81,7 +65,7 @@ int request_json(struct request *req, json_t **out)
     if (!req->body || req->body_len == 0)
         return ERR_INVALID_JSON;
     json_error_t jerr;
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = json_text_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j || !json_is_object(j)) {
         json_decref(j);
         return ERR_INVALID_JSON;
@@ -123,6 +107,22 @@ int64_t request_if_match(struct request *req)
     return v;
 }
 
+bool request_client_gone(struct request *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return false;
+    struct pollfd p = {.fd = ci->connect_fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    if (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL))
+        return true;
+    char c;
+    /* Readable: a pipelined next request (still here) or the end of the stream (gone). */
+    return (p.revents & POLLIN) && recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 int request_on_complete(struct request *req, request_cleanup_fn fn)
 {
     if (req->ncleanups >= REQUEST_MAX_CLEANUPS)
@@ -131,35 +131,81 @@ int request_on_complete(struct request *req, request_cleanup_fn fn)
     return 0;
 }
 
-/* ---- deferred work ---- */
+/* ---- parked and deferred work ----
+ * A parked request's connection is suspended once the handler has returned; then its
+ * arm function runs (it hands the request to whoever will answer it), and whoever
+ * answers writes res and calls request_resume(). No thread waits meanwhile. Deferred
+ * work is a parked request whose arm queues the work on the server's bounded pool. */
 
-static void *deferred_main(void *arg)
+int request_park(struct request *req, request_arm_fn arm, void *arg)
 {
-    struct conn_state *st = arg;
+    struct conn_state *st = http_conn_of(req);
+    if (atomic_load(&st->srv->stopping))
+        return ERR_UNAVAILABLE;
+    st->arm = arm;
+    st->arm_arg = arg;
+    return 0;
+}
+
+void request_resume(struct request *req)
+{
+    struct conn_state *st = http_conn_of(req);
     struct http_server *srv = st->srv;
-    st->work(&st->req, &st->res, st->work_arg);
-    atomic_store(&st->work_done, 1);
     /* Keep the lock while resuming so that http_server_stop() never stops the daemon
      * between our resume and our decrement. */
     pthread_mutex_lock(&srv->mu);
-    MHD_resume_connection(st->req.conn);
-    srv->deferred--;
-    pthread_cond_broadcast(&srv->cv);
+    atomic_store(&st->work_done, 1);
+    if (st->suspended) {
+        st->suspended = false;
+        MHD_resume_connection(st->req.conn);
+        srv->deferred--;
+        pthread_cond_broadcast(&srv->cv);
+    }
     pthread_mutex_unlock(&srv->mu);
-    return NULL;
+}
+
+static void deferred_main(void *arg)
+{
+    struct conn_state *st = arg;
+    st->work(&st->req, &st->res, st->work_arg);
+    request_resume(&st->req);
+}
+
+static void defer_arm(struct request *req, struct response *res, void *arg)
+{
+    struct conn_state *st = http_conn_of(req);
+    if (!st->srv->pool || workpool_submit(st->srv->pool, deferred_main, st) != 0) {
+        response_error_msg(res, ERR_UNAVAILABLE, "no worker is free; retry later");
+        request_resume(req);
+    }
 }
 
 int request_defer(struct request *req, request_work_fn work, void *arg)
 {
-    struct conn_state *st = (struct conn_state *)((char *)req - offsetof(struct conn_state, req));
-    if (atomic_load(&st->srv->stopping))
-        return ERR_UNAVAILABLE;
+    struct conn_state *st = http_conn_of(req);
     st->work = work;
     st->work_arg = arg;
-    return 0;
+    return request_park(req, defer_arm, NULL);
 }
 
 /* ---- responses ---- */
+
+void http_add_headers(struct conn_state *st, struct MHD_Response *r)
+{
+    struct response *res = &st->res;
+    if (res->content_type)
+        MHD_add_response_header(r, "Content-Type", res->content_type);
+    MHD_add_response_header(r, "X-Request-Id", st->req.request_id);
+    int cache_set = 0; /* a handler's Cache-Control (the web app's files) wins */
+    for (int i = 0; i < res->nheaders; i++) {
+        MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+        cache_set |= strcasecmp(res->headers[i].name, "Cache-Control") == 0;
+    }
+    if (!cache_set)
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (atomic_load(&st->srv->stopping))
+        MHD_add_response_header(r, "Connection", "close");
+}
 
 static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *st)
 {
@@ -178,14 +224,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *st)
     } else if (!(r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT))) {
         return MHD_NO;
     }
-    if (res->content_type)
-        MHD_add_response_header(r, "Content-Type", res->content_type);
-    MHD_add_response_header(r, "X-Request-Id", st->req.request_id);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    for (int i = 0; i < res->nheaders; i++)
-        MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
-    if (atomic_load(&st->srv->stopping))
-        MHD_add_response_header(r, "Connection", "close");
+    http_add_headers(st, r);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -282,8 +321,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     if (st->dispatched) {
-        /* Called again after resume: the deferred work has written the response. */
-        if (st->work && atomic_load(&st->work_done))
+        /* Called again after resume: the parked request's answer is written. */
+        if (st->arm && atomic_load(&st->work_done))
             return queue(conn, st);
         return MHD_YES;
     }
@@ -299,25 +338,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else {
         srv->dispatch(&st->req, &st->res);
     }
-    if (st->work) {
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (st->stream)
+        return http_stream_queue(conn, st);
+    if (st->arm) {
         pthread_mutex_lock(&srv->mu);
         MHD_suspend_connection(conn);
+        st->suspended = true;
         srv->deferred++;
-        int rc = pthread_create(&t, &attr, deferred_main, st);
-        if (rc != 0) {
-            srv->deferred--;
-            MHD_resume_connection(conn);
-            st->work = NULL;
-        }
         pthread_mutex_unlock(&srv->mu);
-        pthread_attr_destroy(&attr);
-        if (rc == 0)
-            return MHD_YES;
-        response_error_msg(&st->res, ERR_UNAVAILABLE, "cannot start background work");
+        st->arm(&st->req, &st->res, st->arm_arg); /* may resume at once */
+        return MHD_YES;
     }
     return queue(conn, st);
 }
@@ -343,6 +373,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         metrics_observe(srv->metrics, "playrouter_http_request_duration_seconds", labels,
                         (double)ms / 1000.0);
     }
+    http_stream_completed(st); /* before the cleanups: its producer may use what they free */
     /* Last registered, first run: a layer releases what it took after the layers
      * that built on it. */
     while (st->req.ncleanups > 0)
@@ -416,7 +447,8 @@ fail:
 int http_server_start(const struct http_server_opts *opts, struct app *app, http_dispatch_fn fn,
                       struct http_server **out, char *err, size_t errlen)
 {
-    int fd = opts->listen_fd, port = opts->port;
+    /* listen_fd 0 (a zero-initialised opts) or -1: no socket given, bind one here. */
+    int fd = opts->listen_fd > 0 ? opts->listen_fd : -1, port = opts->port;
 
     if (fd < 0 && http_listen(opts->bind, opts->port, &fd, &port, err, errlen) != 0)
         return -1;
@@ -428,20 +460,30 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
     }
     srv->app = app;
     srv->metrics = opts->metrics;
+    srv->pool = opts->pool;
     srv->dispatch = fn;
     srv->max_body = opts->max_body;
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cv, NULL);
+    if (http_streams_init(srv) != 0) {
+        snprintf(err, errlen, "cannot start the streams' clock thread");
+        pthread_mutex_destroy(&srv->mu);
+        pthread_cond_destroy(&srv->cv);
+        free(srv);
+        close(fd);
+        return -1;
+    }
     srv->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL, NULL,
         on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)opts->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        (unsigned)opts->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d", opts->bind, port);
+        http_streams_release(srv);
         pthread_mutex_destroy(&srv->mu);
         pthread_cond_destroy(&srv->cv);
         free(srv);
@@ -478,11 +520,20 @@ static int wait_idle(struct http_server *s, int seconds)
     return busy;
 }
 
+void http_server_end_streams(struct http_server *s)
+{
+    if (s)
+        http_streams_close_all(s);
+}
+
 void http_server_stop(struct http_server *s, int grace_s)
 {
     if (!s)
         return;
     atomic_store(&s->stopping, 1);
+    /* Open streams would never end by themselves: end them now (the clients of an event
+     * stream reconnect). */
+    http_streams_close_all(s);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon); /* stop accepting */
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
@@ -500,6 +551,7 @@ void http_server_stop(struct http_server *s, int grace_s)
         }
     }
     MHD_stop_daemon(s->daemon);
+    http_streams_release(s);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);

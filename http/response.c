@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "http/http.h"
 #include "lib/log.h"
 #include "lib/report.h"
@@ -32,6 +33,17 @@ static const char *default_message(int err)
     }
 }
 
+/* The answer when the answer itself could not be built: 500 with a fixed body (or with
+ * none, if even that cannot be copied). */
+static int answer_out_of_memory(struct response *res)
+{
+    res->status = 500;
+    res->content_type = "application/json; charset=utf-8";
+    buf_reset(&res->body);
+    buf_append_str(&res->body, "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
+    return ERR_NOMEM;
+}
+
 int response_json(struct response *res, int status, json_t *body)
 {
     res->status = status;
@@ -39,16 +51,14 @@ int response_json(struct response *res, int status, json_t *body)
     buf_reset(&res->body);
     if (!body)
         return 0;
-    char *s = json_dumps(body, JSON_COMPACT);
+    char *s = json_text_dump(body, JSON_COMPACT);
     json_decref(body);
-    if (!s) {
-        res->status = 500;
-        buf_append_str(&res->body, "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
-        return ERR_NOMEM;
+    if (!s || buf_append_str(&res->body, s) != 0) {
+        free(s);
+        return answer_out_of_memory(res);
     }
-    int rc = buf_append_str(&res->body, s);
     free(s);
-    return rc == 0 ? 0 : ERR_NOMEM;
+    return 0;
 }
 
 int response_text(struct response *res, int status, const char *content_type, const char *text)
@@ -99,17 +109,34 @@ int response_header(struct response *res, const char *name, const char *value)
 int response_error_full(struct response *res, int err, const char *message, json_t *details,
                         json_t *extra)
 {
-    json_t *e = json_object();
-    json_object_set_new(e, "code", json_string(app_err_code(err)));
-    json_object_set_new(e, "message", json_string(message ? message : default_message(err)));
+    /* Each step is checked: an error answer without its code or details would be a
+     * wrong answer, not a smaller one (tests/oom/test_oom_rules.c). set_new steals the
+     * value even when it fails. */
+    json_t *e = json_object(), *body = NULL;
+    bool bad = !e;
+    bad |= json_object_set_new(e, "code", json_string(app_err_code(err))) != 0;
+    bad |= json_object_set_new(e, "message",
+                               json_string(message ? message : default_message(err))) != 0;
     if (details)
-        json_object_set_new(e, "details", details);
-    if (extra) {
-        json_object_update_missing(e, extra);
+        bad |= json_object_set_new(e, "details", details) != 0;
+    if (extra) { /* json_object_update_missing() would not say when a member failed */
+        const char *k;
+        json_t *v;
+        json_object_foreach(extra, k, v)
+        {
+            if (!json_object_get(e, k))
+                bad |= json_object_set(e, k, v) != 0;
+        }
         json_decref(extra);
     }
-    json_t *body = json_object();
-    json_object_set_new(body, "error", e);
+    if (!bad)
+        bad = !(body = json_object()) || json_object_set(body, "error", e) != 0;
+    json_decref(e);
+    if (bad) {
+        json_decref(body);
+        answer_out_of_memory(res);
+        return err;
+    }
     response_json(res, app_err_status(err), body);
     return err;
 }

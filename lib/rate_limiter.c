@@ -116,7 +116,8 @@ static void unlink_waiter(struct rate_limiter *rl, struct waiter *w)
         rl->tail = prev;
 }
 
-int rate_limiter_acquire(struct rate_limiter *rl, const atomic_int *stop, int64_t *waited_ms)
+int rate_limiter_acquire(struct rate_limiter *rl, const atomic_int *stop, int stop_at,
+                         int64_t *waited_ms)
 {
     int64_t t0 = util_now_ms();
     struct waiter me = {0};
@@ -130,7 +131,7 @@ int rate_limiter_acquire(struct rate_limiter *rl, const atomic_int *stop, int64_
     rl->tail = &me;
     for (;;) {
         int64_t now = util_now_ms(), ready = INT64_MAX;
-        if (stop && atomic_load(stop))
+        if (stop && atomic_load(stop) >= (stop_at < 1 ? 1 : stop_at))
             break;
         if (rl->head == &me && (slot = usable_slot(rl, now, &ready)) >= 0)
             break;

@@ -32,9 +32,10 @@ struct rate_limiter *rate_limiter_new(int rate, int window_ms);
 void rate_limiter_free(struct rate_limiter *rl);
 
 /* Waits for a slot. Returns the slot (>= 0) to hand back to rate_limiter_release(), or -1
- * when *stop became non-zero while waiting (checked at least every 200 ms; stop may be
- * NULL). *waited_ms (may be NULL) receives how long the call waited. */
-int rate_limiter_acquire(struct rate_limiter *rl, const atomic_int *stop, int64_t *waited_ms);
+ * when *stop reached stop_at (< 1: 1) while waiting (checked at least every 200 ms; stop
+ * may be NULL). *waited_ms (may be NULL) receives how long the call waited. */
+int rate_limiter_acquire(struct rate_limiter *rl, const atomic_int *stop, int stop_at,
+                         int64_t *waited_ms);
 /* Gives back `slot` (from rate_limiter_acquire) whose request was answered (or failed)
  * at answered_ms (util_now_ms(); the caller takes it right after the answer). */
 void rate_limiter_release(struct rate_limiter *rl, int slot, int64_t answered_ms);

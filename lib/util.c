@@ -76,9 +76,15 @@ void util_time_format(time_t t, char out[21])
 
 int util_time_parse(const char *s, time_t *out)
 {
+    /* The exact shape first: sscanf's %d would also take signs, spaces and short fields
+     * ("2-1-06T4:30:14Z", "2026-11-23T-1:-5:-9Z"; found by tests/fuzz/fuzz_spotify_parse). */
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
     int y, mo, d, h, mi, se;
     char z = 0;
     int n = 0;
+    for (size_t i = 0; s && i < sizeof shape; i++)
+        if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
+            return -1;
     if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &y, &mo, &d, &h, &mi, &se, &z, &n) != 7 ||
         z != 'Z' || s[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
         se > 60)

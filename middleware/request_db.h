@@ -8,4 +8,9 @@
 /* The request's connection; NULL when none is free within 5 s (answer 503). */
 struct db *request_db(struct request *req);
 
+/* Gives the request's connection back now (before a Spotify call, or before a parked
+ * request waits); a later request_db() takes one again. No open transaction may be
+ * left on it. Safe when none is held. */
+void request_db_release(struct request *req);
+
 #endif

@@ -1,4 +1,6 @@
-/* base_playlists rows. Every statement is scoped by user_id. */
+/* base_playlists rows. Every statement is scoped by user_id. A Liked Songs base stores
+ * '' as its spotify_playlist_id (migrations/005_liked_songs.sql says why); struct
+ * base_playlist carries NULL for it, both ways. */
 #include "repositories/base_playlist_repo.h"
 
 #include <string.h>
@@ -8,7 +10,7 @@
 
 #define BASE_COLS                                                                                  \
     "id, user_id, spotify_playlist_id, name, routing, auto_sync_minutes, version, "                \
-    "last_synced_at, created, updated"
+    "last_synced_at, created, updated, source"
 
 static const char *const STMT_FIND =
     "SELECT " BASE_COLS " FROM base_playlists WHERE id = ?1 AND user_id = ?2";
@@ -20,8 +22,10 @@ static const char *const STMT_LIST_FIRST =
 static const char *const STMT_LIST_AFTER =
     "SELECT " BASE_COLS " FROM base_playlists WHERE user_id = ?1 "
     "AND (created > ?3 OR (created = ?3 AND id > ?4)) ORDER BY created, id LIMIT ?2";
-static const char *const STMT_INSERT =
-    "INSERT INTO base_playlists (" BASE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+static const char *const STMT_FIND_LIKED =
+    "SELECT " BASE_COLS " FROM base_playlists WHERE user_id = ?1 AND source = 'liked'";
+static const char *const STMT_INSERT = "INSERT INTO base_playlists (" BASE_COLS
+                                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char *const STMT_UPDATE =
     "UPDATE base_playlists SET name = ?1, routing = ?2, auto_sync_minutes = ?3, "
     "updated = ?4, version = version + 1 "
@@ -37,8 +41,11 @@ static int from_row(sqlite3_stmt *st, struct arena *a, struct base_playlist *out
     if (db_col_dup(st, 0, a, &out->id) || db_col_dup(st, 1, a, &out->user_id) ||
         db_col_dup(st, 2, a, &out->spotify_playlist_id) || db_col_dup(st, 3, a, &out->name) ||
         db_col_dup(st, 4, a, &out->routing) || db_col_dup(st, 7, a, &out->last_synced_at) ||
-        db_col_dup(st, 8, a, &out->created) || db_col_dup(st, 9, a, &out->updated))
+        db_col_dup(st, 8, a, &out->created) || db_col_dup(st, 9, a, &out->updated) ||
+        db_col_dup(st, 10, a, &out->source))
         return ERR_NOMEM;
+    if (base_playlist_is_liked(out))
+        out->spotify_playlist_id = NULL; /* stored as '' */
     out->auto_sync_minutes = sqlite3_column_int64(st, 5);
     out->version = sqlite3_column_int64(st, 6);
     return 0;
@@ -80,6 +87,19 @@ int base_playlist_repo_find_by_spotify_id(struct db *db, struct arena *a, const 
         return ERR_INTERNAL;
     }
     return find_one(db, st, a, out, "base_playlist_repo_find_by_spotify_id");
+}
+
+int base_playlist_repo_find_liked(struct db *db, struct arena *a, const char *user_id,
+                                  struct base_playlist *out)
+{
+    sqlite3_stmt *st = db_stmt(db, STMT_FIND_LIKED);
+    if (!st)
+        return ERR_INTERNAL;
+    if (db_bind_text(st, 1, user_id) != 0) {
+        db_stmt_done(st);
+        return ERR_INTERNAL;
+    }
+    return find_one(db, st, a, out, "base_playlist_repo_find_liked");
 }
 
 int base_playlist_repo_list(struct db *db, struct arena *a, const char *user_id,
@@ -136,13 +156,16 @@ done:
 int base_playlist_repo_insert(struct db *db, const struct base_playlist *bp)
 {
     sqlite3_stmt *st = db_stmt(db, STMT_INSERT);
+    bool liked = base_playlist_is_liked(bp);
     if (!st)
         return ERR_INTERNAL;
     if (db_bind_text(st, 1, bp->id) || db_bind_text(st, 2, bp->user_id) ||
-        db_bind_text(st, 3, bp->spotify_playlist_id) || db_bind_text(st, 4, bp->name) ||
-        db_bind_text(st, 5, bp->routing) || db_bind_int64(st, 6, bp->auto_sync_minutes) ||
-        db_bind_int64(st, 7, bp->version) || db_bind_text(st, 8, bp->last_synced_at) ||
-        db_bind_text(st, 9, bp->created) || db_bind_text(st, 10, bp->updated)) {
+        db_bind_text(st, 3, liked ? "" : bp->spotify_playlist_id) ||
+        db_bind_text(st, 4, bp->name) || db_bind_text(st, 5, bp->routing) ||
+        db_bind_int64(st, 6, bp->auto_sync_minutes) || db_bind_int64(st, 7, bp->version) ||
+        db_bind_text(st, 8, bp->last_synced_at) || db_bind_text(st, 9, bp->created) ||
+        db_bind_text(st, 10, bp->updated) ||
+        db_bind_text(st, 11, liked ? BASE_SOURCE_LIKED : BASE_SOURCE_PLAYLIST)) {
         db_stmt_done(st);
         return ERR_INTERNAL;
     }

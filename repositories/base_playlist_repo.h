@@ -21,6 +21,10 @@ int base_playlist_repo_find_by_spotify_id(struct db *db, struct arena *a, const 
                                           const char *spotify_playlist_id,
                                           struct base_playlist *out);
 
+/* The user's Liked Songs base (at most one). 0, ERR_NOT_FOUND, ERR_NOMEM, ERR_INTERNAL. */
+int base_playlist_repo_find_liked(struct db *db, struct arena *a, const char *user_id,
+                                  struct base_playlist *out);
+
 /* One page of the user's bases ordered by (created, id), starting strictly after
  * (after_created, after_id) when after_id is not NULL. At most `limit` rows go to
  * *out (an arena array, *n entries); *more is set when further rows exist.
@@ -29,9 +33,11 @@ int base_playlist_repo_list(struct db *db, struct arena *a, const char *user_id,
                             const char *after_created, const char *after_id, int limit,
                             struct base_playlist **out, size_t *n, int *more);
 
-/* Inserts every field of *bp (version as given, normally 1).
- * 0; ERR_CONFLICT when the user already has a base on that Spotify playlist (or the
- * id exists, or the user does not); ERR_INTERNAL. */
+/* Inserts every field of *bp (version as given, normally 1). A Liked Songs base
+ * (base_playlist_is_liked()) has spotify_playlist_id NULL; any other source is stored
+ * as "playlist". 0; ERR_CONFLICT when the user already has a base on that Spotify
+ * playlist, or a Liked Songs base (or the id exists, or the user does not);
+ * ERR_INTERNAL. */
 int base_playlist_repo_insert(struct db *db, const struct base_playlist *bp);
 
 /* Compare-and-set of the editable fields (name, routing, auto_sync_minutes) and

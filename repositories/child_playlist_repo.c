@@ -9,6 +9,7 @@
 
 #include "repositories/db.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/util.h"
 
 #define CHILD_COLS                                                                                 \
@@ -449,7 +450,7 @@ static int delete_left_out(struct db *db, const char *user_id, const char *base_
     for (size_t i = 0; i < n; i++)
         if (!items[i].create && json_array_append_new(keep, json_string(items[i].cp.id)) != 0)
             goto done;
-    if (!(keep_text = json_dumps(keep, JSON_COMPACT)))
+    if (!(keep_text = json_text_dump(keep, JSON_COMPACT)))
         goto done;
     if (!(st = db_stmt(db, STMT_DELETE_LEFT_OUT))) {
         rc = ERR_INTERNAL;

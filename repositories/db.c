@@ -313,8 +313,45 @@ void db_pool_release(struct db_pool *p, struct db *db)
     db_rollback(db); /* a handler that forgot to commit must not leak its transaction */
     pthread_mutex_lock(&p->mu);
     p->free_list[p->nfree++] = db;
-    pthread_cond_signal(&p->cv);
+    /* Broadcast: a reclaimer waits for this very connection, an acquirer for any. */
+    pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
+}
+
+int db_pool_lend(struct db_pool *p, struct db *db)
+{
+    if (!db || !sqlite3_get_autocommit(db->h))
+        return -1; /* inside a transaction: keep it */
+    db_pool_release(p, db);
+    return 0;
+}
+
+int db_pool_reclaim(struct db_pool *p, struct db *db, int timeout_ms)
+{
+    struct timespec deadline;
+    int got = 0;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        for (int i = 0; i < p->nfree; i++)
+            if (p->free_list[i] == db) {
+                p->free_list[i] = p->free_list[--p->nfree];
+                got = 1;
+                break;
+            }
+        if (got || pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (!got)
+        log_error("db: the lent connection did not come back within %d ms", timeout_ms);
+    return got ? 0 : ERR_UNAVAILABLE;
 }
 
 int db_ping(struct db *db)

@@ -60,5 +60,14 @@ void db_pool_free(struct db_pool *p);
 /* Blocks until a connection is free (at most timeout_ms); NULL on timeout. */
 struct db *db_pool_acquire(struct db_pool *p, int timeout_ms);
 void db_pool_release(struct db_pool *p, struct db *db); /* NULL db ok */
+/* Lends a held connection back to the pool while its holder waits on something slow
+ * (a Spotify call), so that others may use it meanwhile; the holder must not touch it
+ * until db_pool_reclaim() gives the very same connection back (pointers to it stay
+ * valid: a service need not know). 0; -1 when it is inside a transaction (then it is
+ * kept, and reclaim must not be called). */
+int db_pool_lend(struct db_pool *p, struct db *db);
+/* Takes back the connection lent with db_pool_lend(), waiting up to timeout_ms while
+ * someone else uses it. 0, or ERR_UNAVAILABLE (it is then not the caller's). */
+int db_pool_reclaim(struct db_pool *p, struct db *db, int timeout_ms);
 
 #endif

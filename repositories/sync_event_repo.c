@@ -48,13 +48,14 @@ done:
     "id, user_id, base_playlist_id, child_playlist_ids, status, started_at, completed_at, " \
     "error_message, tracks_processed, tracks_skipped, total_api_requests, cache_hits, "     \
     "cache_misses, children, progress_phase, progress_done, progress_total, created, "     \
-    "updated, seq, metadata_musicbrainz"
+    "updated, seq, trigger_kind, metadata_musicbrainz"
 
 static const char *const STMT_EV_INSERT =
     "INSERT INTO sync_events (id, user_id, base_playlist_id, child_playlist_ids, status, "
-    "started_at, progress_phase, progress_done, progress_total, created, updated, seq) "
+    "started_at, progress_phase, progress_done, progress_total, created, updated, seq, "
+    "trigger_kind) "
     "VALUES (?1, ?2, ?3, ?4, 'in_progress', ?5, ?6, ?7, ?8, ?9, ?10, "
-    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM sync_events WHERE base_playlist_id = ?3))";
+    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM sync_events WHERE base_playlist_id = ?3), ?11)";
 static const char *const STMT_EV_FIND =
     "SELECT " EVENT_COLS " FROM sync_events WHERE id = ?1 AND user_id = ?2";
 static const char *const STMT_EV_LATEST =
@@ -62,14 +63,14 @@ static const char *const STMT_EV_LATEST =
     "ORDER BY seq DESC LIMIT 1";
 /* sync-status in one statement (one read transaction, one consistent snapshot): the
  * base row scopes by user; the newest event of that base, if any, is LEFT JOINed through
- * idx_sync_events_base_seq (the same plan as STMT_EV_LATEST). Column 21 is the base id,
+ * idx_sync_events_base_seq (the same plan as STMT_EV_LATEST). Column 22 is the base id,
  * never NULL on a row; the event columns are NULL when the base has no event. */
 static const char *const STMT_EV_STATUS =
     "SELECT e.id, e.user_id, e.base_playlist_id, e.child_playlist_ids, e.status, "
     "e.started_at, e.completed_at, e.error_message, e.tracks_processed, e.tracks_skipped, "
     "e.total_api_requests, e.cache_hits, e.cache_misses, e.children, e.progress_phase, "
-    "e.progress_done, e.progress_total, e.created, e.updated, e.seq, e.metadata_musicbrainz, "
-    "b.id "
+    "e.progress_done, e.progress_total, e.created, e.updated, e.seq, e.trigger_kind, "
+    "e.metadata_musicbrainz, b.id "
     "FROM base_playlists b LEFT JOIN sync_events e ON e.rowid = "
     "(SELECT s.rowid FROM sync_events s WHERE s.base_playlist_id = b.id AND s.user_id = ?2 "
     "ORDER BY s.seq DESC LIMIT 1) "
@@ -87,9 +88,13 @@ static const char *const STMT_EV_FINISH =
     "children = ?11, progress_phase = ?12, progress_done = ?13, progress_total = ?14, "
     "updated = ?15, metadata_musicbrainz = ?16 "
     "WHERE id = ?1 AND status = 'in_progress'";
+/* A sync still waiting in the queue (a queued job, migrations/007_sync_queue.sql) is
+ * neither stale nor interrupted: it runs when a worker takes it. */
 static const char *const STMT_EV_FAIL =
     "UPDATE sync_events SET status = 'failed', error_message = ?1, completed_at = ?2, "
-    "updated = ?2 WHERE status = 'in_progress' AND (?3 IS NULL OR started_at < ?3)";
+    "updated = ?2 WHERE status = 'in_progress' AND (?3 IS NULL OR started_at < ?3) "
+    "AND NOT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.event_id = sync_events.id "
+    "AND j.state = 'queued')";
 
 static int ev_from_row(sqlite3_stmt *st, struct arena *a, struct sync_event *out)
 {
@@ -99,7 +104,8 @@ static int ev_from_row(sqlite3_stmt *st, struct arena *a, struct sync_event *out
         db_col_dup(st, 4, a, &out->status) || db_col_dup(st, 5, a, &out->started_at) ||
         db_col_dup(st, 6, a, &out->completed_at) || db_col_dup(st, 7, a, &out->error_message) ||
         db_col_dup(st, 13, a, &out->children) || db_col_dup(st, 14, a, &out->progress_phase) ||
-        db_col_dup(st, 17, a, &out->created) || db_col_dup(st, 18, a, &out->updated))
+        db_col_dup(st, 17, a, &out->created) || db_col_dup(st, 18, a, &out->updated) ||
+        db_col_dup(st, 20, a, &out->trigger))
         return ERR_NOMEM;
     out->tracks_processed = sqlite3_column_int64(st, 8);
     out->tracks_skipped = sqlite3_column_int64(st, 9);
@@ -109,7 +115,7 @@ static int ev_from_row(sqlite3_stmt *st, struct arena *a, struct sync_event *out
     out->progress_done = sqlite3_column_int64(st, 15);
     out->progress_total = sqlite3_column_int64(st, 16);
     out->seq = sqlite3_column_int64(st, 19);
-    out->metadata_musicbrainz = sqlite3_column_int64(st, 20);
+    out->metadata_musicbrainz = sqlite3_column_int64(st, 21);
     return 0;
 }
 
@@ -136,7 +142,8 @@ int sync_event_repo_insert(struct db *db, const struct sync_event *ev)
         db_bind_text(st, 4, ev->child_playlist_ids ? ev->child_playlist_ids : "[]") ||
         db_bind_text(st, 5, ev->started_at) || db_bind_text(st, 6, ev->progress_phase) ||
         db_bind_int64(st, 7, ev->progress_done) || db_bind_int64(st, 8, ev->progress_total) ||
-        db_bind_text(st, 9, ev->created) || db_bind_text(st, 10, ev->updated)) {
+        db_bind_text(st, 9, ev->created) || db_bind_text(st, 10, ev->updated) ||
+        db_bind_text(st, 11, ev->trigger ? ev->trigger : SYNC_TRIGGER_MANUAL)) {
         db_stmt_done(st);
         return ERR_INTERNAL;
     }

@@ -66,7 +66,8 @@ int sync_event_repo_set_progress(struct db *db, const char *id, const char *phas
 int sync_event_repo_finish(struct db *db, const struct sync_event *ev);
 
 /* Marks failed, with `message`, every in_progress event (all users) whose started_at
- * is before `started_before` (RFC 3339; NULL = every one). *n_out (may be NULL) gets
+ * is before `started_before` (RFC 3339; NULL = every one), except those still waiting
+ * in the queue (a queued sync_jobs row: they run later). *n_out (may be NULL) gets
  * how many. 0 or ERR_INTERNAL. */
 int sync_event_repo_fail_in_progress(struct db *db, const char *started_before,
                                      const char *message, const char *now, int *n_out);

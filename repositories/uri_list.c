@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 
 int uri_list_encode(const char *const *uris, size_t n, char **out)
 {
@@ -17,7 +18,7 @@ int uri_list_encode(const char *const *uris, size_t n, char **out)
     for (size_t i = 0; i < n; i++)
         if (json_array_append_new(arr, uris[i] ? json_string(uris[i]) : json_null()) != 0)
             goto done;
-    if ((*out = json_dumps(arr, JSON_COMPACT)) != NULL)
+    if ((*out = json_text_dump(arr, JSON_COMPACT)) != NULL)
         rc = 0;
 done:
     json_decref(arr);
@@ -27,7 +28,7 @@ done:
 int uri_list_decode(const char *json, struct arena *a, const char ***uris, size_t *n)
 {
     int rc = ERR_INTERNAL;
-    json_t *arr = json ? json_loads(json, 0, NULL) : NULL;
+    json_t *arr = json ? json_text_loads(json, 0, NULL) : NULL;
     const char **list = NULL;
 
     *uris = NULL;

@@ -212,6 +212,23 @@ done:
     return rc;
 }
 
+int user_repo_get_scope(struct db *db, struct arena *arena, const char *id, const char **scope)
+{
+    sqlite3_stmt *st = db_stmt(db, "SELECT scope FROM users WHERE id = ?1");
+    int rc;
+    *scope = NULL;
+    if (!st)
+        return ERR_INTERNAL;
+    if (db_bind_text(st, 1, id) != 0) {
+        db_stmt_done(st);
+        return ERR_INTERNAL;
+    }
+    if ((rc = db_step_one(db, st, "user_repo_get_scope")) == 0)
+        rc = db_col_dup(st, 0, arena, scope);
+    db_stmt_done(st);
+    return rc;
+}
+
 int user_repo_store_refresh(struct db *db, const char *id, int64_t expected_version,
                             const unsigned char *access_enc, size_t access_len,
                             const unsigned char *refresh_enc, size_t refresh_len,

@@ -50,6 +50,11 @@ int user_repo_update_profile(struct db *db, const char *id, const char *display_
 int user_repo_get_tokens(struct db *db, struct arena *arena, const char *id,
                          struct user_tokens *out);
 
+/* The Spotify scopes the user's sign-in granted (space-separated, as Spotify's token
+ * answer gave them): *scope in the arena, NULL when unknown. 0, ERR_NOT_FOUND,
+ * ERR_NOMEM, ERR_INTERNAL. */
+int user_repo_get_scope(struct db *db, struct arena *arena, const char *id, const char **scope);
+
 /* After a refresh: writes both encrypted tokens and the access token's expiry in ONE
  * UPDATE (so the single-use refresh token and the access token it produced are never
  * stored apart) and bumps token_version, but only if the row still has

@@ -31,9 +31,22 @@ wait_listening() {
 }
 
 DEMO=""
+RESET_NOTE=""
 if [ -z "${SPOTIFY_CLIENT_ID:-}" ]; then
   DEMO=1
   mkdir -p data
+  # The emulator starts from its demo catalogue every time: playlists the last run
+  # created on it are gone. A database that still points at them would fail with
+  # "playlist not found", so the demo database starts afresh too, and we say so.
+  DB=${PLAYROUTER_DB:-./data/playrouter.db}
+  if [ -e "$DB" ]; then
+    for f in "$DB" "$DB-wal" "$DB-shm"; do
+      if [ -e "$f" ]; then mv -f "$f" "$f.previous"; fi
+    done
+    RESET_NOTE="  Demo mode starts afresh each time (the emulator keeps nothing between runs):
+  the last run's database was moved to $DB.previous.
+"
+  fi
   "$BUILD/spotify-emulator" --port 0 --mode "${SPOTIFY_API_MODE:-development}" \
       --redirect-uri "http://127.0.0.1:*/api/auth/callback" \
       >"$TMP/emu.out" 2>data/spotify-emulator.log &
@@ -82,6 +95,7 @@ if [ -n "$DEMO" ]; then
   Or run all of that at once (safe to repeat): bash scripts/demo.sh $API
 
   Ctrl-C stops the server and the emulator.
+${RESET_NOTE:-}
 MSG
 else
   echo "playrouter is listening on $API"

@@ -11,14 +11,17 @@
 #include "app/app.h"
 #include "app/config.h"
 #include "http/http.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/rate_limiter.h"
+#include "lib/workpool.h"
 #include "server/routes.h"
 #include "services/cache/cache.h"
 #include "services/auth/session_cache.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_manager.h"
+#include "services/sync/sync_watch.h"
 
 static enum log_level parse_level(const char *s)
 {
@@ -69,6 +72,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    json_text_install(); /* jansson's reads and prints never come back half-done */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "playrouter: cannot initialise libcurl\n");
         goto done;
@@ -80,7 +84,8 @@ int main(int argc, char **argv)
     describe_metrics(app.metrics);
     sync_manager_describe_metrics(app.metrics);
     if (spotify_session_table_new(&app.spotify_sessions) != 0 ||
-        session_cache_new(SESSION_CACHE_MAX, &app.sessions) != 0) {
+        session_cache_new(SESSION_CACHE_MAX, &app.sessions) != 0 ||
+        sync_watch_service_new(&app.sync_watch) != 0) {
         fprintf(stderr, "playrouter: out of memory\n");
         goto done;
     }
@@ -115,8 +120,17 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    /* Syncs: recovery of events a previous process left in progress, then the sweeper;
-     * before the server accepts a request. */
+    /* The one bounded pool beside the HTTP threads (issue #11): the sync workers, the
+     * helpers of the syncs' parallel Spotify phases (up to the Spotify parallelism, at
+     * most 8 per sync) and deferred requests. Its queue is bounded too. */
+    int helpers = cfg.spotify_parallelism < 8 ? cfg.spotify_parallelism : 8;
+    int pool_threads = cfg.sync_workers + helpers;
+    if (workpool_new(pool_threads, cfg.sync_workers * 9 + 64, &app.workers) != 0) {
+        fprintf(stderr, "playrouter: cannot start the worker pool\n");
+        goto done;
+    }
+    /* Syncs: recovery of events a previous process left in progress, the queue's
+     * workers and the scheduler; before the server accepts a request. */
     if (sync_manager_new(&app, &app.syncs) != 0 || sync_manager_start(app.syncs) != 0) {
         fprintf(stderr, "playrouter: cannot start the sync service\n");
         goto done;
@@ -129,6 +143,7 @@ int main(int argc, char **argv)
                                      .idle_timeout_s = cfg.idle_timeout_s,
                                      .max_body = cfg.max_body,
                                      .metrics = app.metrics,
+                                     .pool = app.workers,
                                      .listen_fd = listen_fd};
     listen_fd = -1; /* the server owns it now */
     if (http_server_start(&hopts, &app, routes_dispatch, &srv, err, sizeof err) != 0) {
@@ -150,21 +165,27 @@ int main(int argc, char **argv)
     log_info("shutdown: signal %d, finishing in-flight requests (grace %d s)", sig,
              cfg.shutdown_grace_s);
     atomic_store(&app.shutting_down, 1);
-    http_server_stop(srv, cfg.shutdown_grace_s);
-    srv = NULL;
-    /* Background syncs see shutting_down between their steps and end their events. */
-    if (sync_manager_stop(app.syncs, cfg.shutdown_grace_s + 30) > 0) {
+    http_server_end_streams(srv); /* an EventSource reconnects; a stream would wait for syncs */
+    /* The sync engine first: it takes no new job, lets running syncs finish within the
+     * grace (queued ones stay queued for the next start) and answers the requests
+     * waiting for a sync; meanwhile the HTTP server still answers (sync-status...). */
+    if (sync_manager_stop(app.syncs, cfg.shutdown_grace_s) > 0) {
         log_error("shutdown: exiting without cleanup while syncs still run");
         return 0;
     }
+    http_server_stop(srv, cfg.shutdown_grace_s);
+    srv = NULL;
     exit_code = 0;
     log_info("shutdown: done");
 
 done:
     if (listen_fd >= 0)
         close(listen_fd);
+    http_server_stop(srv, 0);
     sync_manager_stop(app.syncs, 0);
+    workpool_free(app.workers); /* its tasks have ended: the workers left their loops */
     sync_manager_free(app.syncs);
+    sync_watch_service_free(app.sync_watch); /* the streams and the syncs are gone */
     cache_free(app.cache);
     spotify_session_table_free(app.spotify_sessions);
     session_cache_free(app.sessions);

@@ -9,8 +9,12 @@
 #include "handlers/auth_handler.h"
 #include "handlers/health_handler.h"
 #include "handlers/openapi_handler.h"
+#include "handlers/rule_field_handler.h"
+#include "handlers/spotify_playlist_handler.h"
 #include "handlers/sync_handler.h"
 #include "handlers/tag_handler.h"
+#include "handlers/sync_stream_handler.h"
+#include "handlers/web_handler.h"
 #include "middleware/auth_middleware.h"
 #include "middleware/cors_middleware.h"
 #include "middleware/sync_lock_middleware.h"
@@ -22,6 +26,9 @@ const struct route routes_table[] = {
     {"GET", "/metrics", health_handler_metrics, ROUTE_PUBLIC},
     /* The contract itself (API.md "Operations"): public, like the other operations. */
     {"GET", "/api/openapi.json", openapi_handler_get, ROUTE_PUBLIC},
+    /* The browser app (API.md "Web app"; handlers/web_handler.h). */
+    {"GET", "/", web_handler_index, ROUTE_PUBLIC},
+    {"GET", "/assets/{build}/{file}", web_handler_asset, ROUTE_PUBLIC},
     /* Sign in with Spotify and the session (API.md, Auth). */
     {"GET", "/api/auth/login", auth_handler_login, ROUTE_PUBLIC},
     {"GET", "/api/auth/callback", auth_handler_callback, ROUTE_PUBLIC},
@@ -46,7 +53,12 @@ const struct route routes_table[] = {
     {"GET", "/api/base-playlists/{id}/sync-events", sync_handler_list, ROUTE_AUTH},
     {"POST", "/api/base-playlists/{id}/preview", sync_handler_preview, ROUTE_AUTH},
     {"GET", "/api/sync-events/{id}", sync_handler_get, ROUTE_AUTH},
+    {"GET", "/api/sync-events/{id}/stream", sync_stream_handler_open, ROUTE_AUTH},
     {"POST", "/api/child-playlists/{id}/restore", sync_handler_restore, ROUTE_AUTH | ROUTE_LOCK_CHILD},
+    /* The web app's playlist picker (API.md "Web app"). */
+    {"GET", "/api/spotify/playlists", spotify_playlist_handler_list, ROUTE_AUTH},
+    /* Extension (docs/web.md): the rule fields this server's API mode serves. */
+    {"GET", "/api/rule-fields", rule_field_handler_list, ROUTE_AUTH},
     /* The user's own tags (API.md "Tags"). */
     {"GET", "/api/tags", tag_handler_list, ROUTE_AUTH},
     {"GET", "/api/tags/{kind}/{id}", tag_handler_get, ROUTE_AUTH},

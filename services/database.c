@@ -15,3 +15,15 @@ void database_release(struct app *app, struct db *db)
     if (db)
         db_pool_release(app->db, db);
 }
+
+int database_lend(struct app *app, struct db *db)
+{
+    return app && app->db && db ? db_pool_lend(app->db, db) : -1;
+}
+
+int database_reclaim(struct app *app, struct db *db, int lent)
+{
+    if (lent != 0)
+        return 0; /* it was kept */
+    return db_pool_reclaim(app->db, db, DATABASE_RECLAIM_WAIT_MS);
+}

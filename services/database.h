@@ -13,4 +13,17 @@ struct db *database_acquire(struct app *app, int timeout_ms);
 /* Gives back a connection from database_acquire(); NULL ok. */
 void database_release(struct app *app, struct db *db);
 
+/* Around a Spotify call made by a service that holds a connection (the request's): the
+ * connection goes back to the pool meanwhile (issue #12: no request holds a connection
+ * across a Spotify call) and comes back, the same one, after it:
+ *     int lent = database_lend(app, db);
+ *     ... Spotify ...
+ *     if (database_reclaim(app, db, lent) != 0) return ERR_UNAVAILABLE;
+ * database_lend() returns 0 when lent, -1 when kept (NULL db, or a transaction is open);
+ * database_reclaim() with that value: 0, or ERR_UNAVAILABLE when it did not come back
+ * within DATABASE_RECLAIM_WAIT_MS (the caller must then not use db). */
+#define DATABASE_RECLAIM_WAIT_MS 5000
+int database_lend(struct app *app, struct db *db);
+int database_reclaim(struct app *app, struct db *db, int lent);
+
 #endif

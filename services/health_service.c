@@ -6,10 +6,18 @@
 #include "app/app.h"
 #include "lib/app_err.h"
 #include "services/cache/cache.h"
+#include "services/database.h"
 
-int health_service_ready(struct app *app, struct db *db, char *why, size_t whylen)
+int health_service_ready(struct app *app, char *why, size_t whylen)
 {
-    if (!db || db_ping(db) != 0) {
+    struct db *db = database_acquire(app, HEALTH_DB_WAIT_MS);
+    if (!db) {
+        snprintf(why, whylen, "no database connection is free (all in use)");
+        return ERR_UNAVAILABLE;
+    }
+    int rc = db_ping(db);
+    database_release(app, db);
+    if (rc != 0) {
         snprintf(why, whylen, "database unavailable");
         return ERR_UNAVAILABLE;
     }

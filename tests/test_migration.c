@@ -115,6 +115,45 @@ static void test_migration_embedded_schema_applies(void **state)
     db_close(db);
 }
 
+/* 005_liked_songs.sql on a database that already has bases: they become "playlist"
+ * bases; a Liked Songs base stores '' as its playlist, one per user. */
+static void test_migration_liked_source_on_existing_rows(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    struct db *db = NULL;
+    struct migration before[8];
+    size_t n = 0;
+    for (const struct migration *m = migrations_embedded; m->name; m++)
+        if (strcmp(m->name, "005_liked_songs.sql") < 0 && n < 7)
+            before[n++] = *m;
+    before[n] = (struct migration){NULL, NULL};
+    assert_int_equal(n, 4);
+    assert_int_equal(db_open(":memory:", &db, err, sizeof err), 0);
+    sqlite3 *h = db_handle(db);
+    assert_int_equal(migration_apply_all(h, before, NULL, err, sizeof err), 0);
+    assert_int_equal(sqlite3_exec(h,
+        "INSERT INTO users(id, spotify_user_id, created, updated) VALUES ('u','su','t','t');"
+        "INSERT INTO base_playlists(id, user_id, spotify_playlist_id, name, created, updated)"
+        " VALUES ('b','u','sp','n','t','t');", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(migration_apply_all(h, migrations_embedded, NULL, err, sizeof err), 0);
+    assert_int_equal(count(h, "SELECT count(*) FROM base_playlists WHERE source = 'playlist'"), 1);
+    const char *liked = "INSERT INTO base_playlists(id, user_id, spotify_playlist_id, name, source,"
+                        " created, updated) VALUES ('%s','u','%s','n','liked','t','t');";
+    char sql[256];
+    snprintf(sql, sizeof sql, liked, "l1", "");
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof sql, liked, "l2", ""); /* a second one for the user */
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_CONSTRAINT);
+    snprintf(sql, sizeof sql, liked, "l3", "sp2"); /* a liked base with a playlist */
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_CONSTRAINT);
+    assert_int_equal(sqlite3_exec(h,
+        "INSERT INTO base_playlists(id, user_id, spotify_playlist_id, name, source, created,"
+        " updated) VALUES ('p2','u','sp3','n','starred','t','t');", NULL, NULL, NULL),
+        SQLITE_CONSTRAINT);
+    db_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_migration_failure_rolls_back_that_migration),
         cmocka_unit_test(test_migration_unknown_recorded_refused),
         cmocka_unit_test(test_migration_embedded_schema_applies),
+        cmocka_unit_test(test_migration_liked_source_on_existing_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

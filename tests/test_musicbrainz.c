@@ -151,7 +151,7 @@ static void *pace_worker(void *arg)
 {
     struct pace_run *r = arg;
     for (int i = 0; i < r->per_thread; i++) {
-        int slot = rate_limiter_acquire(r->rl, NULL, NULL);
+        int slot = rate_limiter_acquire(r->rl, NULL, 0, NULL);
         int64_t start = util_now_ms();
         sleep_ms(r->work_ms); /* the request in flight */
         int64_t end = util_now_ms();
@@ -201,13 +201,13 @@ static void test_musicbrainz_rate_limiter_counts_from_answer(void **state)
 {
     (void)state;
     struct rate_limiter *rl = rate_limiter_new(1, 100);
-    int slot = rate_limiter_acquire(rl, NULL, NULL);
+    int slot = rate_limiter_acquire(rl, NULL, 0, NULL);
     assert_int_equal(slot, 0);
     sleep_ms(80); /* the answer comes 80 ms later */
     int64_t answered = util_now_ms();
     rate_limiter_release(rl, slot, answered);
     int64_t waited = -1;
-    slot = rate_limiter_acquire(rl, NULL, &waited);
+    slot = rate_limiter_acquire(rl, NULL, 0, &waited);
     assert_int_equal(slot, 0);
     assert_true(util_now_ms() - answered >= 100);
     rate_limiter_release(rl, slot, util_now_ms());
@@ -215,7 +215,7 @@ static void test_musicbrainz_rate_limiter_counts_from_answer(void **state)
     int64_t until = util_now_ms() + 300;
     rate_limiter_hold(rl, until);
     rate_limiter_hold(rl, until - 200); /* an earlier hold changes nothing */
-    slot = rate_limiter_acquire(rl, NULL, NULL);
+    slot = rate_limiter_acquire(rl, NULL, 0, NULL);
     assert_true(util_now_ms() >= until);
     rate_limiter_release(rl, slot, util_now_ms());
     rate_limiter_free(rl);
@@ -228,8 +228,10 @@ struct stopper {
 static void *set_stop_later(void *arg)
 {
     struct stopper *s = arg;
+    sleep_ms(50);
+    atomic_store(s->stop, 1); /* below the level the waiter stops at: it keeps waiting */
     sleep_ms(100);
-    atomic_store(s->stop, 1);
+    atomic_store(s->stop, 2);
     return NULL;
 }
 
@@ -241,12 +243,14 @@ static void test_musicbrainz_rate_limiter_stop(void **state)
     atomic_int stop = 0;
     struct stopper s = {&stop};
     pthread_t th;
-    int busy = rate_limiter_acquire(rl, NULL, NULL); /* never answered: the slot stays busy */
+    int busy = rate_limiter_acquire(rl, NULL, 0, NULL); /* never answered: the slot stays busy */
     assert_int_equal(pthread_create(&th, NULL, set_stop_later, &s), 0);
-    assert_int_equal(rate_limiter_acquire(rl, &stop, NULL), -1);
+    int64_t waited = 0;
+    assert_int_equal(rate_limiter_acquire(rl, &stop, 2, &waited), -1);
+    assert_true(waited >= 100); /* not at level 1 (50 ms in), at level 2 (150 ms in) */
     pthread_join(th, NULL);
     rate_limiter_release(rl, busy, util_now_ms() - 1000);
-    assert_int_equal(rate_limiter_acquire(rl, NULL, NULL), 0); /* the queue moved on */
+    assert_int_equal(rate_limiter_acquire(rl, NULL, 0, NULL), 0); /* the queue moved on */
     rate_limiter_free(rl);
 }
 

@@ -229,6 +229,38 @@ static void test_playlist_repo_base_duplicate_spotify_is_conflict(void **state)
     assert_int_equal(count(f->db, "SELECT count(*) FROM base_playlists"), 2);
 }
 
+/* A Liked Songs base: no Spotify playlist (NULL both ways), one per user, found by
+ * base_playlist_repo_find_liked(); a playlist base reads back as source "playlist". */
+static void test_playlist_repo_liked_base(void **state)
+{
+    struct fx *f = *state;
+    struct base_playlist got, liked = base_of("l1", "ua", NULL, "2026-01-01T00:00:00Z");
+    liked.source = BASE_SOURCE_LIKED;
+    add_base(f, "b1", "ua", "spA");
+    assert_int_equal(base_playlist_repo_find_liked(f->db, f->a, "ua", &got), ERR_NOT_FOUND);
+    assert_int_equal(base_playlist_repo_insert(f->db, &liked), 0);
+    assert_int_equal(base_playlist_repo_find(f->db, f->a, "ua", "l1", &got), 0);
+    assert_string_equal(got.source, "liked");
+    assert_true(base_playlist_is_liked(&got));
+    assert_null(got.spotify_playlist_id);
+    assert_int_equal(base_playlist_repo_find_liked(f->db, f->a, "ua", &got), 0);
+    assert_string_equal(got.id, "l1");
+    assert_int_equal(base_playlist_repo_find_liked(f->db, f->a, "ub", &got), ERR_NOT_FOUND);
+    assert_int_equal(base_playlist_repo_find(f->db, f->a, "ua", "b1", &got), 0);
+    assert_string_equal(got.source, "playlist");
+    assert_false(base_playlist_is_liked(&got));
+    /* a second Liked Songs base of the same user: refused; another user's: fine */
+    struct base_playlist again = base_of("l2", "ua", NULL, "2026-01-01T00:00:00Z");
+    again.source = BASE_SOURCE_LIKED;
+    assert_int_equal(base_playlist_repo_insert(f->db, &again), ERR_CONFLICT);
+    again.user_id = "ub";
+    assert_int_equal(base_playlist_repo_insert(f->db, &again), 0);
+    /* the stored row: '' as the playlist (migration 005) */
+    assert_int_equal(count(f->db, "SELECT count(*) FROM base_playlists WHERE source = 'liked' "
+                                  "AND spotify_playlist_id = ''"),
+                     2);
+}
+
 static void test_playlist_repo_base_list_pages(void **state)
 {
     struct fx *f = *state;
@@ -622,6 +654,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_playlist_repo_base_duplicate_spotify_is_conflict,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_playlist_repo_base_list_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_playlist_repo_liked_base, setup, teardown),
         cmocka_unit_test_setup_teardown(test_playlist_repo_child_scoped_by_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_playlist_repo_child_fields_round_trip, setup,
                                         teardown),

@@ -136,6 +136,14 @@ static void test_spotify_client_apply_target_property(void **state)
         for (size_t i = 0; i < n; i++)
             assert_string_equal(json_string_value(json_array_get(got, i)), tgt[i]);
         json_decref(got);
+        /* The last write's answer says the snapshot the playlist is at now. */
+        char path[96];
+        snprintf(path, sizeof path, "/playlists/%s", id);
+        json_t *detail = admin("GET", path, NULL);
+        assert_string_equal(res.snapshot_id, plan.n_ops ? json_string_value(json_object_get(
+                                                              detail, "snapshot_id"))
+                                                        : "");
+        json_decref(detail);
         assert_int_equal(res.calls, plan.n_ops);
         assert_int_equal(write_calls(f), (long)plan.n_ops);
         assert_int_equal(count_all(), (long)plan.n_ops); /* writes only, no reads */
@@ -164,6 +172,7 @@ static void test_spotify_client_apply_target_property(void **state)
     struct spotify_apply_result res;
     assert_int_equal(spotify_client_apply_target(f->c, id, cur, k, cur, k, &res), 0);
     assert_int_equal(res.calls, 0);
+    assert_string_equal(res.snapshot_id, ""); /* nothing written, nothing said */
     assert_int_equal(count_all(), 0);
     json_decref(now);
     json_decref(keep);
@@ -193,6 +202,11 @@ static void test_spotify_client_failed_add_replans(void **state)
     assert_int_equal(count(items_route(f, "POST"), 503), 1);
     assert_int_equal(count(items_route(f, "POST"), -1), 2);
     assert_int_equal(count("GET /v1/playlists/{id}", 200), 1); /* the re-read */
+    char path[96];
+    snprintf(path, sizeof path, "/playlists/%s", id);
+    json_t *detail = admin("GET", path, NULL);
+    assert_string_equal(res.snapshot_id, json_string_value(json_object_get(detail, "snapshot_id")));
+    json_decref(detail);
     json_t *got = playlist_uris(id);
     assert_int_equal(json_array_size(got), 170);
     for (size_t i = 0; i < 170; i++)

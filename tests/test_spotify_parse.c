@@ -299,6 +299,11 @@ static void test_spotify_parse_timestamp_formats(void **state)
     assert_int_equal(t, u);
     assert_int_equal(spotify_parse_timestamp("2026-11-23T14:30:00.5+01:00", &u), -1);
     assert_int_equal(spotify_parse_timestamp("yesterday", &u), -1);
+    /* short fields, signs and spaces (tests/fuzz/corpus/fuzz_spotify_parse/crash-*) */
+    assert_int_equal(spotify_parse_timestamp("2-1-06T4:30:14Z", &u), -1);
+    assert_int_equal(spotify_parse_timestamp("2026-11-23T-1:-5:-9Z", &u), -1);
+    assert_int_equal(spotify_parse_timestamp(" 2026-11-23T14:30:00Z", &u), -1);
+    assert_int_equal(spotify_parse_timestamp("2026-11-23T14:30:00Z ", &u), -1);
     assert_int_equal(spotify_parse_timestamp(NULL, &u), -1);
 }
 

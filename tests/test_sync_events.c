@@ -167,13 +167,13 @@ static void test_sync_events_recover_fails_every_in_progress(void **state)
     int n = -1;
     assert_int_equal(sync_event_repo_insert(f->db, &e1), 0);
     assert_int_equal(sync_event_repo_insert(f->db, &e2), 0);
-    assert_int_equal(sync_event_service_recover(f->db, &n), 0);
+    assert_int_equal(sync_event_service_recover(f->db, &n, NULL), 0);
     assert_int_equal(n, 2);
     assert_int_equal(sync_event_repo_find(f->db, f->a, "ua", "e1", &got), 0);
     assert_string_equal(got.status, "failed");
     assert_string_equal(got.error_message, "interrupted by server restart");
     assert_non_null(got.completed_at);
-    assert_int_equal(sync_event_service_recover(f->db, &n), 0);
+    assert_int_equal(sync_event_service_recover(f->db, &n, NULL), 0);
     assert_int_equal(n, 0);
 }
 
@@ -232,6 +232,7 @@ static void test_sync_events_json_shape(void **state)
                           "base_playlist_id",
                           "child_playlist_ids",
                           "status",
+                          "trigger",
                           "started_at",
                           "completed_at",
                           "error_message",
@@ -249,6 +250,8 @@ static void test_sync_events_json_shape(void **state)
         assert_non_null(json_object_get(j, keys[i]));
     assert_int_equal(json_object_size(j), sizeof keys / sizeof *keys);
     assert_true(json_is_null(json_object_get(j, "error_message")));
+    /* An event written before the trigger existed (NULL) is a manual one. */
+    assert_string_equal(json_string_value(json_object_get(j, "trigger")), "manual");
     assert_int_equal(json_array_size(json_object_get(j, "child_playlist_ids")), 2);
     json_t *c = json_array_get(json_object_get(j, "children"), 0);
     assert_string_equal(json_string_value(json_object_get(c, "child_playlist_id")), "c1");

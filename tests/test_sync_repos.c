@@ -5,6 +5,7 @@
 #include "repositories/child_snapshot_repo.h"
 #include "repositories/idempotency_repo.h"
 #include "repositories/sync_lock_repo.h"
+#include "repositories/sync_queue_repo.h"
 #include "repositories/sync_state_repo.h"
 #include "lib/app_err.h"
 
@@ -175,22 +176,22 @@ static void test_sync_repos_lock_with_key_is_all_or_nothing(void **state)
     struct sync_event e1 = lock_event("e1"), e2 = lock_event("e2");
     struct sync_lock_key k = {"k1", "POST /api/base-playlists/b1/sync", 1000, 2000, 202, "{}"};
     struct idempotency_record r;
-    assert_int_equal(sync_lock_repo_acquire(f->db, &e1, &k), 0);
+    assert_int_equal(sync_lock_repo_acquire(f->db, &e1, SYNC_QUEUE_PRIORITY_MANUAL, 1000, &k), 0);
     assert_int_equal(idempotency_repo_find(f->db, f->a, "ua", "k1", 1000, &r), 0);
     assert_int_equal(r.status, 202); /* stored at once */
     assert_string_equal(r.sync_event_id, "e1");
     /* The base is locked: nothing is written, not even the new key. */
     struct sync_lock_key k2 = {"k2", "POST /api/base-playlists/b1/sync", 1000, 2000, 0, NULL};
-    assert_int_equal(sync_lock_repo_acquire(f->db, &e2, &k2), ERR_SYNC_IN_PROGRESS);
+    assert_int_equal(sync_lock_repo_acquire(f->db, &e2, SYNC_QUEUE_PRIORITY_MANUAL, 1000, &k2), ERR_SYNC_IN_PROGRESS);
     assert_int_equal(idempotency_repo_find(f->db, f->a, "ua", "k2", 1000, &r), ERR_NOT_FOUND);
     /* The key exists: the event is rolled back with it. */
     e1.status = "failed";
     e1.error_message = "x";
     e1.completed_at = "2026-01-01T00:01:00Z";
     assert_int_equal(sync_event_repo_finish(f->db, &e1), 0);
-    assert_int_equal(sync_lock_repo_acquire(f->db, &e2, &k), ERR_CONFLICT);
+    assert_int_equal(sync_lock_repo_acquire(f->db, &e2, SYNC_QUEUE_PRIORITY_MANUAL, 1000, &k), ERR_CONFLICT);
     assert_int_equal(count(f->db, "SELECT count(*) FROM sync_events WHERE id = 'e2'"), 0);
-    assert_int_equal(sync_lock_repo_acquire(f->db, &e2, NULL), 0);
+    assert_int_equal(sync_lock_repo_acquire(f->db, &e2, SYNC_QUEUE_PRIORITY_MANUAL, 1000, NULL), 0);
 }
 
 static void test_sync_repos_complete_records_state_with_event(void **state)
@@ -198,7 +199,7 @@ static void test_sync_repos_complete_records_state_with_event(void **state)
     struct fx *f = *state;
     struct sync_event e1 = lock_event("e1");
     struct sync_base_state st;
-    assert_int_equal(sync_lock_repo_acquire(f->db, &e1, NULL), 0);
+    assert_int_equal(sync_lock_repo_acquire(f->db, &e1, SYNC_QUEUE_PRIORITY_MANUAL, 1000, NULL), 0);
     e1.status = "completed";
     e1.completed_at = e1.updated = "2026-01-01T00:02:00Z";
     e1.tracks_processed = 5;

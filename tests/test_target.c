@@ -233,6 +233,57 @@ static void test_target_two_catch_alls_refused(void **state)
     target_child_free(c[1]);
 }
 
+/* Counts the questions and says stop from the `after`-th on. */
+struct stop_after {
+    int asked, after;
+};
+
+static bool stop_after(void *ud)
+{
+    struct stop_after *s = ud;
+    return ++s->asked >= s->after;
+}
+
+static void test_target_compute_until_stops_when_asked(void **state)
+{
+    (void)state;
+    enum { N = 3 * TARGET_CANCEL_EVERY + 1 };
+    struct track *t = calloc(N, sizeof *t);
+    char(*ids)[16] = calloc(N, sizeof *ids);
+    assert_non_null(t);
+    assert_non_null(ids);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "t%zu", i);
+        t[i].id = ids[i];
+    }
+    struct target_child *c[2] = {child("{'filter':{'all':[]}}"),
+                                 child("{'filter':{'all':[]},'catch_all':true}")};
+    const struct target_child *const *cc = (const struct target_child *const *)c;
+    /* asked at tracks 0, 256, 512 and 768 of the main pass: stop at the third question */
+    struct stop_after s = {0, 3};
+    struct cancel cancel = {stop_after, &s};
+    struct target_result *res = (struct target_result *)1;
+    assert_int_equal(target_compute_until(t, N, TARGET_ROUTING_ALL, cc, 2, TODAY, &cancel, &res),
+                     ERR_UNAVAILABLE);
+    assert_null(res);
+    assert_int_equal(s.asked, 3);
+    /* never stopping: four questions in each of the two passes, and the full answer */
+    s = (struct stop_after){0, 1000};
+    assert_int_equal(target_compute_until(t, N, TARGET_ROUTING_ALL, cc, 2, TODAY, &cancel, &res),
+                     0);
+    assert_int_equal(s.asked, 8);
+    assert_int_equal(res->lists[0].n, N);
+    assert_int_equal(res->lists[1].n, 0);
+    target_result_free(res);
+    /* a NULL cancel is target_compute() */
+    assert_int_equal(target_compute_until(t, N, TARGET_ROUTING_ALL, cc, 2, TODAY, NULL, &res), 0);
+    target_result_free(res);
+    target_child_free(c[0]);
+    target_child_free(c[1]);
+    free(ids);
+    free(t);
+}
+
 static void test_target_empty_inputs(void **state)
 {
     (void)state;
@@ -613,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_target_catch_all_receives_leftovers),
         cmocka_unit_test(test_target_two_catch_alls_refused),
         cmocka_unit_test(test_target_empty_inputs),
+        cmocka_unit_test(test_target_compute_until_stops_when_asked),
         cmocka_unit_test(test_target_child_validation_paths),
         cmocka_unit_test(test_target_child_compile_pieces_and_needs),
         cmocka_unit_test(test_target_random_matches_reference),

@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "services/auth/session_service.h"
+#include "services/database.h"
 #include "services/spotify/spotify_accounts.h"
 #include "services/spotify/spotify_client.h"
 #include "services/spotify/spotify_session.h"
@@ -271,7 +272,15 @@ int auth_service_callback(struct app *app, struct db *db, struct arena *arena, c
         snprintf(msg, msglen, "the code parameter is missing");
         return ERR_VALIDATION;
     }
+    /* The code exchange and GET /me are Spotify calls: the connection is lent meanwhile. */
+    int lent = database_lend(app, db);
     rc = spotify_accounts_exchange_code(app->cfg, app->metrics, code, verifier, &g, NULL);
+    int rc_me = rc == 0 ? read_me(app, arena, g.access_token, &me, msg, msglen) : 0;
+    if (database_reclaim(app, db, lent) != 0) {
+        snprintf(msg, msglen, "no database connection is free");
+        rc = ERR_UNAVAILABLE;
+        goto done;
+    }
     if (rc == ERR_VALIDATION) {
         snprintf(msg, msglen,
                  "Spotify refused the authorization code (expired, already used "
@@ -283,7 +292,7 @@ int auth_service_callback(struct app *app, struct db *db, struct arena *arena, c
         rc = rc == ERR_NOMEM ? ERR_NOMEM : ERR_SPOTIFY;
         goto done;
     }
-    if ((rc = read_me(app, arena, g.access_token, &me, msg, msglen)) != 0)
+    if ((rc = rc_me) != 0) /* msg says why */
         goto done;
     if ((rc = store_user(app, db, arena, &me, &g, now, &out->user)) != 0) {
         snprintf(msg, msglen, "cannot store the user");
@@ -328,9 +337,15 @@ int auth_service_me(struct app *app, struct db *db, struct arena *arena, const c
         return ERR_UNAVAILABLE;
     if ((rc = user_repo_find(db, arena, user_id, out)) != 0 || !refresh_from_spotify)
         return rc;
-    if ((rc = spotify_session_client(app, user_id, &c)) != 0)
+    int lent = database_lend(app, db);
+    if ((rc = spotify_session_client(app, user_id, &c)) == 0)
+        rc = spotify_client_get_me(c, arena, &me);
+    if (database_reclaim(app, db, lent) != 0) {
+        rc = ERR_UNAVAILABLE;
         goto done;
-    rc = spotify_client_get_me(c, arena, &me);
+    }
+    if (rc != 0 && !c)
+        goto done;
     if (rc != 0) {
         snprintf(msg, msglen, "%s", spotify_client_last_error(c));
         if (rc != ERR_SPOTIFY_REAUTH && rc != ERR_RATE_LIMITED && rc != ERR_NOMEM)

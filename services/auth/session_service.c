@@ -14,6 +14,7 @@
 #include "repositories/user_repo.h"
 #include "app/app.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "app/config.h"
 #include "lib/util.h"
 #include "services/auth/session_cache.h"
@@ -129,7 +130,7 @@ static int check_header(const char *s, size_t n, const char **why)
         *why = "malformed token header";
         goto done;
     }
-    if (!(h = json_loadb(raw, len, JSON_REJECT_DUPLICATES, NULL)) || !json_is_object(h)) {
+    if (!(h = json_text_loadb(raw, len, JSON_REJECT_DUPLICATES, NULL)) || !json_is_object(h)) {
         *why = "malformed token header";
         goto done;
     }
@@ -304,7 +305,7 @@ static int verify(const unsigned char *key, size_t key_len, const char *token, i
      * a repeated claim keeps its last value), so exactly the same tokens pass. */
     rc = ERR_UNAUTHORIZED;
     if (!(payload = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), NULL)) ||
-        !(claims_json = json_loads(payload, 0, NULL))) {
+        !(claims_json = json_text_loads(payload, 0, NULL))) {
         reason = "malformed token";
         goto done;
     }

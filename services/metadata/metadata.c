@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 
 /* What a track needs from one artist or album. */
@@ -89,7 +90,7 @@ static char *meta_encode(const struct meta *m, bool artist)
     }
     if (m->popularity >= 0 && json_object_set_new(o, "p", json_integer(m->popularity)) != 0)
         goto done;
-    s = json_dumps(o, JSON_COMPACT);
+    s = json_text_dump(o, JSON_COMPACT);
 done:
     json_decref(o);
     return s;
@@ -98,7 +99,7 @@ done:
 /* 0 and m->known on success; a malformed value is a miss (-1); ERR_NOMEM. */
 static int meta_decode(const char *text, bool artist, struct arena *a, struct meta *m)
 {
-    json_t *o = json_loads(text, 0, NULL);
+    json_t *o = json_text_loads(text, 0, NULL);
     int rc = -1;
     if (!json_is_object(o))
         goto done;

@@ -66,6 +66,7 @@ static int lookup_one(struct mbm *m, struct mbm_isrc *e)
 static int store_isrcs(struct mbm *m, struct mbm_isrc **need, size_t n)
 {
     struct mb_isrc_row *rows = arena_alloc(m->a, (n + 1) * sizeof *rows);
+    int rc;
     if (!rows)
         return ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -82,7 +83,10 @@ static int store_isrcs(struct mbm *m, struct mbm_isrc **need, size_t n)
         e->have = e->fresh = true;
         rows[i] = e->row;
     }
-    if (musicbrainz_repo_put_isrcs(m->db, rows, n) != 0)
+    struct db *db = mbm_db(m);
+    rc = db ? musicbrainz_repo_put_isrcs(db, rows, n) : ERR_UNAVAILABLE;
+    mbm_db_done(m, db);
+    if (rc != 0)
         log_warn("musicbrainz: could not store %zu ISRCs (database error); asked again next "
                  "time",
                  n);
@@ -207,7 +211,10 @@ static int load_genres(struct mbm *m)
     const char *const *names = NULL;
     int64_t fetched = 0;
     size_t n = 0;
-    int rc = musicbrainz_repo_get_state(m->db, m->a, GENRE_LIST_KEY, &text, &fetched);
+    struct db *db = mbm_db(m);
+    int rc = db ? musicbrainz_repo_get_state(db, m->a, GENRE_LIST_KEY, &text, &fetched)
+                : ERR_UNAVAILABLE;
+    mbm_db_done(m, db);
     if (rc == ERR_NOMEM)
         return rc;
     bool have = rc == 0 && text, fresh = have && m->now - fetched < MUSICBRAINZ_METADATA_TTL_S;
@@ -218,8 +225,12 @@ static int load_genres(struct mbm *m)
             for (size_t i = 0; i < n; i++)
                 if (buf_appendf(&joined, "%s%s", i ? "\n" : "", names[i]) != 0)
                     rc = ERR_NOMEM;
-            if (rc == 0 && musicbrainz_repo_put_state(m->db, GENRE_LIST_KEY, joined.data, m->now))
-                log_warn("musicbrainz: could not store the genre list (database error)");
+            if (rc == 0) {
+                struct db *wdb = mbm_db(m);
+                if (!wdb || musicbrainz_repo_put_state(wdb, GENRE_LIST_KEY, joined.data, m->now))
+                    log_warn("musicbrainz: could not store the genre list (database error)");
+                mbm_db_done(m, wdb);
+            }
             buf_release(&joined);
         }
         if (rc == ERR_METADATA_UNAVAILABLE && have)
@@ -305,8 +316,10 @@ static int artist_batch(struct mbm *m, struct mbm_artist **need, size_t n)
         need[i]->row = rows[i];
         need[i]->have = need[i]->fresh = true;
     }
-    if (musicbrainz_repo_put_artists(m->db, rows, n) != 0)
+    struct db *db = mbm_db(m);
+    if (!db || musicbrainz_repo_put_artists(db, rows, n) != 0)
         log_warn("musicbrainz: could not store %zu artists (database error)", n);
+    mbm_db_done(m, db);
     m->stats->artists_asked += n;
     m->done += (int64_t)n;
     return mbm_progress(m);

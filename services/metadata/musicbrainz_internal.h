@@ -9,6 +9,7 @@
 #include "repositories/musicbrainz_repo.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/cancel.h"
 #include "services/metadata/musicbrainz_metadata.h"
 #include "services/musicbrainz/musicbrainz_client.h"
 
@@ -39,8 +40,8 @@ struct mbm_artist {
 
 struct mbm {
     struct app *app;
-    struct db *db;
     struct arena *a;
+    const struct cancel *cancel; /* may be NULL */
     int64_t now; /* epoch seconds */
     metadata_progress_fn progress;
     void *ud;
@@ -61,6 +62,14 @@ struct mbm {
 
 /* Adds s (borrowed) unless present. 0 or ERR_NOMEM. */
 int mbm_strs_add(struct arena *a, struct mbm_strs *l, const char *s);
+
+/* How long a store step waits for a database connection. */
+#define MBM_DB_WAIT_MS 5000
+
+/* A database connection for one store step (none is held across MusicBrainz requests),
+ * or NULL when none is free within MBM_DB_WAIT_MS; give it back with mbm_db_done(). */
+struct db *mbm_db(struct mbm *m);
+void mbm_db_done(struct mbm *m, struct db *db);
 
 /* The client, made on first use. 0 or an error (message in why). */
 int mbm_client(struct mbm *m, struct buf *why);

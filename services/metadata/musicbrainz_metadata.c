@@ -10,6 +10,7 @@
 #include "app/config.h"
 #include "lib/app_err.h"
 #include "lib/log.h"
+#include "services/database.h"
 #include "services/metadata/musicbrainz_internal.h"
 #include "services/rules/rule.h"
 
@@ -32,8 +33,20 @@ int mbm_strs_add(struct arena *a, struct mbm_strs *l, const char *s)
     return 0;
 }
 
+struct db *mbm_db(struct mbm *m)
+{
+    return database_acquire(m->app, MBM_DB_WAIT_MS);
+}
+
+void mbm_db_done(struct mbm *m, struct db *db)
+{
+    database_release(m->app, db);
+}
+
 int mbm_progress(struct mbm *m)
 {
+    if (cancel_requested(m->cancel))
+        return ERR_UNAVAILABLE; /* the preview's client hung up */
     return m->progress ? m->progress(m->ud, "musicbrainz", m->done, m->total) : 0;
 }
 
@@ -53,7 +66,10 @@ int mbm_client(struct mbm *m, struct buf *why)
     struct musicbrainz_client_opts o = {.base = cfg->musicbrainz_base,
                                         .user_agent = ua.data,
                                         .limiter = m->app->musicbrainz_limiter,
+                                        /* 2: the shutdown grace is over (app.h); at 1
+                                         * running syncs still finish */
                                         .stop = &m->app->shutting_down,
+                                        .stop_at = 2,
                                         .timeout_ms = cfg->musicbrainz_timeout_ms,
                                         .max_attempts = cfg->musicbrainz_max_attempts,
                                         .retry_after_cap_s = cfg->retry_after_cap_s};
@@ -110,18 +126,21 @@ static int load_isrcs(struct mbm *m, const struct track *tracks, size_t n)
             return ERR_NOMEM;
     }
     qsort(m->isrcs, k, sizeof *m->isrcs, cmp_isrc);
-    for (size_t i = 0; i < k; i++) {
+    struct db *db = k ? mbm_db(m) : NULL;
+    int rc = k && !db ? ERR_UNAVAILABLE : 0;
+    for (size_t i = 0; rc == 0 && i < k; i++) {
         if (m->n_isrcs && strcmp(m->isrcs[m->n_isrcs - 1].isrc, m->isrcs[i].isrc) == 0)
             continue;
         struct mbm_isrc *e = &m->isrcs[m->n_isrcs++];
         *e = (struct mbm_isrc){.isrc = m->isrcs[i].isrc};
-        int rc = musicbrainz_repo_get_isrc(m->db, m->a, e->isrc, &e->row);
-        if (rc == ERR_NOMEM)
-            return rc;
-        e->have = rc == 0;
+        int got = musicbrainz_repo_get_isrc(db, m->a, e->isrc, &e->row);
+        if (got == ERR_NOMEM)
+            rc = got;
+        e->have = got == 0;
         e->fresh = e->have && m->now - e->row.fetched_at < MUSICBRAINZ_METADATA_TTL_S;
     }
-    return 0;
+    mbm_db_done(m, db);
+    return rc;
 }
 
 /* m->artists: the distinct artists credited on the known ISRCs, with what the store
@@ -139,18 +158,21 @@ static int load_artists(struct mbm *m)
                 m->artists[k++].id = m->isrcs[i].row.artist_ids[j];
     qsort(m->artists, k, sizeof *m->artists, cmp_artist);
     m->n_artists = 0;
-    for (size_t i = 0; i < k; i++) {
+    struct db *db = k ? mbm_db(m) : NULL;
+    int rc = k && !db ? ERR_UNAVAILABLE : 0;
+    for (size_t i = 0; rc == 0 && i < k; i++) {
         if (m->n_artists && strcmp(m->artists[m->n_artists - 1].id, m->artists[i].id) == 0)
             continue;
         struct mbm_artist *e = &m->artists[m->n_artists++];
         *e = (struct mbm_artist){.id = m->artists[i].id};
-        int rc = musicbrainz_repo_get_artist(m->db, m->a, e->id, &e->row);
-        if (rc == ERR_NOMEM)
-            return rc;
-        e->have = rc == 0;
+        int got = musicbrainz_repo_get_artist(db, m->a, e->id, &e->row);
+        if (got == ERR_NOMEM)
+            rc = got;
+        e->have = got == 0;
         e->fresh = e->have && m->now - e->row.fetched_at < MUSICBRAINZ_METADATA_TTL_S;
     }
-    return 0;
+    mbm_db_done(m, db);
+    return rc;
 }
 
 /* The ISRCs (or artists) that are not fresh, as pointers into m's arrays. */
@@ -263,14 +285,14 @@ static int fetch(struct mbm *m, struct buf *why)
     return 0;
 }
 
-int musicbrainz_metadata_enrich(struct app *app, struct db *db, struct arena *a,
-                                struct track *tracks, size_t n, metadata_progress_fn progress,
+int musicbrainz_metadata_enrich(struct app *app, struct arena *a, struct track *tracks, size_t n,
+                                const struct cancel *cancel, metadata_progress_fn progress,
                                 void *ud, struct musicbrainz_stats *stats, struct buf *why)
 {
     struct musicbrainz_stats local = {0};
     struct mbm m = {.app = app,
-                    .db = db,
                     .a = a,
+                    .cancel = cancel,
                     .now = (int64_t)time(NULL),
                     .progress = progress,
                     .ud = ud,
@@ -278,8 +300,11 @@ int musicbrainz_metadata_enrich(struct app *app, struct db *db, struct arena *a,
     unsigned long before = m.stats->requests;
     int rc;
 
-    if ((rc = load_isrcs(&m, tracks, n)) != 0)
+    if ((rc = load_isrcs(&m, tracks, n)) != 0) {
+        if (rc == ERR_UNAVAILABLE)
+            buf_append_str(why, "no database connection was free to read the MusicBrainz store");
         goto done;
+    }
     rc = fetch(&m, why);
     if (rc == ERR_METADATA_UNAVAILABLE) {
         /* What is known (even older than 30 days) stands in; what is not, cannot. */
@@ -301,8 +326,11 @@ int musicbrainz_metadata_enrich(struct app *app, struct db *db, struct arena *a,
     }
     if (rc != 0)
         goto done;
-    if (!m.artists && (rc = load_artists(&m)) != 0)
+    if (!m.artists && (rc = load_artists(&m)) != 0) {
+        if (rc == ERR_UNAVAILABLE)
+            buf_append_str(why, "no database connection was free to read the MusicBrainz store");
         goto done;
+    }
     for (size_t i = 0; i < n; i++) {
         char up[13];
         if ((rc = apply(&m, &tracks[i], isrc_of(&tracks[i], up) ? find_isrc(&m, up) : NULL)) != 0)

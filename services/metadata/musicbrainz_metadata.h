@@ -22,10 +22,10 @@
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/cancel.h"
 #include "domain/track.h"
 
 struct app;
-struct db;
 
 #define MUSICBRAINZ_METADATA_TTL_S (30 * 24 * 3600) /* refreshed after 30 days */
 
@@ -45,11 +45,15 @@ struct musicbrainz_stats {
  * which source gave each) with TRACK_SOURCE_MUSICBRAINZ in genre_asked. A track without a
  * valid ISRC, or whose ISRC MusicBrainz does not know, gets none. Strings and arrays go
  * into arena `a`. `progress` (may be NULL) is called with "musicbrainz" before and
- * after each MusicBrainz request; stats may be NULL (else added to).
- * Returns 0; ERR_METADATA_UNAVAILABLE (message in why); ERR_UNAVAILABLE (shutting down);
- * a progress callback's code; ERR_NOMEM. Database failures only cost requests (logged). */
-int musicbrainz_metadata_enrich(struct app *app, struct db *db, struct arena *a,
-                                struct track *tracks, size_t n, metadata_progress_fn progress,
+ * after each MusicBrainz request; `cancel` (may be NULL) is asked at the same moments;
+ * stats may be NULL (else added to). The store is read and written with a database
+ * connection of the app's pool taken for each step (none is held across a MusicBrainz
+ * request). Returns 0; ERR_METADATA_UNAVAILABLE (message in why); ERR_UNAVAILABLE
+ * (cancelled, shutting down, or no database connection to read the store: then why
+ * says so); a progress callback's code; ERR_NOMEM. A failure to write the store only
+ * costs requests next time (logged). */
+int musicbrainz_metadata_enrich(struct app *app, struct arena *a, struct track *tracks, size_t n,
+                                const struct cancel *cancel, metadata_progress_fn progress,
                                 void *ud, struct musicbrainz_stats *stats, struct buf *why);
 
 #endif

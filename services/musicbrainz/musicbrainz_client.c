@@ -160,7 +160,7 @@ static int get(struct musicbrainz_client *c, const char *path_query, const char 
         return fail(c, ERR_NOMEM, "out of memory");
     curl_easy_setopt(c->easy, CURLOPT_URL, url.data);
     for (int attempt = 1;; attempt++) {
-        int slot = rate_limiter_acquire(c->opts.limiter, c->opts.stop, NULL);
+        int slot = rate_limiter_acquire(c->opts.limiter, c->opts.stop, c->opts.stop_at, NULL);
         if (slot < 0) {
             rc = fail(c, ERR_UNAVAILABLE, "stopped while waiting to ask MusicBrainz");
             break;

@@ -42,7 +42,8 @@ struct musicbrainz_client_opts {
     const char *base;          /* e.g. "https://musicbrainz.org/ws/2" (copied) */
     const char *user_agent;    /* the whole header value (copied) */
     struct rate_limiter *limiter; /* borrowed, shared by the process; required */
-    const atomic_int *stop;    /* borrowed; non-zero stops waiting (may be NULL) */
+    const atomic_int *stop;    /* borrowed; reaching stop_at stops waiting (may be NULL) */
+    int stop_at;               /* < 1: 1 */
     int timeout_ms;            /* <= 0: MUSICBRAINZ_DEFAULT_TIMEOUT_MS */
     int max_attempts;          /* <= 0: MUSICBRAINZ_DEFAULT_MAX_ATTEMPTS */
     int retry_after_cap_s;     /* <= 0: MUSICBRAINZ_DEFAULT_RETRY_AFTER_CAP_S */

@@ -12,9 +12,12 @@
 
 #include "app/app.h"
 #include "lib/app_err.h"
+#include "repositories/user_repo.h"
 #include "app/config.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "services/spotify/spotify_accounts.h"
+#include "services/database.h"
 #include "services/spotify/spotify_client.h"
 #include "services/spotify/spotify_session.h"
 #include "services/rules/target.h"
@@ -80,10 +83,12 @@ const char *playlist_spotify_id_parse(const json_t *v, struct arena *a, const ch
 
 /* ---- the Spotify side of a request ---- */
 
-void playlist_spotify_init(struct playlist_spotify *s, struct app *app, const char *user_id)
+void playlist_spotify_init(struct playlist_spotify *s, struct app *app, struct db *db,
+                           const char *user_id)
 {
     memset(s, 0, sizeof *s);
     s->app = app;
+    s->db = db;
     s->user_id = user_id;
 }
 
@@ -120,7 +125,13 @@ static int open_client(struct playlist_spotify *s, struct report *rep)
     int rc;
     if (s->client)
         return 0;
+    int lent = database_lend(s->app, s->db); /* a token refresh may ask Spotify */
     rc = spotify_session_client(s->app, s->user_id, &s->client);
+    if (database_reclaim(s->app, s->db, lent) != 0) {
+        spotify_client_free(s->client);
+        s->client = NULL;
+        return ERR_UNAVAILABLE;
+    }
     if (rc != 0) {
         s->client = NULL;
         if (rc != ERR_NOMEM && rc != ERR_INTERNAL) {
@@ -142,7 +153,10 @@ int playlist_spotify_check(struct playlist_spotify *s, struct arena *a, const ch
     if ((rc = open_client(s, rep)) != 0)
         return rc;
     memset(&info, 0, sizeof info);
+    int lent = database_lend(s->app, s->db);
     rc = spotify_client_get_playlist_info(s->client, a, spotify_id, &info);
+    if (database_reclaim(s->app, s->db, lent) != 0)
+        return ERR_UNAVAILABLE;
     if (rc == ERR_NOT_FOUND) {
         if (report_add(rep, path,
                                 "Spotify playlist '%s' does not exist or you may not read it",
@@ -167,7 +181,15 @@ int playlist_spotify_create(struct playlist_spotify *s, struct arena *a, const c
     *id_out = NULL;
     if ((rc = open_client(s, rep)) != 0)
         return rc;
+    int lent = database_lend(s->app, s->db);
     rc = spotify_client_create_playlist(s->client, name, false, description, &id);
+    if (database_reclaim(s->app, s->db, lent) != 0) {
+        if (rc == 0)
+            log_warn("playlists: Spotify playlist %s created for user %s was left on Spotify: "
+                     "no database connection", id, s->user_id);
+        free(id);
+        return ERR_UNAVAILABLE;
+    }
     if (rc != 0)
         return spotify_failure(s, rc, "create a playlist", rep);
     *id_out = arena_strdup(a, id);
@@ -191,7 +213,8 @@ static int is_one_of(const char *key, const char *const *list)
 
 /* What a POST or PATCH body of a base may set. */
 struct base_input {
-    const char *spotify_playlist_id; /* POST only */
+    bool liked;                      /* POST only: source "liked" */
+    const char *spotify_playlist_id; /* POST only, source "playlist" */
     const char *name;                /* NULL: absent */
     const char *routing;             /* NULL: absent */
     int has_auto_sync;
@@ -208,6 +231,11 @@ static int base_input_parse(const json_t *body, int creating, struct arena *a,
     const char *key;
     json_t *v;
     int bad = 0, rc = 0;
+    /* The source decides what spotify_playlist_id must be, so it is read first. */
+    const json_t *source = json_object_get(body, "source");
+    bool source_bad = source && !(json_is_string(source) &&
+                                  (strcmp(json_string_value(source), BASE_SOURCE_PLAYLIST) == 0 ||
+                                   strcmp(json_string_value(source), BASE_SOURCE_LIKED) == 0));
 #define PROBLEM(path, ...)                                                                         \
     do {                                                                                           \
         bad = 1;                                                                                   \
@@ -216,15 +244,30 @@ static int base_input_parse(const json_t *body, int creating, struct arena *a,
     } while (0)
 
     memset(in, 0, sizeof in[0]);
+    in->liked = creating && source && !source_bad &&
+                strcmp(json_string_value(source), BASE_SOURCE_LIKED) == 0;
     json_object_foreach((json_t *)body, key, v)
     {
         const char *path = report_pointer(a, "", key);
         if (!path)
             return ERR_NOMEM;
-        if (strcmp(key, "spotify_playlist_id") == 0) {
+        if (strcmp(key, "source") == 0) {
+            if (!creating)
+                PROBLEM(path, "cannot be changed; create a new base playlist for another source");
+            else if (source_bad)
+                PROBLEM(path, "must be \"playlist\" (a Spotify playlist) or \"liked\" (your "
+                              "Liked Songs)");
+        } else if (strcmp(key, "spotify_playlist_id") == 0) {
             if (!creating) {
                 PROBLEM(path, "cannot be changed; create a new base playlist for another "
                               "Spotify playlist");
+                continue;
+            }
+            if (in->liked) {
+                /* null is what GET shows for a Liked Songs base: the same as absent. */
+                if (!json_is_null(v))
+                    PROBLEM(path, "must not be given with source \"liked\": a Liked Songs "
+                                  "base reads your saved tracks, not a playlist");
                 continue;
             }
             const char *why = playlist_spotify_id_parse(v, a, &in->spotify_playlist_id);
@@ -257,8 +300,8 @@ static int base_input_parse(const json_t *body, int creating, struct arena *a,
             PROBLEM(path, "unknown field");
         }
     }
-    if (creating && !json_object_get(body, "spotify_playlist_id"))
-        PROBLEM("/spotify_playlist_id", "is required");
+    if (creating && !in->liked && !source_bad && !json_object_get(body, "spotify_playlist_id"))
+        PROBLEM("/spotify_playlist_id", "is required (or give \"source\": \"liked\")");
 #undef PROBLEM
     if (bad)
         rc = ERR_VALIDATION;
@@ -334,32 +377,87 @@ int base_playlist_service_get(struct db *db, struct arena *a, const char *user_i
     return base_playlist_repo_find(db, a, user_id, id, out);
 }
 
+/* Is `want` one of the space-separated scopes of `granted`? */
+static bool scope_has(const char *granted, const char *want)
+{
+    size_t n = strlen(want);
+    for (const char *p = granted; *p;) {
+        size_t len = strcspn(p, " ");
+        if (len == n && strncmp(p, want, n) == 0)
+            return true;
+        p += len;
+        p += strspn(p, " ");
+    }
+    return false;
+}
+
+/* Before a Liked Songs base is made: the user has none yet (ERR_CONFLICT), and their
+ * sign-in lets us read their saved tracks. A grant without user-library-read (a sign-in
+ * from before that scope was asked for) is ERR_VALIDATION at /source saying to sign in
+ * again; an unknown grant (none stored) is let through, and Spotify's answer to the
+ * first sync will say. No Spotify request. */
+static int liked_check(struct db *db, struct arena *a, const char *user_id, struct report *rep)
+{
+    struct base_playlist existing;
+    const char *scope = NULL;
+    int rc = base_playlist_repo_find_liked(db, a, user_id, &existing);
+    if (rc == 0) {
+        report_message(rep, "you already have a Liked Songs base playlist (%s)", existing.id);
+        return ERR_CONFLICT;
+    }
+    if (rc != ERR_NOT_FOUND)
+        return rc;
+    if ((rc = user_repo_get_scope(db, a, user_id, &scope)) != 0)
+        return rc;
+    if (scope && !scope_has(scope, SPOTIFY_SCOPE_LIBRARY_READ)) {
+        if (report_add(rep, "/source",
+                       "your Spotify sign-in does not let playrouter read your Liked Songs "
+                       "(it lacks the %s scope): sign in again (GET /api/auth/login), then "
+                       "retry",
+                       SPOTIFY_SCOPE_LIBRARY_READ) != 0)
+            return ERR_NOMEM;
+        return ERR_VALIDATION;
+    }
+    return 0;
+}
+
+/* Before a base on Spotify playlist `spid` is made: the user has none on it yet
+ * (ERR_CONFLICT, checked before Spotify is asked), and they may read it (*name: its
+ * name on Spotify). */
+static int playlist_check(struct playlist_spotify *sp, struct db *db, struct arena *a,
+                          const char *user_id, const char *spid, const char **name,
+                          struct report *rep)
+{
+    struct base_playlist existing;
+    int rc = base_playlist_repo_find_by_spotify_id(db, a, user_id, spid, &existing);
+    if (rc == 0) {
+        report_message(rep, "you already have base playlist %s on Spotify playlist %s",
+                       existing.id, spid);
+        return ERR_CONFLICT;
+    }
+    if (rc != ERR_NOT_FOUND)
+        return rc;
+    return playlist_spotify_check(sp, a, spid, "/spotify_playlist_id", name, rep);
+}
+
 int base_playlist_service_create(struct app *app, struct db *db, struct arena *a,
                                  const char *user_id, const json_t *body, struct base_playlist *out,
                                  struct report *rep)
 {
     struct playlist_spotify sp;
     struct base_input in;
-    struct base_playlist existing, bp;
+    struct base_playlist bp;
     const char *spotify_name = NULL;
     char id[ID_LEN + 1], now[21];
     int rc;
     assert(rep != NULL); /* the services read it to see problems */
 
-    playlist_spotify_init(&sp, app, user_id);
+    playlist_spotify_init(&sp, app, db, user_id);
     if ((rc = base_input_parse(body, 1, a, &in, rep)) != 0)
         goto done;
-    rc = base_playlist_repo_find_by_spotify_id(db, a, user_id, in.spotify_playlist_id, &existing);
-    if (rc == 0) {
-        report_message(rep, "you already have base playlist %s on Spotify playlist %s",
-                                existing.id, in.spotify_playlist_id);
-        rc = ERR_CONFLICT;
-        goto done;
-    }
-    if (rc != ERR_NOT_FOUND)
-        goto done;
-    if ((rc = playlist_spotify_check(&sp, a, in.spotify_playlist_id, "/spotify_playlist_id",
-                                     &spotify_name, rep)) != 0)
+    rc = in.liked ? liked_check(db, a, user_id, rep)
+                  : playlist_check(&sp, db, a, user_id, in.spotify_playlist_id, &spotify_name, rep);
+    if (rc != 0)
         goto done;
     if (util_id_new(id) != 0) {
         rc = ERR_INTERNAL;
@@ -369,9 +467,11 @@ int base_playlist_service_create(struct app *app, struct db *db, struct arena *a
     memset(&bp, 0, sizeof bp);
     bp.id = arena_strdup(a, id);
     bp.user_id = user_id;
-    bp.spotify_playlist_id = in.spotify_playlist_id;
+    bp.source = in.liked ? BASE_SOURCE_LIKED : BASE_SOURCE_PLAYLIST;
+    bp.spotify_playlist_id = in.liked ? NULL : in.spotify_playlist_id;
     /* A Spotify playlist may have an empty name; ours may not. */
     bp.name = in.name                             ? in.name
+              : in.liked                          ? BASE_LIKED_DEFAULT_NAME
               : (spotify_name && spotify_name[0]) ? spotify_name
                                                   : in.spotify_playlist_id;
     bp.routing = in.routing ? in.routing : "all";
@@ -384,7 +484,9 @@ int base_playlist_service_create(struct app *app, struct db *db, struct arena *a
         goto done;
     }
     rc = base_playlist_repo_insert(db, &bp);
-    if (rc == ERR_CONFLICT)
+    if (rc == ERR_CONFLICT && in.liked)
+        report_message(rep, "you already have a Liked Songs base playlist");
+    else if (rc == ERR_CONFLICT)
         report_message(rep, "you already have a base playlist on Spotify playlist %s",
                                 in.spotify_playlist_id);
     if (rc == 0)

@@ -39,7 +39,7 @@ struct spotify_client;
 #define BASE_PLAYLIST_LIST_DEFAULT 50
 #define BASE_PLAYLIST_LIST_MAX 200
 #define PLAYLIST_NAME_MAX 100         /* characters (code points) of a name */
-#define BASE_PLAYLIST_AUTO_SYNC_MIN 5 /* auto_sync_minutes: 0 (off) or MIN..MAX */
+#define BASE_PLAYLIST_AUTO_SYNC_MIN 1 /* auto_sync_minutes: 0 (off) or MIN..MAX (API.md) */
 #define BASE_PLAYLIST_AUTO_SYNC_MAX 10080
 
 
@@ -57,12 +57,14 @@ const char *playlist_spotify_id_parse(const json_t *v, struct arena *a, const ch
  * released at its end). */
 struct playlist_spotify {
     struct app *app;
+    struct db *db; /* the caller's connection: lent to the pool during each Spotify call */
     const char *user_id;
     struct spotify_client *client; /* NULL until first use */
     const char *created[200];      /* ids of the playlists created through it (arena) */
     size_t n_created;
 };
-void playlist_spotify_init(struct playlist_spotify *s, struct app *app, const char *user_id);
+void playlist_spotify_init(struct playlist_spotify *s, struct app *app, struct db *db,
+                           const char *user_id);
 void playlist_spotify_release(struct playlist_spotify *s);
 /* Reads playlist `spotify_id`'s header: 0 and *name_out (arena; may be NULL) its name;
  * ERR_VALIDATION with a detail at `path` when Spotify does not know it or the user may
@@ -93,10 +95,14 @@ int base_playlist_service_list(struct db *db, struct arena *a, const char *user_
 int base_playlist_service_get(struct db *db, struct arena *a, const char *user_id, const char *id,
                               struct base_playlist *out);
 
-/* POST: body {"spotify_playlist_id", "name"?, "routing"?, "auto_sync_minutes"?}.
- * Checks on Spotify that the user can read the playlist and takes its name unless
- * one is given. 0 and *out (version 1); ERR_VALIDATION; ERR_CONFLICT (the user already
- * has a base on that Spotify playlist); Spotify errors; ERR_NOMEM; ERR_INTERNAL. */
+/* POST: body {"source"?, "spotify_playlist_id", "name"?, "routing"?, "auto_sync_minutes"?}.
+ * source "playlist" (default): checks on Spotify that the user can read the playlist and
+ * takes its name unless one is given. source "liked": a base over the user's saved
+ * tracks, spotify_playlist_id NULL (given and not null: ERR_VALIDATION), name "Liked
+ * Songs" unless given; no Spotify request, but a stored grant that lacks the
+ * user-library-read scope is ERR_VALIDATION at /source (sign in again).
+ * 0 and *out (version 1); ERR_VALIDATION; ERR_CONFLICT (the user already has a base on
+ * that Spotify playlist, or a Liked Songs base); Spotify errors; ERR_NOMEM; ERR_INTERNAL. */
 int base_playlist_service_create(struct app *app, struct db *db, struct arena *a,
                                  const char *user_id, const json_t *body, struct base_playlist *out,
                                  struct report *rep);

@@ -49,7 +49,7 @@ int child_playlist_service_replace(struct app *app, struct db *db, struct arena 
     int rc;
     assert(rep != NULL); /* the services read it to see problems */
 
-    playlist_spotify_init(&sp, app, user_id);
+    playlist_spotify_init(&sp, app, db, user_id);
     *items_out = NULL;
     *n_out = 0;
     if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &base)) != 0)

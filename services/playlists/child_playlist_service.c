@@ -14,6 +14,7 @@
 #include "repositories/child_playlist_repo.h"
 #include "app/app.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "app/config.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -157,7 +158,7 @@ int child_playlist_config_check(const struct app *app, const json_t *obj, const 
 
 static const char *dump(struct arena *a, const json_t *v)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s = json_text_dump(v, JSON_COMPACT | JSON_ENCODE_ANY);
     const char *out = s ? arena_strdup(a, s) : NULL;
     free(s);
     return out;
@@ -199,12 +200,12 @@ static json_t *config_object(const struct child_playlist *cp)
     json_t *o = json_object();
     if (!o)
         return NULL;
-    json_object_set_new(o, "filter", json_loads(cp->filter, JSON_DECODE_ANY, NULL));
-    json_object_set_new(o, "sort", cp->sort ? json_loads(cp->sort, 0, NULL) : json_null());
+    json_object_set_new(o, "filter", json_text_loads(cp->filter, JSON_DECODE_ANY, NULL));
+    json_object_set_new(o, "sort", cp->sort ? json_text_loads(cp->sort, 0, NULL) : json_null());
     json_object_set_new(o, "limit", cp->has_limit ? json_integer(cp->limit) : json_null());
     json_object_set_new(o, "catch_all", json_boolean(cp->catch_all));
-    json_object_set_new(o, "pinned_track_ids", json_loads(cp->pinned_track_ids, 0, NULL));
-    json_object_set_new(o, "banned_track_ids", json_loads(cp->banned_track_ids, 0, NULL));
+    json_object_set_new(o, "pinned_track_ids", json_text_loads(cp->pinned_track_ids, 0, NULL));
+    json_object_set_new(o, "banned_track_ids", json_text_loads(cp->banned_track_ids, 0, NULL));
     return o;
 }
 
@@ -216,7 +217,8 @@ int child_playlist_spotify_id_conflicts(struct db *db, struct arena *a, const ch
     struct child_playlist other;
     int rc;
 
-    if (strcmp(spotify_id, base->spotify_playlist_id) == 0)
+    /* A Liked Songs base has no Spotify playlist to collide with. */
+    if (base->spotify_playlist_id && strcmp(spotify_id, base->spotify_playlist_id) == 0)
         return report_add(rep, path,
                                    "is the Spotify playlist of the base playlist itself; a "
                                    "child needs a playlist of its own");
@@ -270,7 +272,7 @@ int child_playlist_service_create(struct app *app, struct db *db, struct arena *
     int rc;
     assert(rep != NULL); /* the services read it to see problems */
 
-    playlist_spotify_init(&sp, app, user_id);
+    playlist_spotify_init(&sp, app, db, user_id);
     memset(&cp, 0, sizeof cp);
     if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &base)) != 0)
         goto done;
@@ -355,7 +357,7 @@ int child_playlist_service_update(struct app *app, struct db *db, struct arena *
     int rc;
     assert(rep != NULL); /* the services read it to see problems */
 
-    playlist_spotify_init(&sp, app, user_id);
+    playlist_spotify_init(&sp, app, db, user_id);
     /* Problems of the members are reported together with those of the merged
      * configuration below. */
     if ((rc = child_playlist_input_parse(body, CHILD_PLAYLIST_BODY_PATCH, "", NULL, a, &in, rep)) !=

@@ -31,9 +31,11 @@
  *   lowercase form has another length (U+0130, U+1E9E) and every other script are
  *   compared as they are, and nothing is normalised (NFC/NFD differ).
  * - `matches` (POSIX ERE, unanchored) on a folded field runs on the folded text with a
- *   folded pattern (letters after a backslash are kept, so \W stays \W) and REG_ICASE;
- *   on an id field it is case-sensitive, because ids compare exactly. The C locale's
- *   regex engine sees bytes: `é+` repeats the last byte of é only.
+ *   folded pattern (letters after a backslash are kept, so \W stays \W), ignoring case;
+ *   on an id field it is case-sensitive, because ids compare exactly. The engine is RE2
+ *   (rule_regex.h says why and what it refuses): linear time, bounded memory, UTF-8
+ *   characters (`é+` repeats é). Back-references are refused. A rule holds at most
+ *   RULE_MAX_MATCHES patterns compiling to RULE_MAX_REGEX_PROGRAM instructions in all.
  * - A string field is missing when its pointer is NULL or it is "" (Spotify sends ""
  *   for an unknown label); a several-valued field is missing when no entry is a
  *   non-empty string, and "" entries are skipped. So `eq ""` never holds.
@@ -42,7 +44,7 @@
  *   allocation fails the comparison counts as false (never a crash, never an abort).
  *
  * Thread safety: a compiled rule is immutable; rule_eval and rule_explain may run on it
- * from several threads at once (glibc's regexec() locks its own pattern).
+ * from several threads at once (an RE2 object is thread-safe).
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -167,6 +169,8 @@ bool rule_field_bool(enum rule_field_id id, const struct track *t, bool *out);
 #define RULE_MAX_DEPTH 32    /* nesting: the root is depth 1 */
 #define RULE_MAX_NODES 1000  /* rule objects (all / any / not / comparisons) */
 #define RULE_MAX_REGEX 256   /* characters (code points) of a `matches` pattern */
+#define RULE_MAX_MATCHES 32  /* `matches` comparisons in one rule */
+#define RULE_MAX_REGEX_PROGRAM 2000 /* RE2 instructions of a rule's patterns, in all */
 #define RULE_MAX_IN 10000    /* values of an `in` / `not_in` list */
 #define RULE_MAX_DETAILS 100 /* problems reported by one rule_compile call */
 

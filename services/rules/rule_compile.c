@@ -17,6 +17,8 @@ struct compile_ctx {
     struct rule *r;
     size_t cap_nodes;
     size_t n_details;
+    size_t n_regex;      /* `matches` compiled so far */
+    size_t regex_insts;  /* their program sizes, added up */
     int rc;              /* 0, ERR_VALIDATION or ERR_NOMEM */
     bool too_many_nodes; /* stop descending once the node limit is hit */
 };
@@ -164,7 +166,8 @@ static void fold_pattern(char *p, size_t len)
 static void compile_regex(struct compile_ctx *c, struct rule_node *n, const json_t *v)
 {
     const char *pat = json_string_value(v);
-    size_t len = json_string_length(v);
+    size_t len = json_string_length(v), insts = 0;
+    struct buf why = BUF_INIT;
     if (utf8_chars(pat, len) > RULE_MAX_REGEX) {
         problem(c, "/value", "regular expression longer than %d characters", RULE_MAX_REGEX);
         return;
@@ -173,27 +176,35 @@ static void compile_regex(struct compile_ctx *c, struct rule_node *n, const json
         problem(c, "/value", "invalid regular expression: contains a NUL character");
         return;
     }
+    if (c->n_regex >= RULE_MAX_MATCHES) {
+        problem(c, "/value", "more than %d regular expressions (matches) in one rule",
+                RULE_MAX_MATCHES);
+        return;
+    }
     char *p = arena_strndup(c->r->arena, pat, len);
-    regex_t *re = arena_alloc(c->r->arena, sizeof *re);
-    if (!p || !re) {
+    if (!p) {
         set_nomem(c);
         return;
     }
     if (n->fold)
         fold_pattern(p, len);
-    int flags = REG_EXTENDED | REG_NOSUB | (n->fold ? REG_ICASE : 0);
-    int rc = regcomp(re, p, flags);
-    if (rc == REG_ESPACE) {
+    int rc = rule_regex_compile(p, len, n->fold, &n->v.re, &insts, &why);
+    if (rc == ERR_NOMEM) {
         set_nomem(c);
-        return;
+    } else if (rc != 0) {
+        problem(c, "/value", "invalid regular expression: %s", why.data);
+    } else {
+        c->n_regex++;
+        c->regex_insts += insts;
     }
-    if (rc != 0) {
-        char err[128];
-        regerror(rc, re, err, sizeof err);
-        problem(c, "/value", "invalid regular expression: %s", err);
-        return;
+    if (rc == 0 && c->regex_insts > RULE_MAX_REGEX_PROGRAM) {
+        /* n->v.re stays set: rule_free() frees it with the rule */
+        problem(c, "/value",
+                "regular expression too large: it compiles to %zu instructions, and the "
+                "regular expressions of one rule may compile to at most %d in all",
+                insts, RULE_MAX_REGEX_PROGRAM);
     }
-    n->v.re = re; /* from now on rule_free() regfree()s it */
+    buf_release(&why);
 }
 
 static void compile_str_list(struct compile_ctx *c, struct rule_node *n, const json_t *v)
@@ -577,8 +588,8 @@ void rule_free(struct rule *r)
         return;
     for (size_t i = 0; i < r->n_nodes; i++) {
         const struct rule_node *n = &r->nodes[i];
-        if (n->kind == RN_CMP && n->op == RULE_OP_MATCHES && n->v.re)
-            regfree(n->v.re);
+        if (n->kind == RN_CMP && n->op == RULE_OP_MATCHES)
+            rule_regex_free(n->v.re);
     }
     free(r->nodes);
     arena_free(r->arena);

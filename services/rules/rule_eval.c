@@ -84,7 +84,7 @@ static bool str_test(const struct rule_node *n, const char *v)
         hit = memmem(h, len, n->v.str.s, nl) != NULL;
         break;
     case RULE_OP_MATCHES:
-        hit = regexec(n->v.re, h, 0, NULL, 0) == 0;
+        hit = rule_regex_match(n->v.re, h, len);
         break;
     case RULE_OP_IN: {
         struct rule_str key = {h, len};

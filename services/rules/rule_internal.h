@@ -2,13 +2,13 @@
 #define PLAYROUTER_RULE_INTERNAL_H
 /* Private to services/rule_*.c: the compiled form of a rule and the inline value
  * accessors that rule_eval's inner loop uses. Not for other modules. */
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "lib/arena.h"
 #include "services/rules/rule.h"
+#include "services/rules/rule_regex.h"
 #include "domain/track.h"
 
 enum rule_op {
@@ -67,7 +67,7 @@ struct rule_node {
             const struct rule_str *v; /* sorted by (bytes, length) */
             size_t n;
         } strs;      /* string in */
-        regex_t *re; /* matches; NULL until compiled */
+        struct rule_regex *re; /* matches; NULL until compiled */
         struct {
             double lo, hi;
         } num; /* eq gt gte lt lte: lo; between: lo..hi */

@@ -297,6 +297,19 @@ int target_compute(const struct track *tracks, size_t n_tracks, enum target_rout
                    const struct target_child *const *children, size_t n_children, int32_t today,
                    struct target_result **out)
 {
+    return target_compute_until(tracks, n_tracks, routing, children, n_children, today, NULL, out);
+}
+
+/* Every TARGET_CANCEL_EVERY tracks: whether the caller asks to stop. */
+static bool stop_at(const struct cancel *cancel, size_t i)
+{
+    return i % TARGET_CANCEL_EVERY == 0 && cancel_requested(cancel);
+}
+
+int target_compute_until(const struct track *tracks, size_t n_tracks, enum target_routing routing,
+                         const struct target_child *const *children, size_t n_children,
+                         int32_t today, const struct cancel *cancel, struct target_result **out)
+{
     struct compute_ctx x = {.tracks = tracks, .n_tracks = n_tracks};
     struct target_result *res = NULL;
     struct vec *cand = NULL;
@@ -326,6 +339,10 @@ int target_compute(const struct track *tracks, size_t n_tracks, enum target_rout
 
     /* Track-major: a track is read once while the (small) rules stay in cache. */
     for (size_t i = 0; i < n_tracks && rc == 0; i++) {
+        if (stop_at(cancel, i)) {
+            rc = ERR_UNAVAILABLE;
+            break;
+        }
         for (size_t c = 0; c < n_children; c++) {
             if (c == catch_all || !rule_eval(children[c]->rule, &tracks[i], today))
                 continue;
@@ -343,7 +360,9 @@ int target_compute(const struct track *tracks, size_t n_tracks, enum target_rout
     if (rc == 0 && catch_all != (size_t)-1) {
         const struct target_child *ca = children[catch_all];
         for (size_t i = 0; i < n_tracks && rc == 0; i++)
-            if (!held[i] && rule_eval(ca->rule, &tracks[i], today))
+            if (stop_at(cancel, i))
+                rc = ERR_UNAVAILABLE;
+            else if (!held[i] && rule_eval(ca->rule, &tracks[i], today))
                 rc = vec_push(&cand[catch_all], i);
         if (rc == 0)
             rc = finish_child(&x, ca, cand[catch_all].v, cand[catch_all].n, &res->lists[catch_all]);

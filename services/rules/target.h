@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "lib/arena.h"
+#include "lib/cancel.h"
 #include "services/rules/rule.h"
 #include "domain/spotify_mode.h"
 #include "domain/track.h"
@@ -111,6 +112,12 @@ struct target_result {
 int target_compute(const struct track *tracks, size_t n_tracks, enum target_routing routing,
                    const struct target_child *const *children, size_t n_children, int32_t today,
                    struct target_result **out);
+/* target_compute() that asks `cancel` (NULL = never) every TARGET_CANCEL_EVERY tracks and
+ * returns ERR_UNAVAILABLE (nothing in *out) as soon as it says stop. */
+#define TARGET_CANCEL_EVERY 256
+int target_compute_until(const struct track *tracks, size_t n_tracks, enum target_routing routing,
+                         const struct target_child *const *children, size_t n_children,
+                         int32_t today, const struct cancel *cancel, struct target_result **out);
 /* NULL is accepted. */
 void target_result_free(struct target_result *r);
 

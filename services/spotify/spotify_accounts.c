@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "app/config.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -245,7 +246,7 @@ static int token_request(const struct config *cfg, struct metrics *m, const stru
                  ans.too_big ? "answer too large" : curl_easy_strerror(cc));
         goto done;
     }
-    body = ans.body.len ? json_loadb(ans.body.data, ans.body.len, 0, NULL) : NULL;
+    body = ans.body.len ? json_text_loadb(ans.body.data, ans.body.len, 0, NULL) : NULL;
     if (status != 200) {
         char code[64];
         error_code_of(body, code, sizeof code);

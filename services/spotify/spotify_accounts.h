@@ -14,11 +14,12 @@
 struct config;
 struct metrics;
 
-/* Reading and changing the user's private, collaborative and public playlists, and
- * reading the user. */
+/* Reading and changing the user's private, collaborative and public playlists,
+ * reading the user, and reading their saved tracks (a Liked Songs base). */
+#define SPOTIFY_SCOPE_LIBRARY_READ "user-library-read"
 #define SPOTIFY_ACCOUNTS_SCOPES                                                                    \
     "playlist-read-private playlist-read-collaborative playlist-modify-private "                   \
-    "playlist-modify-public user-read-private"
+    "playlist-modify-public user-read-private " SPOTIFY_SCOPE_LIBRARY_READ
 
 /* What POST /api/token answered. Every string is malloc'd; release with
  * spotify_token_grant_release(), which wipes the tokens. */

@@ -155,6 +155,7 @@ int spotify_client_new(const struct spotify_client_opts *opts,
     c->api = spotify_api_for(opts->mode);
     c->tokens = *tokens;
     c->limit = c->opts.parallelism;
+    c->rl_fail_after_s = -1;
 
     size_t len = strlen(opts->api_base);
     while (len > 0 && opts->api_base[len - 1] == '/')
@@ -207,6 +208,11 @@ int spotify_client_parallelism(const struct spotify_client *c)
 const char *spotify_client_last_error(const struct spotify_client *c)
 {
     return c->err.data ? c->err.data : "";
+}
+
+int64_t spotify_client_retry_after(const struct spotify_client *c)
+{
+    return c ? c->rl_fail_after_s : -1;
 }
 
 /* ---- Tokens ----------------------------------------------------------------------- */
@@ -485,6 +491,7 @@ static int finish_request(struct spotify_client *c, struct sc_req *r, CURLcode r
         char at[21];
         c->stats.rate_limited++;
         if (quota) {
+            c->rl_fail_after_s = ra > 0 ? ra : 0;
             if (ra >= 0) {
                 when_after(ra, at);
                 rc = sc_fail(c, ERR_RATE_LIMITED,
@@ -500,6 +507,7 @@ static int finish_request(struct spotify_client *c, struct sc_req *r, CURLcode r
             ra = 1; /* Spotify always sends Retry-After; be polite without one */
         if (ra > c->opts.retry_after_cap_s || r->rl_waits >= SPOTIFY_MAX_RATE_LIMIT_WAITS ||
             c->stopping) {
+            c->rl_fail_after_s = ra;
             when_after(ra, at);
             rc = sc_fail(c, ERR_RATE_LIMITED, "Spotify rate limit: retry after %lld s (at %s)",
                          (long long)ra, at);

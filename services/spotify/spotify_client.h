@@ -1,7 +1,8 @@
 #ifndef PLAYROUTER_SPOTIFY_CLIENT_H
 #define PLAYROUTER_SPOTIFY_CLIENT_H
 /* Folder services/spotify/: everything that talks to Spotify. Owns the Web API client
- * (spotify_client*.c: reads, writes, the library listing, the two API modes), the
+ * (spotify_client*.c: reads, writes, the library listing, the saved tracks, the two
+ * API modes), the
  * answer parsers (spotify_parse.c), the accounts service (spotify_accounts.c: token
  * exchange and refresh), a user's token state (spotify_session.c) and the write
  * planner that turns current -> target into the fewest calls (write_plan.c). */
@@ -124,6 +125,10 @@ int spotify_client_parallelism(const struct spotify_client *c);
 
 /* Message of the last failure ("" after a success); valid until the next call. */
 const char *spotify_client_last_error(const struct spotify_client *c);
+/* After a call failed with ERR_RATE_LIMITED: the Retry-After (seconds) of the 429 that
+ * made it fail, 0 when that 429 gave none (a quota 429); -1 when no call of this client
+ * failed on a 429. NULL: -1. */
+int64_t spotify_client_retry_after(const struct spotify_client *c);
 
 /* Copies the counters since the last reset into *out. */
 void spotify_client_stats(const struct spotify_client *c, struct spotify_stats *out);
@@ -158,6 +163,35 @@ int spotify_client_get_playlist_info(struct spotify_client *c, struct arena *a,
 int spotify_client_get_snapshots(struct spotify_client *c, struct arena *a,
                                  const char *const *ids, size_t n, const char **snaps);
 
+/* ---- The user's saved tracks (Liked Songs; spotify_client_saved.c) -------------- */
+
+/* GET /me/tracks: at most 50 entries a page in both modes, newest save first. */
+#define SPOTIFY_SAVED_PAGE 50
+/* The snapshot-like string of a user's saved tracks: "liked:v1:<total>:<64 hex>", the
+ * SHA-256 of the first page's (uri, added_at) pairs. Spotify keeps no snapshot_id for
+ * them; because the list is ordered by save date, newest first, this string changes on
+ * every save, re-save and removal (docs/sync.md, "Liked Songs": the argument and its
+ * one blind spot). At most this many bytes, NUL included. */
+#define SPOTIFY_SAVED_FINGERPRINT_MAX 96
+
+/* Reads the user's saved tracks whole: GET /me/tracks?offset=0&limit=50 (the first page
+ * gives `total`), then the remaining pages in parallel (adaptive, as playlist pages).
+ * Requests: max(1, ceil(total / 50)). Entries come in Spotify's order (newest save
+ * first), each a SPOTIFY_ITEM_TRACK (or _UNAVAILABLE) with `added_at` = when it was
+ * saved and no `added_by`. out->info: id NULL, name "Liked Songs", owner_id NULL,
+ * total, snapshot_id = the fingerprint of the first page read. If the list changes
+ * while it is read (a page reports another total), the read restarts once. Everything
+ * in arena `a`. Needs the user-library-read scope: a 403 is ERR_SPOTIFY whose message
+ * says to sign in again. Errors: see the top. */
+int spotify_client_get_saved_tracks(struct spotify_client *c, struct arena *a,
+                                    struct spotify_playlist *out);
+
+/* One request (GET /me/tracks?offset=0&limit=50): the current fingerprint of the saved
+ * tracks (*fingerprint in arena `a`, the same string a whole read would give) and
+ * *total (may be NULL). Errors as spotify_client_get_saved_tracks(). */
+int spotify_client_get_saved_fingerprint(struct spotify_client *c, struct arena *a,
+                                         const char **fingerprint, size_t *total);
+
 /* GET /me. Strings in arena `a`. */
 int spotify_client_get_me(struct spotify_client *c, struct arena *a, struct spotify_user *out);
 
@@ -181,11 +215,17 @@ int spotify_client_get_tracks(struct spotify_client *c, struct arena *a, const c
 int spotify_client_create_playlist(struct spotify_client *c, const char *name, bool is_public,
                                    const char *description, char **out_id);
 
+#define SPOTIFY_SNAPSHOT_ID_MAX 128 /* bytes of a snapshot_id we keep, NUL included */
+
 struct spotify_apply_result {
     size_t calls;   /* write requests sent (retries of one call not counted twice) */
     size_t replans; /* times the playlist was re-read and the plan rebuilt */
     size_t added;   /* distinct uris the playlist gained */
     size_t removed; /* distinct uris the playlist lost */
+    /* The snapshot_id Spotify answered to the last write (every write answers one):
+     * the playlist's snapshot once the target is in place. "" when nothing was written
+     * or the answer did not say (or said something longer than we keep). */
+    char snapshot_id[SPOTIFY_SNAPSHOT_ID_MAX];
 };
 
 /* Makes playlist `playlist_id` hold exactly target[0..n_target) in order, given its
@@ -193,7 +233,9 @@ struct spotify_apply_result {
  * uri). Plans with write_plan_build() (services/write_plan.h) and sends the plan:
  * NO request at all when current == target. If an add (POST, not idempotent) or a
  * reorder fails with a 5xx or a timeout, it re-reads the playlist (uris only) and
- * plans again from what is there (at most 2 times). *res (may be NULL) gets counts.
+ * plans again from what is there (at most 2 times). *res (may be NULL) gets counts
+ * and the snapshot id of the last write's answer (so the caller needs no read to learn
+ * it).
  * target must not hold duplicates or NULL (ERR_VALIDATION). */
 int spotify_client_apply_target(struct spotify_client *c, const char *playlist_id,
                                 const char *const *current, size_t n_current,

@@ -31,6 +31,7 @@ struct spotify_client {
     int64_t pause_until_ms; /* no request starts before (a 429's Retry-After) */
     unsigned rl_epoch;      /* bumped at each halving: one 429 burst halves once */
     bool stopping;          /* a run failed: answers in flight are final, no retries */
+    int64_t rl_fail_after_s; /* -1, or the Retry-After of a 429 that failed a call (0: none given) */
     uint64_t rng;           /* xorshift state for the backoff jitter */
 
     struct spotify_stats stats;
@@ -90,6 +91,24 @@ int sc_run(struct spotify_client *c, struct sc_req *reqs, size_t n);
 /* Sets c->err to the formatted message and returns rc. */
 int sc_fail(struct spotify_client *c, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A paged list read in parallel (spotify_client_read.c): playlist items, saved tracks.
+ * Each page's entries land at their offset in items[0..total) (allocated by the caller
+ * from the first page's total), so order is kept whatever order the answers come in. */
+struct sc_pages {
+    struct arena *a;
+    struct spotify_item *items;
+    size_t total;
+    size_t page_limit;
+    bool changed; /* a page disagreed with the first answer (another total, too many
+                     entries): the list moved while it was read */
+};
+/* GETs path?offset=O&limit=L[&query_tail] for O = first, first + L, ... < p->total, in
+ * parallel (adaptive), parsing each page into p->items (entries as
+ * spotify_parse_page()). endpoint: the stats template. playlist_read: a 403 means "not
+ * readable" (ERR_NOT_FOUND). 0 (check p->changed), or the run's error. */
+int sc_read_pages(struct spotify_client *c, struct sc_pages *p, const char *path,
+                  const char *endpoint, const char *query_tail, size_t first, bool playlist_read);
 
 /* Appends s percent-encoded (RFC 3986 unreserved characters kept). 0 or -1.
  * spotify_accounts.c uses it too (form encoding of the token requests). */

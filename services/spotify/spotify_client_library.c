@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "services/spotify/spotify_client_internal.h"
 
 #define LIBRARY_PAGE 50 /* GET /me/playlists: largest `limit` */
@@ -24,7 +25,7 @@ struct library_ctx {
 static int library_page_done(struct spotify_client *c, struct sc_req *r, void *ud)
 {
     struct library_ctx *ctx = ud;
-    json_t *root = r->resp.len ? json_loadb(r->resp.data, r->resp.len, 0, NULL) : NULL;
+    json_t *root = r->resp.len ? json_text_loadb(r->resp.data, r->resp.len, 0, NULL) : NULL;
     json_t *items = json_object_get(root, "items");
     size_t i;
     json_t *pl;

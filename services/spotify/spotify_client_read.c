@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "services/spotify/spotify_client.h"
 #include "services/spotify/spotify_client_internal.h"
@@ -38,7 +39,7 @@ static int fields_query(struct buf *q, const char *prefix, const char *fields)
 
 static json_t *parse_body(struct spotify_client *c, const struct sc_req *r)
 {
-    json_t *root = r->resp.len ? json_loadb(r->resp.data, r->resp.len, 0, NULL) : NULL;
+    json_t *root = r->resp.len ? json_text_loadb(r->resp.data, r->resp.len, 0, NULL) : NULL;
     if (!root)
         sc_fail(c, ERR_SPOTIFY, "Spotify answered %s with malformed JSON", r->endpoint);
     return root;
@@ -46,18 +47,10 @@ static json_t *parse_body(struct spotify_client *c, const struct sc_req *r)
 
 /* ---- Playlist read ------------------------------------------------------------------- */
 
-struct read_ctx {
-    struct arena *a;
-    struct spotify_item *items;
-    size_t total;
-    size_t page_limit;
-    bool changed; /* a page disagreed with the first answer: the playlist moved */
-};
-
 /* One items page (offset = r->index): parse into items[offset..]. */
 static int page_done(struct spotify_client *c, struct sc_req *r, void *ud)
 {
-    struct read_ctx *ctx = ud;
+    struct sc_pages *ctx = ud;
     size_t want = ctx->total - r->index < ctx->page_limit ? ctx->total - r->index : ctx->page_limit;
     size_t n = 0, total = 0;
     json_t *root = parse_body(c, r);
@@ -76,6 +69,43 @@ static int page_done(struct spotify_client *c, struct sc_req *r, void *ud)
     return 0;
 }
 
+int sc_read_pages(struct spotify_client *c, struct sc_pages *p, const char *path,
+                  const char *endpoint, const char *query_tail, size_t first, bool playlist_read)
+{
+    struct sc_req *reqs = NULL;
+    struct buf q = BUF_INIT;
+    size_t nreq = 0;
+    int rc = 0;
+
+    if (first >= p->total)
+        return 0;
+    nreq = (p->total - first + p->page_limit - 1) / p->page_limit;
+    if (!(reqs = calloc(nreq, sizeof(*reqs))))
+        goto oom;
+    for (size_t i = 0; i < nreq; i++) {
+        size_t off = first + i * p->page_limit;
+        buf_reset(&q);
+        if (buf_appendf(&q, "offset=%zu&limit=%zu%s%s", off, p->page_limit,
+                        query_tail ? "&" : "", query_tail ? query_tail : "") != 0 ||
+            sc_req_init(c, &reqs[i], "GET", endpoint, path, q.data, NULL, true) != 0)
+            goto oom;
+        reqs[i].playlist_read = playlist_read;
+        reqs[i].on_done = page_done;
+        reqs[i].ud = p;
+        reqs[i].index = off;
+    }
+    rc = sc_run(c, reqs, nreq);
+    goto done;
+oom:
+    rc = sc_fail(c, ERR_NOMEM, "out of memory reading a playlist");
+done:
+    for (size_t i = 0; reqs && i < nreq; i++)
+        sc_req_release(&reqs[i]);
+    free(reqs);
+    buf_release(&q);
+    return rc;
+}
+
 /* One attempt at reading the whole playlist. */
 static int read_once(struct spotify_client *c, struct arena *a, const char *playlist_id,
                      bool uris_only, struct spotify_playlist *out, bool *changed)
@@ -83,11 +113,10 @@ static int read_once(struct spotify_client *c, struct arena *a, const char *play
     const struct spotify_api *api = c->api;
     struct buf path = BUF_INIT, ipath = BUF_INIT, fields = BUF_INIT, q = BUF_INIT;
     struct sc_req first;
-    struct sc_req *reqs = NULL;
-    size_t nreq = 0, k = 0;
+    size_t k = 0;
     json_t *root = NULL;
     const json_t *page = NULL;
-    struct read_ctx ctx = {a, NULL, 0, (size_t)api->page_limit, false};
+    struct sc_pages ctx = {a, NULL, 0, (size_t)api->page_limit, false};
     int rc = ERR_NOMEM;
 
     memset(&first, 0, sizeof(first));
@@ -131,28 +160,13 @@ static int read_once(struct spotify_client *c, struct arena *a, const char *play
 
     /* The rest, in parallel; each page lands at its offset, so order is kept. */
     if (k < ctx.total) {
-        nreq = (ctx.total - k + ctx.page_limit - 1) / ctx.page_limit;
         buf_reset(&fields);
+        buf_reset(&q);
         if (buf_append_str(&fields, "total,limit,offset,items(") != 0 ||
-            entry_fields(&fields, api, uris_only) != 0 || buf_append_str(&fields, ")") != 0)
+            entry_fields(&fields, api, uris_only) != 0 || buf_append_str(&fields, ")") != 0 ||
+            fields_query(&q, NULL, fields.data) != 0)
             goto oom;
-        if (!(reqs = calloc(nreq, sizeof(*reqs))))
-            goto oom;
-        for (size_t i = 0; i < nreq; i++) {
-            size_t off = k + i * ctx.page_limit;
-            char pre[64];
-            snprintf(pre, sizeof(pre), "offset=%zu&limit=%zu&", off, ctx.page_limit);
-            buf_reset(&q);
-            if (fields_query(&q, pre, fields.data) != 0 ||
-                sc_req_init(c, &reqs[i], "GET", api->ep_items_get, ipath.data, q.data, NULL,
-                            true) != 0)
-                goto oom;
-            reqs[i].playlist_read = true;
-            reqs[i].on_done = page_done;
-            reqs[i].ud = &ctx;
-            reqs[i].index = off;
-        }
-        if ((rc = sc_run(c, reqs, nreq)) != 0)
+        if ((rc = sc_read_pages(c, &ctx, ipath.data, api->ep_items_get, q.data, k, true)) != 0)
             goto done;
     }
     if (ctx.changed) {
@@ -174,9 +188,6 @@ oom:
 done:
     json_decref(root);
     sc_req_release(&first);
-    for (size_t i = 0; reqs && i < nreq; i++)
-        sc_req_release(&reqs[i]);
-    free(reqs);
     buf_release(&path);
     buf_release(&ipath);
     buf_release(&fields);

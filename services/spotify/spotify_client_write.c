@@ -1,8 +1,10 @@
 /* Writes: create a playlist, and make a playlist hold a target list (write_plan.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "services/spotify/spotify_client.h"
 #include "services/spotify/spotify_client_internal.h"
@@ -27,7 +29,7 @@ int spotify_client_create_playlist(struct spotify_client *c, const char *name, b
     body = json_pack("{s:s, s:b}", "name", name, "public", is_public);
     if (body && description && json_object_set_new(body, "description", json_string(description)))
         goto oom;
-    if (!body || !(text = json_dumps(body, JSON_COMPACT)))
+    if (!body || !(text = json_text_dump(body, JSON_COMPACT)))
         goto oom;
     /* POST creates: never sent twice after a 5xx or a timeout (the playlist may exist). */
     if (sc_req_init(c, &r, "POST", "POST /me/playlists", c->api->create_path, NULL, text,
@@ -35,7 +37,7 @@ int spotify_client_create_playlist(struct spotify_client *c, const char *name, b
         goto oom;
     if ((rc = sc_run(c, &r, 1)) != 0)
         goto done;
-    root = r.resp.len ? json_loadb(r.resp.data, r.resp.len, 0, NULL) : NULL;
+    root = r.resp.len ? json_text_loadb(r.resp.data, r.resp.len, 0, NULL) : NULL;
     const char *id = json_string_value(json_object_get(root, "id"));
     if (!id || !*id) {
         rc = sc_fail(c, ERR_SPOTIFY, "Spotify did not say which playlist it created");
@@ -96,7 +98,7 @@ static int op_request(struct spotify_client *c, const char *path, const struct w
         idempotent = false;
         break;
     }
-    if (!body || !(text = json_dumps(body, JSON_COMPACT)))
+    if (!body || !(text = json_text_dump(body, JSON_COMPACT)))
         goto done;
     rc = sc_req_init(c, r, method, endpoint, path, NULL, text, idempotent);
 done:
@@ -106,17 +108,33 @@ done:
     return rc;
 }
 
+/* Keeps the snapshot_id of a write's answer ({"snapshot_id": "..."}) in out; "" when
+ * the answer has none we can keep. */
+static void note_snapshot(const struct sc_req *r, char out[SPOTIFY_SNAPSHOT_ID_MAX])
+{
+    json_t *root = r->resp.len ? json_loadb(r->resp.data, r->resp.len, 0, NULL) : NULL;
+    const char *snap = json_string_value(json_object_get(root, "snapshot_id"));
+    if (!snap || snprintf(out, SPOTIFY_SNAPSHOT_ID_MAX, "%s", snap) >= SPOTIFY_SNAPSHOT_ID_MAX)
+        out[0] = '\0';
+    json_decref(root);
+}
+
 /* Re-reads the playlist (uris only) into *uris (caller frees with free(); strings in
- * arena a; NULL for entries without uri). */
+ * arena a; NULL for entries without uri), and its snapshot id into snap ("" when
+ * unknown): what a plan of no write leaves in place. */
 static int reread_uris(struct spotify_client *c, struct arena *a, const char *playlist_id,
-                       const char ***uris, size_t *n)
+                       const char ***uris, size_t *n, char snap[SPOTIFY_SNAPSHOT_ID_MAX])
 {
     struct spotify_playlist pl;
     int rc = spotify_client_get_playlist(c, a, playlist_id, true, &pl);
     *uris = NULL;
     *n = 0;
+    snap[0] = '\0';
     if (rc != 0)
         return rc;
+    if (pl.info.snapshot_id &&
+        snprintf(snap, SPOTIFY_SNAPSHOT_ID_MAX, "%s", pl.info.snapshot_id) >= SPOTIFY_SNAPSHOT_ID_MAX)
+        snap[0] = '\0';
     const char **u = malloc((pl.n_items ? pl.n_items : 1) * sizeof(*u));
     if (!u)
         return sc_fail(c, ERR_NOMEM, "out of memory");
@@ -133,7 +151,7 @@ int spotify_client_apply_target(struct spotify_client *c, const char *playlist_i
                                 struct spotify_apply_result *res)
 {
     struct write_plan plan = WRITE_PLAN_INIT;
-    struct spotify_apply_result out = {0, 0, 0, 0};
+    struct spotify_apply_result out = {0};
     struct buf path = BUF_INIT;
     struct arena *ra = NULL;
     const char **fresh = NULL;
@@ -170,6 +188,8 @@ int spotify_client_apply_target(struct spotify_client *c, const char *playlist_i
             }
             rc = sc_run(c, &r, 1);
             out.calls++;
+            if (rc == 0)
+                note_snapshot(&r, out.snapshot_id);
             bool uncertain = r.uncertain;
             sc_req_release(&r);
             if (rc == 0)
@@ -191,7 +211,7 @@ int spotify_client_apply_target(struct spotify_client *c, const char *playlist_i
             rc = sc_fail(c, ERR_NOMEM, "out of memory");
             goto done;
         }
-        if ((rc = reread_uris(c, ra, playlist_id, &fresh, &n_fresh)) != 0)
+        if ((rc = reread_uris(c, ra, playlist_id, &fresh, &n_fresh, out.snapshot_id)) != 0)
             goto done;
         if ((rc = write_plan_build(fresh, n_fresh, target, n_target, &plan)) != 0) {
             rc = sc_fail(c, rc, "out of memory planning playlist writes");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/util.h"
 
 /* ---- Small readers: absent or mistyped fields are simply absent ------------------- */
@@ -296,7 +297,7 @@ int spotify_parse_user(const json_t *obj, struct arena *a, struct spotify_user *
 
 int spotify_parse_error(const char *body, size_t len, struct buf *msg, bool *quota_exceeded)
 {
-    json_t *root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+    json_t *root = body && len ? json_text_loadb(body, len, 0, NULL) : NULL;
     int rc = 0;
     *quota_exceeded = false;
     if (!json_is_object(root))

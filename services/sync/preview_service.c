@@ -6,6 +6,7 @@
 #include "app/app.h"
 #include "lib/app_err.h"
 #include "lib/metrics.h"
+#include "services/database.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_internal.h"
 
@@ -39,19 +40,16 @@ static int difference(struct arena *a, const char *const *from, size_t n_from,
 }
 
 /* The current contents of every child: from the database for a child whose snapshot
- * is still the one we recorded, else read. */
+ * is still the one we recorded (known[i]), else read. */
 static int current_contents(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                            const char *const **cur, size_t *n_cur)
+                            const bool *known, const char *const **cur, size_t *n_cur)
 {
     size_t n = in->n_children;
-    bool base_same, *known = arena_alloc(a, (n + 1) * sizeof *known);
     int rc;
-    if (!known)
-        return ERR_NOMEM;
-    if ((rc = sync_spotify_check(c, a, in, false, &base_same, known)) != 0)
-        return rc;
     for (size_t i = 0; i < n; i++) {
         const char **uris = NULL, *snap = NULL;
+        if (cancel_requested(in->cancel))
+            return ERR_UNAVAILABLE;
         if (known[i]) {
             cur[i] = in->child_state[i].uris;
             n_cur[i] = in->child_state[i].n_uris;
@@ -103,39 +101,52 @@ static int explain(struct arena *a, const struct sync_input *in, const struct sy
 }
 
 int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                        const char *base_id, const char *explain_id, struct preview_result *out,
-                        struct buf *why)
+                        const char *base_id, const char *explain_id, const struct cancel *cancel,
+                        struct preview_result *out, struct buf *why)
 {
     struct sync_input in;
     struct sync_eval ev;
     struct spotify_client *client = NULL;
     struct spotify_stats ss;
-    const char *const **cur = NULL;
+    const char *const **cur = NULL, *base_snap = NULL;
     size_t *n_cur = NULL;
-    int rc;
+    bool *known = NULL;
+    int rc, lent = -1;
 
     memset(out, 0, sizeof *out);
     memset(&ev, 0, sizeof ev);
     if ((rc = sync_input_load(app, db, a, user_id, base_id, &in, why)) != 0)
         goto done;
+    in.cancel = cancel;
     size_t n = in.n_children;
     out->children = arena_alloc(a, (n + 1) * sizeof *out->children);
     cur = arena_alloc(a, (n + 1) * sizeof *cur);
     n_cur = arena_alloc(a, (n + 1) * sizeof *n_cur);
-    if (!out->children || !cur || !n_cur) {
+    known = arena_alloc(a, (n + 1) * sizeof *known);
+    if (!out->children || !cur || !n_cur || !known) {
         rc = ERR_NOMEM;
         goto done;
     }
     out->n_children = n;
+    /* Nothing below reads the database: the request's connection is lent meanwhile. */
+    lent = database_lend(app, db);
     if ((rc = spotify_session_client(app, user_id, &client)) != 0)
         goto done;
-    rc = sync_eval_run(app, db, client, a, &in, NULL, NULL, &ev);
+    /* One request for the snapshots of the base and of the children we know: an
+     * unchanged base comes from the stored base, an unchanged child from the database. */
+    rc = sync_spotify_check(client, a, &in, true, &base_snap, known);
+    if (rc == 0)
+        rc = sync_eval_run(app, client, a, &in, base_snap, NULL, NULL, &ev);
     if (rc == ERR_VALIDATION)
         buf_append_str(why, "more than one child playlist is the catch-all");
     else if (rc == ERR_METADATA_UNAVAILABLE)
         buf_append_str(why, ev.why.len ? ev.why.data : "MusicBrainz could not be reached");
     if (rc == 0)
-        rc = current_contents(client, a, &in, cur, n_cur);
+        rc = current_contents(client, a, &in, known, cur, n_cur);
+    if (rc == ERR_UNAVAILABLE && cancel_requested(cancel)) {
+        buf_append_str(why, "the client went away: preview stopped");
+        goto done;
+    }
     if (rc != 0) {
         if (rc != ERR_VALIDATION && rc != ERR_NOMEM && rc != ERR_METADATA_UNAVAILABLE)
             buf_append_str(why, spotify_client_last_error(client));
@@ -174,5 +185,7 @@ done:
     spotify_client_free(client);
     sync_eval_release(&ev);
     sync_input_release(&in);
+    if (database_reclaim(app, db, lent) != 0 && rc == 0)
+        rc = ERR_UNAVAILABLE;
     return rc;
 }

@@ -3,15 +3,18 @@
 /* POST /api/base-playlists/{id}/preview: what a sync would write, writing nothing
  * (API.md "Sync", "Semantics in detail -> Sync"). Each child's target (track ids in
  * playlist order) and the difference to its current contents on Spotify; with
- * `explain`, why one track is or is not in each child. Costs: the base read, the
- * metadata the rules need (cache first), and the children's contents (those whose
- * snapshot is the one the last sync wrote come from the database: one request for all
- * their snapshot ids). */
+ * `explain`, why one track is or is not in each child. Costs: one request for the
+ * snapshot ids of the base and of the children we know; the base from the stored base
+ * when its snapshot has not moved (else read whole, and stored); the metadata the
+ * rules need (stored, or cache first); the children whose snapshot is the one the last
+ * sync wrote from the database, the others read. An unchanged base with unchanged
+ * children: that one request. */
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/cancel.h"
 
 struct app;
 struct db;
@@ -46,9 +49,11 @@ struct preview_result {
  * stored child no longer compiles, or two catch-alls); ERR_SPOTIFY, ERR_SPOTIFY_REAUTH,
  * ERR_RATE_LIMITED; ERR_METADATA_UNAVAILABLE (MusicBrainz could not be reached and a value
  * the rules need is not known: API.md's 502 metadata_unavailable); ERR_NOMEM;
- * ERR_INTERNAL. */
+ * ERR_INTERNAL; ERR_UNAVAILABLE when `cancel` (NULL = never) asked to stop: it is asked
+ * between the steps (base read, metadata, each MusicBrainz request, every
+ * TARGET_CANCEL_EVERY tracks of the evaluation, each child's read). */
 int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                        const char *base_id, const char *explain_id, struct preview_result *out,
-                        struct buf *why);
+                        const char *base_id, const char *explain_id, const struct cancel *cancel,
+                        struct preview_result *out, struct buf *why);
 
 #endif

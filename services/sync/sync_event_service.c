@@ -10,7 +10,9 @@
 #include "repositories/base_playlist_repo.h"
 #include "repositories/child_playlist_repo.h"
 #include "repositories/sync_event_repo.h"
+#include "repositories/sync_queue_repo.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/util.h"
 
 static json_t *str_or_null(const char *s)
@@ -18,14 +20,32 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* A stored JSON array text as a JSON array (an unreadable one as []). */
+/* A stored JSON array text as a JSON array (an unreadable one as []); NULL when out of
+ * memory, so that the event is never printed with a part silently lost. */
+static bool canonical_array(const char *text);
+
 static json_t *array_of(const char *text)
 {
-    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
-    if (json_is_array(v))
-        return v;
+    json_t *v = text ? json_text_loads(text, 0, NULL) : NULL;
+    bool canon = text && canonical_array(text);
+    if (json_is_array(v)) {
+        if (!canon)
+            return v;
+        /* Out of memory, jansson 2.14's reader can drop a byte of a key and still
+         * answer; a text in jansson's own form must print back as it was. */
+        char *back = json_text_dump(v, JSON_COMPACT);
+        bool same = back && strcmp(back, text) == 0;
+        free(back);
+        if (same)
+            return v;
+        json_decref(v);
+        return NULL;
+    }
     json_decref(v);
-    return json_array();
+    /* jansson does not say reliably that it ran out of memory (the error code is then
+     * often "invalid syntax"): a text we read without allocating that it could not
+     * read means it did. */
+    return canon ? NULL : json_array();
 }
 
 json_t *sync_event_service_to_json(const struct sync_event *ev)
@@ -36,10 +56,11 @@ json_t *sync_event_service_to_json(const struct sync_event *ev)
     if (!progress)
         return NULL;
     return json_pack(
-        "{s:s?, s:s?, s:s?, s:o, s:s?, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I}, s:I, s:I, s:o, "
+        "{s:s?, s:s?, s:s?, s:o, s:s?, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I}, s:I, s:I, s:o, "
         "s:o, s:s?, s:s?}",
         "id", ev->id, "user_id", ev->user_id, "base_playlist_id", ev->base_playlist_id,
-        "child_playlist_ids", array_of(ev->child_playlist_ids), "status", ev->status, "started_at",
+        "child_playlist_ids", array_of(ev->child_playlist_ids), "status", ev->status, "trigger",
+        ev->trigger ? ev->trigger : SYNC_TRIGGER_MANUAL, "started_at",
         str_or_null(ev->started_at), "completed_at", str_or_null(ev->completed_at), "error_message",
         str_or_null(ev->error_message), "tracks_processed", (json_int_t)ev->tracks_processed,
         "tracks_skipped", (json_int_t)ev->tracks_skipped, "total_api_requests",
@@ -339,7 +360,7 @@ static int put_key_array(struct buf *b, const char *key, const char *text)
 static int append_via_jansson(const struct sync_event *ev, struct buf *out)
 {
     json_t *j = sync_event_service_to_json(ev);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *text = j ? json_text_dump(j, JSON_COMPACT) : NULL;
     int rc = text && buf_append_str(out, text) == 0 ? 0 : ERR_NOMEM;
     free(text);
     json_decref(j);
@@ -356,6 +377,8 @@ int sync_event_service_append_json(const struct sync_event *ev, struct buf *out)
         (rc = put_key_str(out, ",\"base_playlist_id\":", ev->base_playlist_id)) ||
         (rc = put_key_array(out, ",\"child_playlist_ids\":", ev->child_playlist_ids)) ||
         (rc = put_key_str(out, ",\"status\":", ev->status)) ||
+        (rc = put_key_str(out, ",\"trigger\":",
+                          ev->trigger ? ev->trigger : SYNC_TRIGGER_MANUAL)) ||
         (rc = put_key_str(out, ",\"started_at\":", ev->started_at)) ||
         (rc = put_key_str(out, ",\"completed_at\":", ev->completed_at)) ||
         (rc = put_key_str(out, ",\"error_message\":", ev->error_message)) ||
@@ -437,11 +460,11 @@ int sync_event_service_list(struct db *db, struct arena *a, const char *user_id,
     return rc;
 }
 
-int sync_event_service_recover(struct db *db, int *n_out)
+int sync_event_service_recover(struct db *db, int *n_out, int *n_queued)
 {
     char now[21];
     util_time_format(time(NULL), now);
-    return sync_event_repo_fail_in_progress(db, NULL, SYNC_MSG_RESTART, now, n_out);
+    return sync_queue_repo_recover(db, SYNC_MSG_RESTART, now, n_out, n_queued);
 }
 
 void sync_event_service_timeout_message(int timeout_s, char *out, size_t outlen)

@@ -48,8 +48,6 @@ int sync_event_service_list(struct db *db, struct arena *a, const char *user_id,
                             const char *base_id, const char *cursor, int limit,
                             struct sync_event **items, size_t *n, const char **next_cursor);
 
-/* Start-up: every in_progress event (written by a process that is gone) becomes failed
- * with SYNC_MSG_RESTART. *n_out (may be NULL) gets how many. 0 or ERR_INTERNAL. */
 /* The lock as the write routes see it: the id of the in_progress sync event of the
  * base that `id` names (a base id, or with `is_child` a child id whose base is
  * meant) into out_id. 0 (locked); ERR_NOT_FOUND (not locked, or no such resource
@@ -58,7 +56,10 @@ int sync_event_service_active_lock(struct db *db, const char *user_id, const cha
                                    int is_child, char out_id[SYNC_EVENT_ID_MAX],
                                    char base_id_out[SYNC_EVENT_ID_MAX]);
 
-int sync_event_service_recover(struct db *db, int *n_out);
+/* Start-up: every in_progress event whose sync was running in a process that is gone
+ * becomes failed with SYNC_MSG_RESTART; a sync still queued stays queued (it runs).
+ * *n_out and *n_queued (may be NULL) get how many of each. 0 or ERR_INTERNAL. */
+int sync_event_service_recover(struct db *db, int *n_out, int *n_queued);
 
 /* The sweep: every event in progress for more than timeout_s seconds becomes failed
  * with "timed out after N minutes" (N from timeout_s; seconds when not whole minutes).

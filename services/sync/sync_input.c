@@ -1,13 +1,19 @@
 /* The sync engine's inputs (loading, compiling, fingerprinting) and the evaluation of
  * a base playlist: read, build the tracks, enrich, compute the targets. */
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
 #include "app/app.h"
+#include "repositories/auto_sync_repo.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "app/config.h"
+#include "lib/log.h"
 #include "lib/util.h"
+#include "services/database.h"
+#include "services/sync/sync_base.h"
 #include "services/sync/sync_internal.h"
 #include "services/tags/tag_service.h"
 
@@ -42,27 +48,38 @@ void sync_hash_uris(const char *const *uris, size_t n, char out[SYNC_HASH_HEX])
     hash_lines(uris, n, out);
 }
 
-/* A stored JSON text, parsed; `dflt` (stolen) when absent or unreadable. */
-static json_t *parse_or(const char *text, json_t *dflt)
+/* A stored JSON text, parsed; `dflt` (stolen) when absent. A text that does not parse
+ * (out of memory, or a damaged row) sets *bad: the child is not evaluated without its
+ * sort, pins or bans, which would write the wrong contents. */
+static json_t *parse_or(const char *text, json_t *dflt, bool *bad)
 {
-    json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-    if (v) {
-        json_decref(dflt);
-        return v;
-    }
-    return dflt;
+    if (!text)
+        return dflt;
+    json_decref(dflt);
+    json_t *v = json_text_loads(text, JSON_DECODE_ANY, NULL);
+    *bad |= !v;
+    return v;
 }
 
-/* The members of a stored child that target_child_compile_object() reads. */
+/* The members of a stored child that target_child_compile_object() reads; NULL when one
+ * of them cannot be read or out of memory. */
 static json_t *child_config(const struct child_playlist *cp)
 {
-    json_t *filter = parse_or(cp->filter, NULL);
-    return json_pack("{s:o?, s:o, s:o, s:b, s:o, s:o}", "filter", filter, "sort",
-                     parse_or(cp->sort, json_null()), "limit",
+    bool bad = false;
+    json_t *filter = parse_or(cp->filter, NULL, &bad),
+           *sort = parse_or(cp->sort, json_null(), &bad),
+           *pins = parse_or(cp->pinned_track_ids, json_array(), &bad),
+           *bans = parse_or(cp->banned_track_ids, json_array(), &bad);
+    if (bad || !sort || !pins || !bans) {
+        json_decref(filter);
+        json_decref(sort);
+        json_decref(pins);
+        json_decref(bans);
+        return NULL;
+    }
+    return json_pack("{s:o?, s:o, s:o, s:b, s:o, s:o}", "filter", filter, "sort", sort, "limit",
                      cp->has_limit ? json_integer(cp->limit) : json_null(), "catch_all",
-                     cp->catch_all, "pinned_track_ids",
-                     parse_or(cp->pinned_track_ids, json_array()), "banned_track_ids",
-                     parse_or(cp->banned_track_ids, json_array()));
+                     cp->catch_all, "pinned_track_ids", pins, "banned_track_ids", bans);
 }
 
 /* Does the rule use `in_the_last` (its outcome then moves with the day)? */
@@ -150,8 +167,10 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
     if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &in->base)) != 0 ||
         (rc = child_playlist_repo_list_by_base(db, a, user_id, base_id, &in->children,
                                                &in->n_children)) != 0 ||
-        (rc = sync_state_repo_get_base(db, a, base_id, &in->state)) != 0)
+        (rc = sync_state_repo_get_base(db, a, base_id, &in->state)) != 0 ||
+        (rc = base_store_repo_info(db, a, base_id, &in->store)) != 0)
         goto done;
+    in->api_mode = app->cfg->spotify_mode;
     if (target_routing_parse(in->base.routing, &in->routing) != 0) {
         buf_appendf(why, "base playlist has an unknown routing '%s'", in->base.routing);
         rc = ERR_VALIDATION;
@@ -162,8 +181,10 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
         (!(in->compiled = calloc(in->n_children, sizeof *in->compiled)) ||
          !(in->child_state = arena_alloc(a, in->n_children * sizeof *in->child_state))))
         goto done;
+    /* ":liked" cannot be a playlist id (ids are letters and digits). */
     if (buf_appendf(&fp, "playrouter-sync-v1\n%d\n%s\n%s\n", (int)app->cfg->spotify_mode,
-                    in->base.spotify_playlist_id, in->base.routing) != 0)
+                    base_playlist_is_liked(&in->base) ? ":liked" : in->base.spotify_playlist_id,
+                    in->base.routing) != 0)
         goto done;
     for (size_t i = 0; i < in->n_children; i++) {
         const struct child_playlist *cp = &in->children[i];
@@ -181,7 +202,7 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
             goto done;
         in->needs |= target_child_needs(in->compiled[i]);
         time_dependent |= uses_today(json_object_get(cfg, "filter"));
-        char *canon = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+        char *canon = json_text_dump(cfg, JSON_COMPACT | JSON_SORT_KEYS);
         int bad = !canon ||
                   buf_appendf(&fp, "%s\x1f%s\x1f%s\n", cp->id, cp->spotify_playlist_id, canon) != 0;
         free(canon);
@@ -195,7 +216,18 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
     /* A rule with in_the_last gives another answer tomorrow: the day is part of it. */
     if (time_dependent && buf_appendf(&fp, "today=%d\n", (int)in->today) != 0)
         goto done;
+    /* The user's tag version and the MusicBrainz period, when the rules use them. */
     if ((rc = fingerprint_metadata(db, a, user_id, in, &fp)) != 0)
+        goto done;
+    /* What the rules see beside the playlists (the user's tags, metadata learnt since)
+     * is counted by the user's change counter (sync_manager_note_change): part of the
+     * fingerprint, so the next sync, manual or auto, re-evaluates. 0 adds nothing:
+     * fingerprints recorded before the counter existed stay valid. */
+    int64_t changes = 0;
+    if ((rc = auto_sync_repo_change_seq(db, user_id, &changes)) != 0)
+        goto done;
+    rc = ERR_NOMEM;
+    if (changes > 0 && buf_appendf(&fp, "changes=%lld\n", (long long)changes) != 0)
         goto done;
     hex_digest(&fp, in->config_hash);
     rc = 0;
@@ -215,41 +247,133 @@ void sync_input_release(struct sync_input *in)
     in->compiled = NULL;
 }
 
-int sync_eval_run(struct app *app, struct db *db, struct spotify_client *c, struct arena *a,
-                  const struct sync_input *in, sync_phase_fn phase, void *ud, struct sync_eval *ev)
+/* The oldest the stored metadata of kinds `meta` may be: the cache lifetime of the
+ * shortest-lived kind among them. */
+static int64_t metadata_max_age(const struct app *app, unsigned meta)
 {
+    int64_t age = INT64_MAX;
+    if ((meta & RULE_NEEDS_ARTISTS) && app->cfg->cache_ttl_artist_s < age)
+        age = app->cfg->cache_ttl_artist_s;
+    if ((meta & RULE_NEEDS_ALBUM) && app->cfg->cache_ttl_album_s < age)
+        age = app->cfg->cache_ttl_album_s;
+    return age;
+}
+
+bool sync_input_metadata_stale(const struct app *app, const struct sync_input *in, int64_t now)
+{
+    unsigned meta = in->needs & (RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM);
+    return meta && in->store.snapshot_id &&
+           ((in->store.metadata_needs & meta) != meta ||
+            now - in->store.metadata_at >= metadata_max_age(app, meta));
+}
+
+/* Forgets the stored values of kinds `meta` before they are fetched again, so that a
+ * value Spotify no longer gives does not linger. */
+static void clear_metadata(struct track *t, size_t n, unsigned meta)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (meta & RULE_NEEDS_ARTISTS) {
+            t[i].genres = NULL;
+            t[i].n_genres = 0;
+            t[i].has &= ~(unsigned)TRACK_HAS_ARTIST_POPULARITY;
+        }
+        if (meta & RULE_NEEDS_ALBUM) {
+            t[i].label = NULL;
+            t[i].has &= ~(unsigned)TRACK_HAS_ALBUM_POPULARITY;
+        }
+    }
+}
+
+/* How long a store step waits for a database connection before doing without. */
+#define SYNC_STORE_DB_WAIT_MS 5000
+
+/* The entries: from the stored base when it was stored at base_snapshot, else read. */
+static int base_entries(struct app *app, struct spotify_client *c, struct arena *a,
+                        const struct sync_input *in, const char *base_snapshot,
+                        struct sync_eval *ev)
+{
+    if (base_snapshot && in->store.snapshot_id &&
+        strcmp(base_snapshot, in->store.snapshot_id) == 0) {
+        /* A connection for this one read only (none is held across Spotify calls). */
+        struct db *db = database_acquire(app, SYNC_STORE_DB_WAIT_MS);
+        int rc = db ? sync_store_load(db, a, in, base_snapshot, &ev->base) : ERR_UNAVAILABLE;
+        database_release(app, db);
+        if (rc == 0) {
+            ev->from_store = true;
+            return 0;
+        }
+        if (rc == ERR_NOMEM)
+            return rc;
+        /* Not there after all (saved over meanwhile, another format): read it. */
+        log_info("base %s: stored entries unusable (%s); reading the base", in->base.id,
+                 app_err_code(rc));
+    }
+    return sync_base_read(c, a, &in->base, &ev->base);
+}
+
+int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
+                  const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
+                  void *ud, struct sync_eval *ev)
+{
+    unsigned meta = in->needs & (RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM);
+    int64_t now = (int64_t)time(NULL);
+    bool fetch = false;
     int rc;
+
     memset(ev, 0, sizeof *ev);
     if (phase && (rc = phase(ud, "read_base", 0, 0)) != 0)
         return rc;
-    if ((rc = spotify_client_get_playlist(c, a, in->base.spotify_playlist_id, false, &ev->base)) !=
-        0)
+    if ((rc = base_entries(app, c, a, in, base_snapshot, ev)) != 0)
         return rc;
     if ((rc = sync_tracks_build(a, ev->base.items, ev->base.n_items, &ev->tracks)) != 0)
         return rc;
-    if (in->needs & (RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM)) {
+    if (cancel_requested(in->cancel))
+        return ERR_UNAVAILABLE;
+    /* Stored values serve while they cover every kind the rules need and are younger
+     * than the cache lifetime of their kind; else fetched again (cache first). */
+    if (meta)
+        fetch = !ev->from_store || sync_input_metadata_stale(app, in, now);
+    if (fetch) {
         if (phase && (rc = phase(ud, "metadata", 0, 0)) != 0)
             return rc;
         struct metadata_opts mo = {.artist_ttl_s = app->cfg->cache_ttl_artist_s,
                                    .album_ttl_s = app->cfg->cache_ttl_album_s,
                                    .track_ttl_s = app->cfg->cache_ttl_track_s};
-        if ((rc = metadata_enrich(c, app->cache, &mo, a, ev->tracks.tracks, ev->tracks.n, in->needs,
+        if (ev->from_store)
+            clear_metadata(ev->tracks.tracks, ev->tracks.n, meta);
+        if ((rc = metadata_enrich(c, app->cache, &mo, a, ev->tracks.tracks, ev->tracks.n, meta,
                                   &ev->mstats)) != 0)
             return rc;
     }
-    /* MusicBrainz (its progress phase is "musicbrainz" while it asks), then the tags. */
+    /* What was read or fetched is kept for the next sync or preview. */
+    if (!ev->from_store || fetch) {
+        unsigned kept = fetch ? meta : ev->from_store ? in->store.metadata_needs : 0;
+        int64_t at = fetch ? now : ev->from_store ? in->store.metadata_at : 0;
+        struct db *db = database_acquire(app, SYNC_STORE_DB_WAIT_MS);
+        rc = db ? sync_store_save(db, a, in, &ev->base, &ev->tracks, kept, at) : ERR_UNAVAILABLE;
+        database_release(app, db);
+        if (rc == ERR_NOMEM)
+            return rc;
+        if (rc != 0)
+            log_warn("base %s: could not store its entries (%s); the next sync reads it again",
+                     in->base.id, app_err_code(rc));
+    }
+    /* MusicBrainz (its progress phase is "musicbrainz" while it asks; its values come from
+     * its own shared store, never from the stored base), then the user's tags. */
     if ((in->needs & RULE_NEEDS_MUSICBRAINZ) &&
-        (rc = musicbrainz_metadata_enrich(app, db, a, ev->tracks.tracks, ev->tracks.n, phase, ud,
-                                          &ev->mbstats, &ev->why)) != 0)
+        (rc = musicbrainz_metadata_enrich(app, a, ev->tracks.tracks, ev->tracks.n, in->cancel,
+                                          phase, ud, &ev->mbstats, &ev->why)) != 0)
         return rc;
     if ((in->needs & RULE_NEEDS_TAGS) &&
         (rc = tag_service_apply(in->tags, in->n_tags, ev->tracks.tracks, ev->tracks.n, a)) != 0)
         return rc;
     if (phase && (rc = phase(ud, "evaluate", 0, 0)) != 0)
         return rc;
-    return target_compute(ev->tracks.tracks, ev->tracks.n, in->routing,
-                          (const struct target_child *const *)in->compiled, in->n_children,
-                          in->today, &ev->targets);
+    if (cancel_requested(in->cancel))
+        return ERR_UNAVAILABLE;
+    return target_compute_until(ev->tracks.tracks, ev->tracks.n, in->routing,
+                                (const struct target_child *const *)in->compiled, in->n_children,
+                                in->today, in->cancel, &ev->targets);
 }
 
 void sync_eval_release(struct sync_eval *ev)

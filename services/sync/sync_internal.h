@@ -7,11 +7,13 @@
 #include <stdint.h>
 
 #include "repositories/base_playlist_repo.h"
+#include "repositories/base_store_repo.h"
 #include "repositories/child_playlist_repo.h"
 #include "repositories/sync_state_repo.h"
 #include "repositories/tag_repo.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/cancel.h"
 #include "services/metadata/metadata.h"
 #include "services/metadata/musicbrainz_metadata.h"
 #include "services/spotify/spotify_client.h"
@@ -38,6 +40,10 @@ struct sync_input {
     struct sync_child_state *child_state; /* n_children (arena) */
     struct tag_item *tags; /* with RULE_NEEDS_TAGS: every tagged item of the user (arena) */
     size_t n_tags;
+    enum spotify_mode api_mode;           /* the configured mode of this run */
+    struct base_store_info store;         /* the stored base's header (snapshot_id NULL: none) */
+    const struct cancel *cancel; /* NULL (a sync runs to its end); a preview's: its client
+                                  * hung up -> sync_eval_run stops with ERR_UNAVAILABLE */
 };
 
 /* Loads base `base_id` of `user_id` and its children, compiles them in the configured
@@ -53,6 +59,12 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
                     const char *base_id, struct sync_input *in, struct buf *why);
 void sync_input_release(struct sync_input *in);
 
+/* True when the stored base holds metadata values the rules need that are missing or
+ * older than the cache lifetime of their kind (at unix time `now`): they may have
+ * changed on Spotify, so the rules are evaluated again (from the stored entries when the
+ * base has not moved) with values fetched again. False when nothing is stored. */
+bool sync_input_metadata_stale(const struct app *app, const struct sync_input *in, int64_t now);
+
 /* SHA-256 of uris[0..n) joined by '\n', in hex. */
 void sync_hash_uris(const char *const *uris, size_t n, char out[SYNC_HASH_HEX]);
 
@@ -64,19 +76,29 @@ struct sync_eval {
     struct target_result *targets; /* owned (sync_eval_release) */
     struct metadata_stats mstats;
     struct musicbrainz_stats mbstats;
-    struct buf why; /* the message of ERR_METADATA_UNAVAILABLE */
+    struct buf why;                /* the message of ERR_METADATA_UNAVAILABLE */
+    bool from_store;               /* the entries came from the stored base, not Spotify */
 };
 
-/* Reads the base whole, builds the tracks, fetches the metadata the rules need (Spotify's
- * through the cache, MusicBrainz's through its store), applies the user's tags and
- * computes every child's target. `phase` (may be NULL) is called at each phase with its
- * name (and, in "musicbrainz", with done/total). Errors: the Spotify client's (message in
- * spotify_client_last_error()), ERR_METADATA_UNAVAILABLE (message in ev->why),
- * ERR_UNAVAILABLE (shutting down), ERR_VALIDATION (two catch-all children), ERR_NOMEM, or
- * a `phase` callback's. Release with sync_eval_release() whatever the outcome. */
+/* Gets the base's entries, builds the tracks, gets the metadata the rules need and
+ * computes every child's target. The entries come from the stored base when
+ * base_snapshot (the base's current snapshot id, from sync_spotify_check(); NULL =
+ * unknown) is the one it was stored under, else from a read of the whole base. The
+ * metadata values come from the stored base when it holds every kind the rules need
+ * and they are younger than the cache lifetime of their kind, else from
+ * metadata_enrich() (cache first). A read, or metadata fetched, is saved as the
+ * stored base (a failure to save is logged, not an error); each store step takes a
+ * database connection of its own for that step only. Then MusicBrainz's values (through
+ * its own shared store: musicbrainz_metadata.h) and the user's tags (in->tags). `phase`
+ * (may be NULL) is called at each phase with its name (and, in "musicbrainz", with
+ * done/total). Errors: the client's (message in spotify_client_last_error()),
+ * ERR_METADATA_UNAVAILABLE (message in ev->why), ERR_UNAVAILABLE (cancelled or shutting
+ * down), ERR_VALIDATION (two catch-all children), ERR_NOMEM, or a `phase` callback's.
+ * Release with sync_eval_release() whatever the outcome. */
 typedef metadata_progress_fn sync_phase_fn;
-int sync_eval_run(struct app *app, struct db *db, struct spotify_client *c, struct arena *a,
-                  const struct sync_input *in, sync_phase_fn phase, void *ud, struct sync_eval *ev);
+int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
+                  const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
+                  void *ud, struct sync_eval *ev);
 void sync_eval_release(struct sync_eval *ev);
 
 /* Child i's target as uris (arena array), from an evaluation. */
@@ -84,12 +106,39 @@ int sync_eval_target_uris(const struct sync_eval *ev, size_t child, struct arena
                           const char ***uris, size_t *n);
 
 /* Which children still hold the contents recorded for them (child_same[i]) and, when
- * ask_base, whether the base is still at in->state.last_snapshot_id (*base_same): asks
- * the snapshot ids of the base and of every child with recorded contents, with
- * spotify_client_get_snapshots() (one request for all where possible; none when there is
- * nothing to ask). Errors: the client's. */
+  * ask_base and something is known of the base (the last completed sync's snapshot or
+  * a stored base), the base's current snapshot id (*base_snap, arena; NULL when not
+  * asked): asks the snapshot ids of the base and of every child with recorded contents,
+  * with spotify_client_get_snapshots() (one request for all where possible; none when
+  * there is nothing to ask). A Liked Songs base is asked apart: its first page (one
+  * request, sync_base_snapshot()). Errors: the client's. */
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                       bool ask_base, bool *base_same, bool *child_same);
+                       bool ask_base, const char **base_snap, bool *child_same);
+
+/* ---- The stored base (sync_store.c; repositories/base_store_repo.h) -------------- */
+
+#define SYNC_STORE_FORMAT 1
+
+/* One entry as stored: it (kind, uri, track fields) with the metadata values of `meta`
+ * (its enriched filterable track; NULL = the entry's own track). out is reset first.
+ * 0 or ERR_NOMEM. */
+int sync_store_encode(const struct spotify_item *it, const struct track *meta, struct buf *out);
+/* The entry back from its text (strings in arena `a`, base_index = index).
+ * 0; ERR_INTERNAL (not an entry of this format); ERR_NOMEM. */
+int sync_store_decode(const char *text, size_t len, size_t index, struct arena *a,
+                      struct spotify_item *out);
+/* The stored base of in->base at `snapshot_id` as a playlist read (arena `a`).
+ * 0; ERR_NOT_FOUND (nothing stored for that snapshot, mode and format); ERR_NOMEM;
+ * ERR_INTERNAL. */
+int sync_store_load(struct db *db, struct arena *a, const struct sync_input *in,
+                    const char *snapshot_id, struct spotify_playlist *out);
+/* Stores pl's entries under pl->info.snapshot_id, with the metadata values of `tracks`
+ * (the filterable tracks built from pl, enriched) answering `needs`, fetched at
+ * metadata_at. 0; ERR_NOT_FOUND (the base is gone, or pl has no snapshot id);
+ * ERR_NOMEM; ERR_INTERNAL. */
+int sync_store_save(struct db *db, struct arena *a, const struct sync_input *in,
+                    const struct spotify_playlist *pl, const struct sync_tracks *tracks,
+                    unsigned needs, int64_t metadata_at);
 
 /* A child playlist's current contents as uris (NULL for an entry without uri), read
  * from Spotify (uris only), and its snapshot id. Errors: the client's. */
@@ -106,10 +155,12 @@ void sync_count_client_metrics(struct app *app, const struct spotify_stats *ss,
 
 #define SYNC_POOL_MAX_WORKERS 8
 
-/* Up to SYNC_POOL_MAX_WORKERS worker threads (never more than the configured Spotify
- * parallelism, nor than jobs), each with its own Spotify client (the configured
- * parallelism shared between them) and arena, that run jobs 0..n-1 of a phase. The pool lives for a
- * whole sync: clients and arenas (and what jobs allocate in them) last until sync_pool_release().
+/* Up to SYNC_POOL_MAX_WORKERS runners (never more than the configured Spotify
+ * parallelism, nor than jobs): the calling thread and helpers on the server's worker
+ * pool (app->workers), each runner with its own Spotify client (the configured
+ * parallelism shared between them) and arena, that run jobs 0..n-1 of a phase. The
+ * clients live for a whole sync: clients and arenas (and what jobs allocate in them)
+ * last until sync_pool_release(). No thread is created per phase.
  */
 struct sync_pool {
     struct app *app;
@@ -129,9 +180,11 @@ typedef int (*sync_done_fn)(void *ud, size_t job);
  * the session's token source or spotify_client_new(); release with sync_pool_release()
  * whatever the outcome. */
 int sync_pool_init(struct sync_pool *p, struct app *app, const char *user_id, size_t n_jobs);
-/* Runs jobs 0..n-1 (n may be 0) and returns when every job started has ended: 0, the
- * first non-zero return of on_done, or ERR_INTERNAL when no thread could start. A job is
- * not started once app->shutting_down is set (on_done then sees fewer jobs end). */
+/* Runs jobs 0..n-1 (n may be 0), on the calling thread and on helpers of the worker
+ * pool, and returns when every job started has ended: 0, the first non-zero return of
+ * on_done, ERR_NOMEM, or ERR_INTERNAL (no runner was set up). A job is not started once
+ * the server gives up on running syncs (app->shutting_down > 1; on_done then sees fewer
+ * jobs end). */
 int sync_pool_run(struct sync_pool *p, size_t n, sync_job_fn job, sync_done_fn on_done, void *ud);
 /* Adds the workers' request counts to *sum (requests, token_requests, retries,
  * rate_limited, wait_ms). */

@@ -1,6 +1,10 @@
-/* Children in parallel: a small pool of worker threads, each with its own Spotify
- * client (a client belongs to one thread) and arena (an arena has one owner). The
- * database stays with the calling thread: workers only talk to Spotify. */
+/* Children in parallel on the server's one worker pool (app->workers, lib/workpool.h):
+ * up to n_workers runners at once, each with its own Spotify client (a client belongs
+ * to one thread at a time) and arena (an arena has one owner), picked from the pool's
+ * slots. The calling thread is one of the runners: a phase always makes progress even
+ * when every pool thread is busy (no thread waits for a helper that cannot start), and
+ * helpers that start late find nothing left and return. The database stays with the
+ * calling thread: runners only talk to Spotify. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +12,12 @@
 #include "app/app.h"
 #include "lib/app_err.h"
 #include "app/config.h"
+#include "lib/workpool.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_internal.h"
 
+/* One phase. On the heap: a helper queued in the pool may start after the caller has
+ * returned; it then only drops its reference. */
 struct phase {
     struct sync_pool *p;
     sync_job_fn job;
@@ -18,17 +25,59 @@ struct phase {
     size_t n;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    size_t next;    /* next job to start */
-    size_t *ended;  /* jobs in the order they ended */
-    size_t n_ended; /* entries of ended[] */
-    size_t running; /* workers still in their loop */
-    bool stop;      /* start no further job */
+    size_t next;       /* next job to start */
+    size_t *ended;     /* jobs in the order they ended */
+    size_t n_ended;    /* entries of ended[] */
+    size_t running;    /* jobs running now */
+    bool slot_busy[SYNC_POOL_MAX_WORKERS];
+    bool stop;         /* start no further job */
+    bool closed;       /* the caller has returned: late helpers only drop their ref */
+    int refs;          /* the caller + helpers not yet done */
 };
 
-struct worker {
-    struct phase *ph;
-    size_t w;
-};
+static void phase_unref_locked(struct phase *ph)
+{
+    bool last = --ph->refs == 0;
+    pthread_mutex_unlock(&ph->mu);
+    if (last) {
+        pthread_mutex_destroy(&ph->mu);
+        pthread_cond_destroy(&ph->cv);
+        free(ph->ended);
+        free(ph);
+    }
+}
+
+static bool may_start(const struct phase *ph)
+{
+    return !ph->stop && !ph->closed && ph->next < ph->n &&
+           atomic_load(&ph->p->app->shutting_down) <= 1;
+}
+
+/* Runs one job with a free slot; called with ph->mu held, returns with it held. */
+static void run_one(struct phase *ph)
+{
+    size_t w = 0, j = ph->next++;
+    while (ph->slot_busy[w])
+        w++; /* runners <= slots: one is free */
+    ph->slot_busy[w] = true;
+    ph->running++;
+    pthread_mutex_unlock(&ph->mu);
+    ph->job(ph->p, w, j, ph->ud);
+    pthread_mutex_lock(&ph->mu);
+    ph->slot_busy[w] = false;
+    ph->running--;
+    ph->ended[ph->n_ended++] = j;
+    pthread_cond_broadcast(&ph->cv);
+}
+
+static void helper_main(void *arg)
+{
+    struct phase *ph = arg;
+    pthread_mutex_lock(&ph->mu);
+    while (may_start(ph))
+        run_one(ph);
+    phase_unref_locked(ph);
+}
 
 int sync_pool_init(struct sync_pool *p, struct app *app, const char *user_id, size_t n_jobs)
 {
@@ -62,73 +111,54 @@ int sync_pool_init(struct sync_pool *p, struct app *app, const char *user_id, si
     return 0;
 }
 
-static void *worker_main(void *arg)
-{
-    struct worker *wk = arg;
-    struct phase *ph = wk->ph;
-    pthread_mutex_lock(&ph->mu);
-    for (;;) {
-        if (ph->stop || ph->next >= ph->n || atomic_load(&ph->p->app->shutting_down))
-            break;
-        size_t j = ph->next++;
-        pthread_mutex_unlock(&ph->mu);
-        ph->job(ph->p, wk->w, j, ph->ud);
-        pthread_mutex_lock(&ph->mu);
-        ph->ended[ph->n_ended++] = j;
-        pthread_cond_broadcast(&ph->cv);
-    }
-    ph->running--;
-    pthread_cond_broadcast(&ph->cv);
-    pthread_mutex_unlock(&ph->mu);
-    return NULL;
-}
-
 int sync_pool_run(struct sync_pool *p, size_t n, sync_job_fn job, sync_done_fn on_done, void *ud)
 {
-    struct phase ph = {.p = p, .job = job, .ud = ud, .n = n};
-    struct worker wk[SYNC_POOL_MAX_WORKERS];
-    pthread_t th[SYNC_POOL_MAX_WORKERS];
-    size_t started = 0, handled = 0;
+    struct phase *ph;
+    size_t handled = 0;
     int rc = 0;
 
     if (n == 0)
         return 0;
-    if (p->n_workers == 0 || !(ph.ended = calloc(n, sizeof *ph.ended)))
-        return p->n_workers == 0 ? ERR_INTERNAL : ERR_NOMEM;
-    pthread_mutex_init(&ph.mu, NULL);
-    pthread_cond_init(&ph.cv, NULL);
-    pthread_mutex_lock(&ph.mu);
-    for (size_t w = 0; w < p->n_workers && w < n; w++) {
-        wk[w] = (struct worker){&ph, w};
-        if (pthread_create(&th[w], NULL, worker_main, &wk[w]) != 0)
+    if (p->n_workers == 0)
+        return ERR_INTERNAL;
+    if (!(ph = calloc(1, sizeof *ph)) || !(ph->ended = calloc(n, sizeof *ph->ended))) {
+        free(ph);
+        return ERR_NOMEM;
+    }
+    *ph = (struct phase){.p = p, .job = job, .ud = ud, .n = n, .ended = ph->ended, .refs = 1};
+    pthread_mutex_init(&ph->mu, NULL);
+    pthread_cond_init(&ph->cv, NULL);
+    pthread_mutex_lock(&ph->mu);
+    /* Helpers for the other slots; a full pool queue only means fewer helpers. */
+    for (size_t h = 1; h < p->n_workers && h < n && p->app->workers; h++) {
+        ph->refs++;
+        if (workpool_submit(p->app->workers, helper_main, ph) != 0) {
+            ph->refs--;
             break;
-        started++;
-        ph.running++;
+        }
     }
-    if (started == 0)
-        rc = ERR_INTERNAL;
     /* Hand each ended job to on_done here, on the caller's thread (it owns the
-     * database), while the workers go on with the next ones. */
-    while (started > 0 && (ph.running > 0 || handled < ph.n_ended)) {
-        if (handled == ph.n_ended) {
-            pthread_cond_wait(&ph.cv, &ph.mu);
-            continue;
-        }
-        size_t j = ph.ended[handled++];
-        pthread_mutex_unlock(&ph.mu);
-        int drc = on_done ? on_done(ud, j) : 0;
-        pthread_mutex_lock(&ph.mu);
-        if (drc != 0 && rc == 0) {
-            rc = drc;
-            ph.stop = true;
+     * database), in the order they end; run jobs ourselves when nothing else is to do. */
+    for (;;) {
+        if (handled < ph->n_ended) {
+            size_t j = ph->ended[handled++];
+            pthread_mutex_unlock(&ph->mu);
+            int drc = on_done ? on_done(ud, j) : 0;
+            pthread_mutex_lock(&ph->mu);
+            if (drc != 0 && rc == 0) {
+                rc = drc;
+                ph->stop = true;
+            }
+        } else if (may_start(ph)) {
+            run_one(ph);
+        } else if (ph->running > 0) {
+            pthread_cond_wait(&ph->cv, &ph->mu);
+        } else {
+            break;
         }
     }
-    pthread_mutex_unlock(&ph.mu);
-    for (size_t w = 0; w < started; w++)
-        pthread_join(th[w], NULL);
-    pthread_mutex_destroy(&ph.mu);
-    pthread_cond_destroy(&ph.cv);
-    free(ph.ended);
+    ph->closed = true;
+    phase_unref_locked(ph);
     return rc;
 }
 

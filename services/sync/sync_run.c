@@ -10,23 +10,30 @@
 #include "repositories/sync_lock_repo.h"
 #include "app/app.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
+#include "services/database.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_event_service.h"
 #include "services/sync/sync_internal.h"
 #include "services/sync/sync_service.h"
+#include "services/sync/sync_watch.h"
 
 struct child_out {
     int64_t matched, added, removed;
     bool done;    /* processed: goes into the event's `children` */
-    bool written; /* its playlist was written: its new snapshot id is to be learnt */
+    bool written; /* written, and the answers did not say its new snapshot id: learn it */
 };
+
+/* How long a step waits for a database connection. */
+#define SYNC_DB_WAIT_MS 30000
+#define NO_DB "no database connection is free (database busy)"
 
 struct run {
     struct app *app;
-    struct db *db;
+    struct db *db; /* held for one short database step only (db_take .. db_give) */
     struct arena *a;
     const char *user_id, *base_id, *event_id;
     struct spotify_client *client; /* checks, the base, metadata */
@@ -66,22 +73,44 @@ static int spotify_fail(struct run *r, int rc, const char *what)
     return fail(r, rc, "%s: %s", what, *msg ? msg : app_err_code(rc));
 }
 
-/* Between steps: records the progress, and stops the run when the server shuts down
- * or when our event was ended elsewhere (the sweep, another process's start-up). */
+/* A database connection for one short step: a sync holds none while it talks to
+ * Spotify (issue #12: slow syncs must not starve the requests of the pool). NULL when
+ * none is free in time. Give it back with db_give() before any Spotify call. */
+static struct db *db_take(struct run *r)
+{
+    if (!r->db)
+        r->db = database_acquire(r->app, SYNC_DB_WAIT_MS);
+    return r->db;
+}
+
+static void db_give(struct run *r)
+{
+    database_release(r->app, r->db);
+    r->db = NULL;
+}
+
+/* Between steps: records the progress, and stops the run when the server gives up
+ * waiting for it at shutdown (sync_manager_stop: a sync that runs is let finish
+ * within the grace) or when our event was ended elsewhere (the sweep, another
+ * process's start-up). */
 static int step(struct run *r, const char *phase, int64_t done, int64_t total)
 {
     char now[21];
     r->phase = phase;
     r->done = done;
     r->total = total;
-    if (atomic_load(&r->app->shutting_down))
+    if (atomic_load(&r->app->shutting_down) > 1)
         return fail(r, ERR_UNAVAILABLE, SYNC_MSG_SHUTDOWN);
+    if (!db_take(r))
+        return fail(r, ERR_UNAVAILABLE, NO_DB);
     util_time_format(time(NULL), now);
     int rc = sync_event_repo_set_progress(r->db, r->event_id, phase, done, total, now);
+    db_give(r);
     if (rc == ERR_NOT_FOUND)
         return fail(r, ERR_CONFLICT, "the sync was ended while it ran (timed out or restarted)");
     if (rc != 0)
         return fail(r, rc, "could not record the sync's progress (database error)");
+    sync_watch_service_notify(r->app->sync_watch, r->event_id); /* live progress (SSE) */
     return 0;
 }
 
@@ -90,7 +119,7 @@ static int eval_phase(void *ud, const char *phase, int64_t done, int64_t total)
     return step(ud, phase, done, total);
 }
 
-static const char *phase_what(const char *phase)
+static const char *phase_what(const char *phase, const struct base_playlist *base)
 {
     if (strcmp(phase, "metadata") == 0)
         return "fetching track metadata";
@@ -98,7 +127,7 @@ static const char *phase_what(const char *phase)
         return "fetching MusicBrainz metadata";
     if (strcmp(phase, "evaluate") == 0)
         return "evaluating the rules";
-    return "reading the base playlist";
+    return base_playlist_is_liked(base) ? "reading the Liked Songs" : "reading the base playlist";
 }
 
 /* ---- Per child: current contents, a copy for restore, the minimal write ----------
@@ -192,7 +221,10 @@ static int record_child(struct run *r, size_t i, const char *snapshot, const cha
     char hash[SYNC_HASH_HEX], now[21];
     sync_hash_uris(uris, n, hash);
     util_time_format(time(NULL), now);
+    if (!db_take(r))
+        return fail(r, ERR_UNAVAILABLE, NO_DB);
     int rc = sync_state_repo_set_child(r->db, r->in.children[i].id, snapshot, hash, uris, n, now);
+    db_give(r);
     if (rc != 0)
         return fail(r, rc, "could not record child playlist '%s' (database error)",
                     r->in.children[i].name);
@@ -208,12 +240,15 @@ static int write_done(void *ud, size_t job)
     int rc;
     if (cj->rc != 0)
         return cj->rc; /* stops the phase; first_failure() names it */
-    /* Its new snapshot id is learnt after the writes (one request for every child). */
-    if ((rc = record_child(r, i, NULL, cj->target, cj->n_target)) != 0)
+    /* Every write answers the playlist's new snapshot id: the last answer's goes with
+     * the target. Only a child whose answers did not say it is asked after the writes. */
+    const char *snap = cj->res.snapshot_id[0] ? cj->res.snapshot_id : NULL;
+    if ((rc = record_child(r, i, snap, cj->target, cj->n_target)) != 0)
         return rc;
     r->out[i].added = (int64_t)cj->res.added;
     r->out[i].removed = (int64_t)cj->res.removed;
-    r->out[i].done = r->out[i].written = true;
+    r->out[i].done = true;
+    r->out[i].written = snap == NULL;
     c->finished++;
     return step(r, "write_children", (int64_t)c->finished, (int64_t)r->in.n_children);
 }
@@ -280,6 +315,8 @@ static int write_children(struct run *r, const bool *known, const char *const *c
             c.finished++;
             continue;
         }
+        if (!db_take(r))
+            return fail(r, ERR_UNAVAILABLE, NO_DB);
         /* From the first write on, the last completed sync no longer describes Spotify. */
         if (!r->invalidated) {
             if ((rc = sync_state_repo_invalidate_base(r->db, r->base_id, now)) != 0)
@@ -292,6 +329,7 @@ static int write_children(struct run *r, const bool *known, const char *const *c
                         r->in.children[i].name);
         c.todo[n_todo++] = i;
     }
+    db_give(r);
     if ((rc = step(r, "write_children", (int64_t)c.finished, (int64_t)n)) != 0 ||
         (n_todo && (rc = start_pool(r)) != 0))
         return rc;
@@ -307,8 +345,9 @@ static int write_children(struct run *r, const bool *known, const char *const *c
     return 0;
 }
 
-/* The snapshot ids Spotify gave the playlists we wrote. A failure here costs only a
- * read of those children at the next sync, so it does not fail the sync. */
+/* The snapshot ids of the playlists we wrote whose write answers did not carry one
+ * (normally none: no request). A failure here costs only a read of those children at
+ * the next sync, so it does not fail the sync. */
 static void learn_snapshots(struct run *r)
 {
     size_t n = r->in.n_children, k = 0;
@@ -324,26 +363,38 @@ static void learn_snapshots(struct run *r)
         }
     if (k == 0)
         return;
+    db_give(r);
     if (spotify_client_get_snapshots(r->client, r->a, ids, k, snaps) != 0) {
         log_warn("sync %s: could not learn the new snapshot ids (%s)", r->event_id,
                  spotify_client_last_error(r->client));
         return;
     }
+    if (!db_take(r)) {
+        log_warn("sync %s: %s; the new snapshot ids are not recorded", r->event_id, NO_DB);
+        return;
+    }
     for (size_t j = 0; j < k; j++)
         if (snaps[j])
             sync_state_repo_set_child_snapshot(r->db, r->in.children[which[j]].id, snaps[j]);
+    db_give(r);
 }
 
 static int run_steps(struct run *r)
 {
     struct sync_input *in = &r->in;
     struct buf why = BUF_INIT;
-    bool base_same = false, *child_same = NULL;
+    const char *base_snap = NULL;
+    bool *child_same = NULL;
     const char *const **targets = NULL;
     size_t *n_targets = NULL;
     int rc;
 
+    if (!db_take(r)) {
+        buf_release(&why);
+        return fail(r, ERR_UNAVAILABLE, NO_DB);
+    }
     rc = sync_input_load(r->app, r->db, r->a, r->user_id, r->base_id, in, &why);
+    db_give(r);
     r->loaded = true;
     if (rc == ERR_NOT_FOUND)
         rc = fail(r, rc, "the base playlist no longer exists");
@@ -366,10 +417,15 @@ static int run_steps(struct run *r)
     if ((rc = spotify_session_client(r->app, r->user_id, &r->client)) != 0)
         return fail(r, rc, "could not set up the Spotify client (%s)", app_err_code(rc));
 
+    /* Metadata past its lifetime counts as a change: the rules see fresh values. */
     bool config_same = in->config_hash[0] && in->state.config_hash && in->state.last_snapshot_id &&
-                       strcmp(in->config_hash, in->state.config_hash) == 0;
-    if ((rc = sync_spotify_check(r->client, r->a, in, config_same, &base_same, child_same)) != 0)
+                       strcmp(in->config_hash, in->state.config_hash) == 0 &&
+                       !sync_input_metadata_stale(r->app, in, (int64_t)time(NULL));
+    /* The base's snapshot is asked too (same request): it says whether the last
+     * completed sync still describes the base, or else whether the stored base does. */
+    if ((rc = sync_spotify_check(r->client, r->a, in, true, &base_snap, child_same)) != 0)
         return spotify_fail(r, rc, "checking the playlists' snapshot ids");
+    bool base_same = config_same && base_snap && strcmp(base_snap, in->state.last_snapshot_id) == 0;
     bool all_known = true, all_same = true;
     for (size_t i = 0; i < n; i++) {
         all_known &= in->child_state[i].has_contents;
@@ -391,16 +447,16 @@ static int run_steps(struct run *r)
         if (all_same)
             return 0; /* nothing changed anywhere: the one request above was all */
     } else {
-        rc = sync_eval_run(r->app, r->db, r->client, r->a, in, eval_phase, r, &r->ev);
+        rc = sync_eval_run(r->app, r->client, r->a, in, base_snap, eval_phase, r, &r->ev);
         if (rc == ERR_VALIDATION)
             return fail(r, rc, "more than one child playlist is the catch-all");
-        if (rc == ERR_METADATA_UNAVAILABLE)
+        if (rc == ERR_METADATA_UNAVAILABLE || (rc != 0 && r->ev.why.len))
             return fail(r, rc, "fetching MusicBrainz metadata: %s",
                         r->ev.why.len ? r->ev.why.data : "MusicBrainz could not be reached");
-        if (rc == ERR_UNAVAILABLE && atomic_load(&r->app->shutting_down))
+        if (rc == ERR_UNAVAILABLE && atomic_load(&r->app->shutting_down) > 1)
             return fail(r, rc, SYNC_MSG_SHUTDOWN);
         if (rc != 0)
-            return r->err.len ? rc : spotify_fail(r, rc, phase_what(r->phase));
+            return r->err.len ? rc : spotify_fail(r, rc, phase_what(r->phase, &in->base));
         r->processed = (int64_t)r->ev.base.n_items;
         r->skipped = (int64_t)sync_tracks_skipped(&r->ev.tracks);
         r->base_snapshot = r->ev.base.info.snapshot_id;
@@ -436,11 +492,11 @@ static void children_json(struct run *r, const char **children, const char **ids
                                              (json_int_t)r->out[i].added, "removed",
                                              (json_int_t)r->out[i].removed));
     }
-    char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    char *s = arr ? json_text_dump(arr, JSON_COMPACT) : NULL;
     if (s)
         *children = arena_strdup(r->a, s) ?: "[]";
     free(s);
-    if (r->loaded && r->out && idarr && (s = json_dumps(idarr, JSON_COMPACT))) {
+    if (r->loaded && r->out && idarr && (s = json_text_dump(idarr, JSON_COMPACT))) {
         *ids = arena_strdup(r->a, s);
         free(s);
     }
@@ -493,6 +549,12 @@ static void finish(struct run *r, int rc_run, double seconds)
     ev.progress_done = rc_run == 0 ? (int64_t)r->in.n_children : r->done;
     ev.progress_total = rc_run == 0 ? (int64_t)r->in.n_children : r->total;
 
+    if (!db_take(r)) {
+        /* The event stays in progress: the sweep ends it. */
+        log_error("sync %s: %s; its end is not recorded", r->event_id, NO_DB);
+        count_metrics(r, ev.status, seconds, &ss);
+        return;
+    }
     if (rc_run == 0) {
         rc = sync_lock_repo_complete(r->db, &ev, r->base_snapshot, r->in.config_hash);
         if (rc != 0 && rc != ERR_NOT_FOUND) {
@@ -504,6 +566,8 @@ static void finish(struct run *r, int rc_run, double seconds)
     } else {
         rc = sync_event_repo_finish(r->db, &ev);
     }
+    db_give(r);
+    sync_watch_service_notify(r->app->sync_watch, r->event_id); /* the end (SSE) */
     if (rc == ERR_NOT_FOUND)
         log_warn("sync %s: its event was ended elsewhere; result not recorded", r->event_id);
     else if (rc != 0)
@@ -514,11 +578,21 @@ static void finish(struct run *r, int rc_run, double seconds)
     count_metrics(r, ev.status, seconds, &ss);
 }
 
-int sync_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                     const char *base_id, const char *event_id, struct sync_event *out)
+/* The longest Retry-After among the run's clients that failed on a 429 (-1: none). */
+static int64_t run_retry_after(const struct run *r)
+{
+    int64_t ra = r->client ? spotify_client_retry_after(r->client) : -1;
+    for (size_t w = 0; w < r->pool.n_workers; w++) {
+        int64_t v = spotify_client_retry_after(r->pool.clients[w]);
+        ra = v > ra ? v : ra;
+    }
+    return ra;
+}
+
+int sync_service_run(struct app *app, struct arena *a, const char *user_id, const char *base_id,
+                     const char *event_id, struct sync_event *out, int64_t *retry_after_s)
 {
     struct run r = {.app = app,
-                    .db = db,
                     .a = a,
                     .user_id = user_id,
                     .base_id = base_id,
@@ -527,11 +601,18 @@ int sync_service_run(struct app *app, struct db *db, struct arena *a, const char
     int64_t t0 = util_now_ms();
     int rc = run_steps(&r);
 
+    db_give(&r); /* a step that failed may still hold it */
     finish(&r, rc, (double)(util_now_ms() - t0) / 1000.0);
+    if (retry_after_s)
+        *retry_after_s = rc == ERR_RATE_LIMITED ? run_retry_after(&r) : -1;
     sync_eval_release(&r.ev);
     sync_input_release(&r.in);
     spotify_client_free(r.client);
     sync_pool_release(&r.pool);
     buf_release(&r.err);
-    return sync_event_repo_find(db, a, user_id, event_id, out);
+    if (!db_take(&r))
+        return ERR_UNAVAILABLE;
+    rc = sync_event_repo_find(r.db, a, user_id, event_id, out);
+    db_give(&r);
+    return rc;
 }

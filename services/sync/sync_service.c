@@ -12,7 +12,9 @@
 #include "repositories/child_playlist_repo.h"
 #include "repositories/idempotency_repo.h"
 #include "repositories/sync_lock_repo.h"
+#include "repositories/sync_queue_repo.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "services/sync/sync_event_service.h"
@@ -35,7 +37,7 @@ static int child_ids_json(struct db *db, struct arena *a, const char *user_id, c
     for (size_t i = 0; i < n; i++)
         if (json_array_append_new(arr, json_string(children[i].id)) != 0)
             goto done;
-    if ((text = json_dumps(arr, JSON_COMPACT)) && (*out = arena_strdup(a, text)))
+    if ((text = json_text_dump(arr, JSON_COMPACT)) && (*out = arena_strdup(a, text)))
         rc = 0;
 done:
     free(text);
@@ -47,7 +49,7 @@ done:
 static const char *event_text(struct arena *a, const struct sync_event *ev)
 {
     json_t *j = sync_event_service_to_json(ev);
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *s = j ? json_text_dump(j, JSON_COMPACT) : NULL;
     const char *out = s ? arena_strdup(a, s) : NULL;
     free(s);
     json_decref(j);
@@ -99,7 +101,8 @@ static int idem_lookup(struct db *db, struct arena *a, const char *user_id, cons
 }
 
 int sync_service_start(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                       const char *base_id, const char *idem_key, bool wait, struct sync_start *out)
+                       const char *base_id, const char *idem_key, bool wait, const char *trigger,
+                       struct sync_start *out)
 {
     struct base_playlist bp;
     struct sync_event *ev = &out->event;
@@ -131,6 +134,7 @@ int sync_service_start(struct app *app, struct db *db, struct arena *a, const ch
     ev->started_at = ev->created = ev->updated = arena_strdup(a, now);
     ev->children = "[]";
     ev->progress_phase = "queued";
+    ev->trigger = trigger;
     if (!ev->id || !ev->started_at)
         return ERR_NOMEM;
     if ((rc = child_ids_json(db, a, user_id, base_id, &ev->child_playlist_ids)) != 0)
@@ -152,7 +156,9 @@ int sync_service_start(struct app *app, struct db *db, struct arena *a, const ch
                 return ERR_NOMEM;
             k.answer_status = 202;
         }
-        rc = sync_lock_repo_acquire(db, ev, idem_key ? &k : NULL);
+        int priority = strcmp(trigger, SYNC_TRIGGER_AUTO) == 0 ? SYNC_QUEUE_PRIORITY_AUTO
+                                                                : SYNC_QUEUE_PRIORITY_MANUAL;
+        rc = sync_lock_repo_acquire(db, ev, priority, (int64_t)t, idem_key ? &k : NULL);
         if (rc == ERR_SYNC_IN_PROGRESS) {
             /* The lock is taken: name the sync that holds it. */
             rc = sync_event_repo_find_active(db, user_id, base_id, out->active_id);

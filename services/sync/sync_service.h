@@ -1,8 +1,9 @@
 #ifndef PLAYROUTER_SYNC_SERVICE_H
 #define PLAYROUTER_SYNC_SERVICE_H
 /* Folder services/sync/: the sync and what a client sees of it. Owns the lifecycle of a
- * sync (sync_service.c, sync_run.c, sync_input.c, sync_spotify.c), the base tracks of
- * a run (sync_tracks.c), background runs, recovery and the sweeper (sync_manager.c),
+ * sync (sync_service.c, sync_run.c, sync_input.c, sync_spotify.c), the base by its
+ * source, a playlist or the Liked Songs (sync_base.c), the base tracks of a run
+ * (sync_tracks.c), background runs, recovery and the sweeper (sync_manager.c),
  * the parallel phases (sync_pool.c), SyncEvent reads and JSON (sync_event_service.c),
  * preview with explain (preview_service.c) and restore (sync_restore.c). */
 
@@ -10,25 +11,32 @@
  * exactly its target, with as few Spotify requests as possible.
  *
  * A sync has two halves:
- *   sync_service_start()  takes the lock (inserts the in_progress event; the unique
- *                         index idx_sync_events_one_active refuses a second one, even
- *                         from another process) and handles Idempotency-Key; quick,
+ *   sync_service_start()  takes the lock (inserts the in_progress event, phase
+ *                         "queued"; the unique index idx_sync_events_one_active refuses
+ *                         a second one, even from another process), queues its job in
+ *                         the persisted queue and handles Idempotency-Key; quick,
  *                         database only.
- *   sync_service_run()    the sync itself, on a thread of its own (a deferred request
- *                         or a background job of services/sync_manager.h), with its own
- *                         database connection; ends the event completed or failed.
+ *   sync_service_run()    the sync itself, on a worker of the queue
+ *                         (services/sync/sync_manager.h), taking a database connection
+ *                         only for each short database step; ends the event completed
+ *                         or failed.
  *
  * Flow of a run: load the base and its children, compile them and fingerprint their
  * configuration -> one request for the snapshot ids of the base and of the children
- * whose contents we know -> nothing changed since the last completed sync: done ->
- * otherwise read the base (or, when only some children were edited on Spotify, reuse
- * the last targets), fetch the metadata the rules need (cache first), evaluate -> per
+ * whose contents we know -> nothing changed since the last completed sync (and the
+ * stored metadata is within its lifetime): done -> otherwise, when only some children
+ * were edited on Spotify, reuse the last targets; else take the base's entries from the
+ * stored base when its snapshot has not moved (no page read) or read it whole (and
+ * store it), get the metadata the rules need (stored, or cache first), evaluate -> per
  * child, children in parallel: current contents (known when its snapshot is the one we
- * last wrote, else read), a copy for restore, the minimal write -> learn the new
- * snapshot ids (one request) -> completed. Between steps it stops when the server shuts down
+ * last wrote, else read), a copy for restore, the minimal write, whose answers carry
+ * the new snapshot id -> completed. Each progress step and the end are written through
+ * step()/finish() in sync_run.c, which also notify the event's watchers (sync_watch.h:
+ * live progress). Between steps it stops when the server shuts down
  * (SYNC_MSG_SHUTDOWN) or when its event was failed meanwhile (sweep, restart). */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "repositories/idempotency_repo.h"
 #include "repositories/sync_event_repo.h"
@@ -51,7 +59,9 @@ struct sync_start {
     char active_id[SYNC_EVENT_ID_MAX];
 };
 
-/* Starts a sync of base `base_id` of `user_id`. idem_key (NULL = none; at most
+/* Queues a sync of base `base_id` of `user_id` (trigger: SYNC_TRIGGER_MANUAL runs
+ * before SYNC_TRIGGER_AUTO); the caller then wakes the workers (sync_manager_kick).
+ * idem_key (NULL = none; at most
  * SYNC_IDEMPOTENCY_KEY_MAX bytes, the caller checks) makes a repeat replay the first answer;
  * with wait == false the first answer (202 and the in_progress event) is stored at once,
  * with wait == true the caller stores it with sync_service_remember() when the run ends.
@@ -59,16 +69,18 @@ struct sync_start {
  * (out->active_id: a sync of the base runs, or the key's first request still runs);
  * ERR_VALIDATION (the key was used for another request); ERR_NOMEM; ERR_INTERNAL. */
 int sync_service_start(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                       const char *base_id, const char *idem_key, bool wait,
+                       const char *base_id, const char *idem_key, bool wait, const char *trigger,
                        struct sync_start *out);
 
 /* Runs the sync of event `event_id` (started by sync_service_start) to its end and
- * fills *out (strings in arena `a`) with the final event, completed or failed. db: a
- * connection this thread owns, with no open transaction. Never leaves the event in
- * progress unless the database itself fails. 0, or ERR_NOMEM / ERR_INTERNAL when even
- * the final event cannot be read back (it is then failed if at all possible). */
-int sync_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                     const char *base_id, const char *event_id, struct sync_event *out);
+ * fills *out (strings in arena `a`) with the final event, completed or failed. Takes a
+ * database connection from the pool for each short database step and holds none while
+ * it talks to Spotify. *retry_after_s (may be NULL): when the run stopped on a Spotify
+ * 429, its Retry-After (0: none given), else -1. Never leaves the event in progress
+ * unless the database itself fails. 0, or ERR_NOMEM / ERR_INTERNAL / ERR_UNAVAILABLE
+ * when even the final event cannot be read back. */
+int sync_service_run(struct app *app, struct arena *a, const char *user_id, const char *base_id,
+                     const char *event_id, struct sync_event *out, int64_t *retry_after_s);
 
 /* Ends an event of `user_id` that will never run (the thread could not start, the
  * server is stopping) as failed with `message`. 0, ERR_NOT_FOUND (no such event in
@@ -95,13 +107,19 @@ struct sync_restore_result {
     const char *const *uris;   /* the contents put back */
     size_t n_uris;
     size_t added, removed;
+    char active_id[SYNC_EVENT_ID_MAX]; /* ERR_SYNC_IN_PROGRESS: who holds the base's lock */
 };
 
 /* Puts back the contents child `child_id` had before the last sync that changed it
  * (local files and entries without uri cannot be written back and are left out; a
  * duplicate is kept once). The next sync re-reads the child and writes its target
- * again. Strings in arena `a`; `why` receives Spotify's message on a Spotify error.
- * 0; ERR_NOT_FOUND (no such child, or nothing to restore); ERR_SPOTIFY,
+ * again. While it reads and writes it holds its base's lock as a sync does: an
+ * in_progress event (progress.phase "restore", child_playlist_ids [child]) that the
+ * unique index idx_sync_events_one_active makes exclusive, deleted when the restore
+ * ends; a sync started meanwhile gets 409 with that event's id. Strings in arena
+ * `a`; `why` receives Spotify's message on a Spotify error.
+ * 0; ERR_NOT_FOUND (no such child, or nothing to restore); ERR_SYNC_IN_PROGRESS
+ * (out->active_id: a sync or another restore of the base holds the lock); ERR_SPOTIFY,
  * ERR_SPOTIFY_REAUTH, ERR_RATE_LIMITED, ERR_NOMEM, ERR_INTERNAL. */
 int sync_service_restore(struct app *app, struct db *db, struct arena *a, const char *user_id,
                          const char *child_id, struct sync_restore_result *out, struct buf *why);

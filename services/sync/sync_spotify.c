@@ -1,5 +1,5 @@
 /* The sync engine's Spotify reads: the snapshot check of the base and children, and
- * a playlist's contents as uris. */
+ * a playlist's contents as uris. (The base's own reads: sync_base.c.) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,21 +9,30 @@
 #include "lib/app_err.h"
 #include "lib/metrics.h"
 #include "services/spotify/spotify_client.h"
+#include "services/sync/sync_base.h"
 #include "services/sync/sync_internal.h"
 
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                       bool ask_base, bool *base_same, bool *child_same)
+                       bool ask_base, const char **base_snap, bool *child_same)
 {
     size_t n = in->n_children, nids = 0, base_slot = SIZE_MAX;
     const char **ids = arena_alloc(a, (n + 1) * sizeof *ids);
     const char **snaps = arena_alloc(a, (n + 1) * sizeof *snaps);
     size_t *slot = arena_alloc(a, (n + 1) * sizeof *slot);
+    bool liked = base_playlist_is_liked(&in->base);
     int rc;
 
-    *base_same = false;
+    *base_snap = NULL;
     if (!ids || !snaps || !slot)
         return ERR_NOMEM;
-    if (ask_base && in->state.last_snapshot_id) {
+    /* A Liked Songs base is not in the library listing: its first page is its snapshot
+     * (one request of its own, docs/sync.md "Liked Songs"). */
+    bool known = in->state.last_snapshot_id || in->store.snapshot_id;
+    if (ask_base && known && liked) {
+        if ((rc = sync_base_snapshot(c, a, &in->base, base_snap)) != 0)
+            return rc;
+    }
+    if (ask_base && known && !liked) {
         base_slot = nids;
         ids[nids++] = in->base.spotify_playlist_id;
     }
@@ -36,8 +45,8 @@ int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct s
     }
     if ((rc = spotify_client_get_snapshots(c, a, ids, nids, snaps)) != 0)
         return rc;
-    *base_same = base_slot != SIZE_MAX && snaps[base_slot] &&
-                 strcmp(snaps[base_slot], in->state.last_snapshot_id) == 0;
+    if (base_slot != SIZE_MAX)
+        *base_snap = snaps[base_slot];
     for (size_t i = 0; i < n; i++)
         child_same[i] = slot[i] != SIZE_MAX && snaps[slot[i]] &&
                         strcmp(snaps[slot[i]], in->child_state[i].snapshot_id) == 0;

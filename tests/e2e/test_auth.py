@@ -26,7 +26,7 @@ JWT_SECRET = "e2e-auth-secret-" + "x" * 32
 CLIENT_ID = "cid-auth-e2e"
 CLIENT_SECRET = "auth-e2e-secret"
 SCOPES = {"playlist-read-private", "playlist-read-collaborative", "playlist-modify-private",
-          "playlist-modify-public", "user-read-private"}
+          "playlist-modify-public", "user-read-private", "user-library-read"}
 # Emulator tokens look like Spotify's: "BQ…" (access) and "AQ…" (refresh), exactly 64
 # characters. (States are 43 and PKCE verifiers 86 characters, so they never match.)
 TOKEN_RE = re.compile(rb"(?<![A-Za-z0-9_-])[AB]Q[A-Za-z0-9_-]{62}(?![A-Za-z0-9_-])")

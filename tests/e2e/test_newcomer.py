@@ -155,6 +155,40 @@ class RunAndDemoTest(unittest.TestCase):
         finally:
             self.assertIn(run.stop(), (0, 130), run.text())
 
+    def test_a_restarted_demo_starts_afresh_and_says_so(self):
+        port = free_port()
+        first = RunScript(port)
+        api = "http://127.0.0.1:%d" % port
+        try:
+            self.assertTrue(first.wait_for("Ctrl-C stops", 30), first.text())
+            self.assertNotIn("starts afresh", first.text())  # nothing to reset the first time
+            p = subprocess.run(["bash", os.path.join(SRC, "scripts", "demo.sh"), api],
+                               capture_output=True, timeout=300 * SLOW)
+            self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
+        finally:
+            self.assertIn(first.stop(), (0, 130), first.text())
+        # the same folder again: the emulator has forgotten the playlists it created
+        second = RunScript.__new__(RunScript)
+        second.cwd = first.cwd
+        second.out_path = os.path.join(second.cwd, "run2.out")
+        second.out = open(second.out_path, "wb")
+        second.proc = subprocess.Popen(
+            ["bash", os.path.join(SRC, "scripts", "run.sh"), BUILD], cwd=second.cwd,
+            stdout=second.out, stderr=subprocess.STDOUT,
+            env=clean_env({"PLAYROUTER_PORT": str(port)}), start_new_session=True)
+        try:
+            self.assertTrue(second.wait_for("Ctrl-C stops", 30), second.text())
+            self.assertIn("Demo mode starts afresh each time", second.text())
+            self.assertTrue(os.path.exists(os.path.join(first.cwd, "data", "playrouter.db.previous")))
+            p = subprocess.run(["bash", os.path.join(SRC, "scripts", "demo.sh"), api],
+                               capture_output=True, timeout=300 * SLOW)
+            out = p.stdout.decode() + p.stderr.decode()
+            self.assertEqual(p.returncode, 0, out)
+            self.assertIn("Everything I like), added", out)  # a fresh start, not a dangling base
+            self.assertIn('"status": "completed"', out)
+        finally:
+            self.assertIn(second.stop(), (0, 130), second.text())
+
     def test_demo_shows_the_servers_own_error_message(self):
         # A server with no Spotify app configured refuses sign-in with a clear error;
         # demo.sh must print the server's code and message, not a traceback.

@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import openapi_check  # noqa: E402
 from harness import SOURCE_DIR, Server  # noqa: E402
 
-BASE = {"id": "b1", "spotify_playlist_id": "sp1", "name": "n", "routing": "all",
+BASE = {"id": "b1", "source": "playlist", "spotify_playlist_id": "sp1", "name": "n", "routing": "all",
         "auto_sync_minutes": 0, "version": 1, "last_synced_at": None,
         "created": "2026-01-01T00:00:00Z", "updated": "2026-01-01T00:00:00Z"}
 JSON = {"content-type": "application/json; charset=utf-8"}

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from emulator import Emulator  # noqa: E402
 from harness import Server, free_port, sign_in  # noqa: E402
 
-BASE_KEYS = {"id", "spotify_playlist_id", "name", "routing", "auto_sync_minutes", "version",
+BASE_KEYS = {"id", "source", "spotify_playlist_id", "name", "routing", "auto_sync_minutes", "version",
              "last_synced_at", "created", "updated"}
 CHILD_KEYS = {"id", "base_playlist_id", "spotify_playlist_id", "name", "filter", "sort", "limit",
               "position", "catch_all", "pinned_track_ids", "banned_track_ids", "version",
@@ -138,6 +138,7 @@ class PlaylistsTest(unittest.TestCase):
         self.assertEqual(set(base), BASE_KEYS)
         self.assertRegex(base["id"], ID_RE)
         self.assertEqual(base["spotify_playlist_id"], pid)
+        self.assertEqual(base["source"], "playlist")  # the default
         self.assertEqual(base["name"], "Everything 90s")  # the Spotify playlist's name
         self.assertEqual(base["routing"], "all")
         self.assertEqual(base["auto_sync_minutes"], 0)
@@ -167,10 +168,16 @@ class PlaylistsTest(unittest.TestCase):
                           ["/spotify_playlist_id"])
         err = self.assert_error(self.api("POST", "/api/base-playlists", {
             "spotify_playlist_id": 42, "routing": "sideways", "name": "  ", "colour": "red",
-            "version": 3, "auto_sync_minutes": 2}), 400, "validation_failed",
+            "version": 3, "auto_sync_minutes": 10081}), 400, "validation_failed",
             ["/spotify_playlist_id", "/routing", "/name", "/colour", "/version",
              "/auto_sync_minutes"])
         self.assertEqual(self.detail(err, "/colour"), "unknown field")
+        self.assertEqual(self.detail(err, "/auto_sync_minutes"),
+                         "must be 0 (off) or an integer from 1 to 10080")
+        for bad in (-1, 1.5, "5", True):
+            self.assert_error(self.api("POST", "/api/base-playlists", {
+                "spotify_playlist_id": "x", "auto_sync_minutes": bad}), 400, "validation_failed",
+                ["/auto_sync_minutes"])
         self.assertEqual(self.detail(err, "/version"), "is read-only")
         self.assertEqual(self.detail(err, "/routing"), 'must be "all" or "first_match"')
         self.assert_error(self.api("POST", "/api/base-playlists", raw=b"{not json"), 400,

@@ -16,7 +16,8 @@ catalogue; request counts come from the emulator's counters.
   09 Spotify 5xx during the writes: failed event with a clear message; re-sync converges
   10 kill -9 during a sync, restart on the same database: failed "interrupted by server
      restart"; the next sync converges
-  11 SIGTERM during a waiting POST: the request gets its answer, the server exits 0
+  11 SIGTERM during a waiting POST whose sync runs: the request gets its answer, the
+     server exits 0
   12 the sweeper (timeout 10 s, sweep every second) fails a slow sync, which stops at
      its next step; the waiting POST answers the failed event
 """
@@ -143,11 +144,13 @@ class SyncTest(unittest.TestCase):
             time.sleep(0.05)
         self.fail("the sync did not end")
 
-    def wait_active(self, timeout=10):
+    def wait_active(self, timeout=10, running=False):
+        """The active sync event; with running=True, once a worker has taken it (a sync
+        is active from the moment it is queued)."""
         deadline = time.time() + timeout * SLOW
         while time.time() < deadline:
             _, _, st = self.api("GET", "/api/base-playlists/%s/sync-status" % self.state["base"])
-            if st["active"]:
+            if st["active"] and (not running or st["sync_event"]["progress"]["phase"] != "queued"):
                 return st["sync_event"]
             time.sleep(0.01)
         self.fail("no sync became active")
@@ -465,7 +468,7 @@ class SyncTest(unittest.TestCase):
         t = threading.Thread(target=lambda: out.update(r=self.api(
             "POST", "/api/base-playlists/%s/sync" % base)))
         t.start()
-        self.wait_active()
+        self.wait_active(running=True)  # a queued one would stay queued (test_sync_queue.py)
         self.srv.proc.send_signal(signal.SIGTERM)
         t.join(60 * SLOW)
         self.emu.latency(0)

@@ -27,12 +27,11 @@ import http.client
 import json
 import os
 import sys
-import time
 import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Server, free_port, SLOW  # noqa: E402
+from harness import SLOW, ServerWithEmulator  # noqa: E402
 import rules_reference as R  # noqa: E402
 
 try:
@@ -137,61 +136,23 @@ def leaf(field, op, value=None):
 # The scenario, once per mode
 # ---------------------------------------------------------------------------
 
-class _Acceptance:
+class _Acceptance(ServerWithEmulator):
     MODE = None
     state = None  # shared between the ordered steps of one mode
+    EMULATOR_ARGS = ("--playlist", "demo:Acceptance base:%d" % BASE_SIZE,
+                     "--playlist", "demo:First match base:%d" % FM_SIZE,
+                     "--playlist", "demo:Prefilled child:30:plain")
 
     # -- fixtures ---------------------------------------------------------
 
     @classmethod
-    def setUpClass(cls):
+    def prepare(cls):
         if EMU is None:
             raise RuntimeError("tests/e2e/emulator.py is missing (%s): the acceptance suite "
                                "cannot run" % EMU_IMPORT_ERROR)
-        cls.t0 = time.time()
-        cls.state = {}
-        cls.emu = EMU.Emulator(mode=cls.MODE, args=[
-            "--playlist", "demo:Acceptance base:%d" % BASE_SIZE,
-            "--playlist", "demo:First match base:%d" % FM_SIZE,
-            "--playlist", "demo:Prefilled child:30:plain",
-        ]).start()
         cls.emu_url = cls.emu.base_url
-        port = free_port()
-        cls.srv = Server(env={
-            "PLAYROUTER_PORT": str(port),
-            "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:%d/api/auth/callback" % port,
-            "SPOTIFY_CLIENT_ID": cls.emu.client_id,
-            "SPOTIFY_CLIENT_SECRET": cls.emu.client_secret,
-            "SPOTIFY_API_BASE": cls.emu_url + "/v1",
-            "SPOTIFY_ACCOUNTS_BASE": cls.emu_url,
-            "SPOTIFY_API_MODE": cls.MODE,
-        })
-        try:
-            cls.srv.start()
-            cls.token = sign_in(cls.srv, cls.emu_url, "demo")
-            cls._load_catalogue()
-        except BaseException:
-            cls._teardown()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._teardown(check=True)
-
-    @classmethod
-    def _teardown(cls, check=False):
-        code = cls.srv.stop() if getattr(cls, "srv", None) and cls.srv.proc else None
-        stderr = cls.srv.stderr() if getattr(cls, "srv", None) else ""
-        if getattr(cls, "srv", None):
-            cls.srv.cleanup()
-        if getattr(cls, "emu", None) and cls.emu.proc:
-            ecode = cls.emu.stop()
-            if ecode != 0:
-                sys.stderr.write("warning: spotify-emulator exited with %s\n%s\n"
-                                 % (ecode, cls.emu.stderr()[-2000:]))
-        sys.stderr.write("[%s mode: %.1fs]\n" % (cls.MODE, time.time() - cls.t0))
-        if check:
-            assert code == 0, "server exited with %s:\n%s" % (code, stderr[-4000:])
+        cls.token = sign_in(cls.srv, cls.emu_url, "demo")
+        cls._load_catalogue()
 
     @classmethod
     def _load_catalogue(cls):

@@ -1,0 +1,16 @@
+"""The web app in a real browser, with the server and the emulator in development mode
+(the tests are in web_app.py; screenshots in <build>/screenshots/)."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from web_app import WebAppCase  # noqa: E402
+
+
+class WebAppDevelopment(WebAppCase, unittest.TestCase):
+    MODE = "development"
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

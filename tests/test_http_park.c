@@ -1,0 +1,159 @@
+/* The HTTP core's parked and deferred requests: a parked request is answered by
+ * another thread through request_resume() (also when that happens inside arm, before
+ * anything waited), deferred work runs on the worker pool it was given, and a server
+ * without a pool answers 503 instead of starting a thread. A real server on a loopback
+ * port, a plain-socket client. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+/* cmocka.h needs setjmp.h, stdarg.h and stddef.h first. */
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/http.h"
+#include "lib/workpool.h"
+
+/* One parked request handed to the answering thread. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct request *req;
+    struct response *res;
+} slot = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL};
+
+static void arm_later(struct request *req, struct response *res, void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&slot.mu);
+    slot.req = req;
+    slot.res = res;
+    pthread_cond_broadcast(&slot.cv);
+    pthread_mutex_unlock(&slot.mu);
+}
+
+static void arm_now(struct request *req, struct response *res, void *arg)
+{
+    response_text(res, 200, "text/plain", (const char *)arg);
+    request_resume(req);
+}
+
+static void work(struct request *req, struct response *res, void *arg)
+{
+    (void)req;
+    response_text(res, 200, "text/plain", (const char *)arg);
+}
+
+static void *answerer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&slot.mu);
+    while (!slot.req)
+        pthread_cond_wait(&slot.cv, &slot.mu);
+    struct request *req = slot.req;
+    struct response *res = slot.res;
+    slot.req = NULL;
+    pthread_mutex_unlock(&slot.mu);
+    usleep(50 * 1000); /* the polling thread has long returned */
+    response_text(res, 201, "text/plain", "parked");
+    request_resume(req);
+    return NULL;
+}
+
+static void dispatch(struct request *req, struct response *res)
+{
+    int rc = -1;
+    if (strcmp(req->path, "/park") == 0)
+        rc = request_park(req, arm_later, NULL);
+    else if (strcmp(req->path, "/park-now") == 0)
+        rc = request_park(req, arm_now, "now");
+    else if (strcmp(req->path, "/defer") == 0)
+        rc = request_defer(req, work, "deferred");
+    if (rc != 0)
+        response_text(res, 404, "text/plain", "no");
+}
+
+/* GET path; the status into *status and the body into body. */
+static void get(int port, const char *path, int *status, char *body, size_t len)
+{
+    char buf[4096];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    size_t got = 0;
+    ssize_t n;
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    snprintf(buf, sizeof buf, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
+    assert_int_equal(write(fd, buf, strlen(buf)), (ssize_t)strlen(buf));
+    while (got < sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t)n;
+    buf[got] = '\0';
+    close(fd);
+    assert_int_equal(sscanf(buf, "HTTP/1.1 %d", status), 1);
+    const char *b = strstr(buf, "\r\n\r\n");
+    snprintf(body, len, "%s", b ? b + 4 : "");
+}
+
+static struct http_server *start(struct workpool *pool)
+{
+    struct http_server *srv = NULL;
+    char err[256];
+    struct http_server_opts o = {.bind = "127.0.0.1", .port = 0, .threads = 2,
+                                 .max_connections = 16, .idle_timeout_s = 5, .max_body = 1024,
+                                 .pool = pool};
+    assert_int_equal(http_server_start(&o, NULL, dispatch, &srv, err, sizeof err), 0);
+    return srv;
+}
+
+static void test_http_park_answered_by_another_thread(void **state)
+{
+    struct http_server *srv = start(NULL);
+    pthread_t t;
+    int status = 0;
+    char body[64];
+    (void)state;
+    pthread_create(&t, NULL, answerer, NULL);
+    get(http_server_port(srv), "/park", &status, body, sizeof body);
+    pthread_join(t, NULL);
+    assert_int_equal(status, 201);
+    assert_string_equal(body, "parked");
+    get(http_server_port(srv), "/park-now", &status, body, sizeof body);
+    assert_int_equal(status, 200);
+    assert_string_equal(body, "now");
+    http_server_stop(srv, 5);
+}
+
+static void test_http_defer_runs_on_the_pool(void **state)
+{
+    struct workpool *pool = NULL;
+    int status = 0;
+    char body[64];
+    (void)state;
+    assert_int_equal(workpool_new(1, 4, &pool), 0);
+    struct http_server *srv = start(pool);
+    get(http_server_port(srv), "/defer", &status, body, sizeof body);
+    assert_int_equal(status, 200);
+    assert_string_equal(body, "deferred");
+    assert_int_equal(workpool_peak_running(pool), 1);
+    http_server_stop(srv, 5);
+    workpool_free(pool);
+    /* No pool: 503, never a thread of its own. */
+    srv = start(NULL);
+    get(http_server_port(srv), "/defer", &status, body, sizeof body);
+    assert_int_equal(status, 503);
+    http_server_stop(srv, 5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_http_park_answered_by_another_thread),
+        cmocka_unit_test(test_http_defer_runs_on_the_pool),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,162 @@
+/* sync_base.h against the emulator and a temporary database, in both API modes: the
+ * snapshot of a Liked Songs base and of a playlist base in one request each, and
+ * sync_base_changed(), the call the auto-sync scheduler makes (one request; true until
+ * a sync completed, then only when the base changed on Spotify). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "repositories/base_playlist_repo.h"
+#include "repositories/db.h"
+#include "repositories/migration.h"
+#include "repositories/sync_state_repo.h"
+#include "services/sync/sync_base.h"
+#include "test_spotify_client_fixture.h"
+
+struct tmpdb {
+    char dir[64], path[128];
+    struct db *db;
+};
+
+static void tmpdb_open(struct tmpdb *t)
+{
+    char err[256] = "";
+    strcpy(t->dir, "/tmp/playrouter-syncbase-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    snprintf(t->path, sizeof t->path, "%s/t.db", t->dir);
+    assert_int_equal(db_open(t->path, &t->db, err, sizeof err), 0);
+    assert_int_equal(
+        migration_apply_all(db_handle(t->db), migrations_embedded, NULL, err, sizeof err), 0);
+    assert_int_equal(sqlite3_exec(db_handle(t->db),
+                                  "INSERT INTO users (id, spotify_user_id, created, updated) "
+                                  "VALUES ('u', 'demo', 't', 't'), ('v', 'alice', 't', 't')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+}
+
+static void tmpdb_close(struct tmpdb *t)
+{
+    char p[160];
+    const char *sfx[] = {"", "-wal", "-shm"};
+    db_close(t->db);
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", t->path, sfx[i]);
+        unlink(p);
+    }
+    rmdir(t->dir);
+}
+
+static void add_base(struct tmpdb *t, const char *id, const char *source, const char *spid)
+{
+    struct base_playlist bp = {.id = id, .user_id = "u", .source = source,
+                               .spotify_playlist_id = spid, .name = "B", .routing = "all",
+                               .version = 1, .created = "2026-01-01T00:00:00Z",
+                               .updated = "2026-01-01T00:00:00Z"};
+    assert_int_equal(base_playlist_repo_insert(t->db, &bp), 0);
+}
+
+/* What a completed sync records for the base. */
+static void complete(struct tmpdb *t, const char *base_id, const char *snapshot)
+{
+    assert_int_equal(sync_state_repo_complete_base(t->db, base_id, snapshot, "cfg", 0, 0,
+                                                   "2026-01-01T00:00:00Z"),
+                     0);
+}
+
+/* sync_base_changed() for base_id: its answer, after exactly one Spotify request. */
+static bool changed(struct fx *f, struct tmpdb *t, const char *base_id, const char **snap)
+{
+    bool ch = false;
+    admin_do("DELETE", "/counters", NULL);
+    assert_int_equal(sync_base_changed(t->db, f->c, f->a, "u", base_id, &ch, snap), 0);
+    assert_int_equal(count_all(), 1);
+    return ch;
+}
+
+static void test_sync_base_liked_changed(void **state)
+{
+    NEED_EMULATOR();
+    struct fx *f = *state;
+    struct tmpdb t;
+    const char *snap = NULL, *again = NULL;
+    tmpdb_open(&t);
+    add_base(&t, "l", BASE_SOURCE_LIKED, NULL);
+    admin_do("PUT", "/users/demo/liked", json_pack("{s:i}", "size", 130));
+
+    /* never synced: changed; the snapshot is the first page's fingerprint */
+    assert_true(changed(f, &t, "l", &snap));
+    assert_int_equal(count("GET /v1/me/tracks", 200), 1); /* its first page */
+    assert_non_null(snap);
+    assert_int_equal(strncmp(snap, "liked:v1:130:", 13), 0);
+    struct base_playlist b;
+    assert_int_equal(base_playlist_repo_find(t.db, f->a, "u", "l", &b), 0);
+    admin_do("DELETE", "/counters", NULL);
+    assert_int_equal(sync_base_snapshot(f->c, f->a, &b, &again), 0);
+    assert_int_equal(count("GET /v1/me/tracks", 200), 1);
+    assert_string_equal(again, snap);
+
+    /* a sync completed at that snapshot: unchanged */
+    complete(&t, "l", snap);
+    assert_false(changed(f, &t, "l", NULL));
+    /* a re-save of the oldest saved track: changed */
+    json_t *list = admin("GET", "/users/demo/liked", NULL);
+    const char *oldest = json_string_value(json_object_get(
+        json_array_get(json_object_get(list, "items"), 129), "id"));
+    admin_do("POST", "/users/demo/liked", json_pack("{s:s}", "id", oldest));
+    json_decref(list);
+    assert_true(changed(f, &t, "l", &snap));
+    complete(&t, "l", snap);
+    assert_false(changed(f, &t, "l", NULL));
+
+    /* not the user's base, or no such base: ERR_NOT_FOUND before any request */
+    bool ch = false;
+    admin_do("DELETE", "/counters", NULL);
+    assert_int_equal(sync_base_changed(t.db, f->c, f->a, "v", "l", &ch, NULL), ERR_NOT_FOUND);
+    assert_int_equal(sync_base_changed(t.db, f->c, f->a, "u", "nope", &ch, NULL), ERR_NOT_FOUND);
+    assert_int_equal(count_all(), 0);
+    tmpdb_close(&t);
+}
+
+static void test_sync_base_playlist_changed(void **state)
+{
+    NEED_EMULATOR();
+    struct fx *f = *state;
+    struct tmpdb t;
+    const char *snap = NULL;
+    char *pid = make_playlist(60, true);
+    tmpdb_open(&t);
+    add_base(&t, "p", BASE_SOURCE_PLAYLIST, pid);
+
+    assert_true(changed(f, &t, "p", &snap));
+    char path[128];
+    snprintf(path, sizeof path, "/playlists/%s", pid);
+    json_t *pl = admin("GET", path, NULL);
+    assert_string_equal(snap, json_string_value(json_object_get(pl, "snapshot_id")));
+    json_decref(pl);
+    complete(&t, "p", snap);
+    assert_false(changed(f, &t, "p", NULL));
+    json_t *uris = playlist_uris(pid);
+    snprintf(path, sizeof path, "/playlists/%s/items", pid);
+    admin_do("POST", path, json_pack("{s:[O]}", "uris", json_array_get(uris, 0)));
+    json_decref(uris);
+    assert_true(changed(f, &t, "p", NULL));
+    tmpdb_close(&t);
+    free(pid);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(test_sync_base_liked_changed),
+        BOTH(test_sync_base_playlist_changed),
+    };
+    return cmocka_run_group_tests(tests, emu_start, emu_stop);
+}
