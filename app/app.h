@@ -13,6 +13,7 @@ struct sync_manager;
 struct session_cache;
 struct spotify_session_table;
 struct rate_limit;
+struct rate_limiter;
 struct sync_watch;
 struct workpool;
 
@@ -26,6 +27,9 @@ struct app {
     struct workpool *workers;   /* the one bounded pool beside the HTTP threads (issue #11) */
     struct spotify_session_table *spotify_sessions; /* per-user Spotify token state */
     struct rate_limit *login_limiter; /* GET /api/auth/login per client address; NULL = off */
+    /* Paces every MusicBrainz request of the process (PLAYROUTER_MUSICBRAINZ_RATE);
+     * NULL when MusicBrainz is off. */
+    struct rate_limiter *musicbrainz_limiter;
     struct sync_watch *sync_watch; /* who follows which sync's progress; thread-safe; NULL ok */
     /* 0 running; 1 after SIGTERM: take no new work (queued syncs stay queued), let
      * running syncs finish; 2 once the shutdown grace is over: running syncs stop at

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -103,6 +104,18 @@ static const struct opt opts[] = {
      F(spotify_max_attempts), 1, 20, "attempts of a Spotify request on 5xx or network errors"},
     {"PLAYROUTER_RETRY_AFTER_CAP", "retry-after-cap", OPT_INT, "60", F(retry_after_cap_s), 0,
      86400, "longest Retry-After waited out, in seconds; beyond it the sync fails"},
+    {"PLAYROUTER_MUSICBRAINZ_BASE", "musicbrainz-base", OPT_STR, "https://musicbrainz.org/ws/2",
+     F(musicbrainz_base), 0, 0,
+     "MusicBrainz web service (genres and original_year in every mode); off disables it"},
+    {"PLAYROUTER_MUSICBRAINZ_RATE", "musicbrainz-rate", OPT_INT, "1", F(musicbrainz_rate), 1, 100,
+     "MusicBrainz requests per second, never exceeded (its published limit is 1)"},
+    {"PLAYROUTER_CONTACT", "contact", OPT_STR, NULL, F(contact), 0, 0,
+     "an e-mail or URL for the User-Agent MusicBrainz asks every client to send"},
+    {"PLAYROUTER_MUSICBRAINZ_TIMEOUT_MS", "musicbrainz-timeout-ms", OPT_INT, "20000",
+     F(musicbrainz_timeout_ms), 100, 600000, "total timeout of one MusicBrainz request"},
+    {"PLAYROUTER_MUSICBRAINZ_MAX_ATTEMPTS", "musicbrainz-max-attempts", OPT_INT, "5",
+     F(musicbrainz_max_attempts), 1, 20,
+     "attempts of a MusicBrainz request on 503, 5xx or network errors"},
     {"PLAYROUTER_SYNC_TIMEOUT", "sync-timeout", OPT_INT, "1800", F(sync_timeout_s), 10, 7 * DAY,
      "seconds after which an in_progress sync is marked failed"},
     {"PLAYROUTER_SYNC_SWEEP_INTERVAL", "sync-sweep-interval", OPT_INT, "60",
@@ -159,6 +172,36 @@ void config_print_help(FILE *out)
     }
 }
 
+/* PLAYROUTER_MUSICBRAINZ_BASE "off" (or empty) -> NULL; else an http(s) URL.
+ * PLAYROUTER_CONTACT goes into a header: printable ASCII only (no header injection). */
+static int musicbrainz_finish(struct config *cfg, char *err, size_t errlen)
+{
+    char *b = cfg->musicbrainz_base;
+    if (b && strcmp(b, "off") == 0) {
+        free(b);
+        cfg->musicbrainz_base = NULL;
+    } else if (b && strncmp(b, "http://", 7) != 0 && strncmp(b, "https://", 8) != 0) {
+        snprintf(err, errlen,
+                 "invalid PLAYROUTER_MUSICBRAINZ_BASE '%s': expected an http:// or https:// URL, "
+                 "or off",
+                 b);
+        return 2;
+    }
+    const char *c = cfg->contact;
+    size_t n = c ? strlen(c) : 0;
+    bool printable = true;
+    for (size_t i = 0; i < n && printable; i++)
+        printable = (unsigned char)c[i] >= 0x20 && (unsigned char)c[i] <= 0x7e;
+    if (!printable || n > CONFIG_CONTACT_MAX) {
+        snprintf(err, errlen,
+                 "invalid PLAYROUTER_CONTACT: expected at most %d printable ASCII characters "
+                 "(an e-mail address or a URL)",
+                 CONFIG_CONTACT_MAX);
+        return 2;
+    }
+    return 0;
+}
+
 static int finish(struct config *cfg, char *err, size_t errlen)
 {
     if (strcmp(cfg->env, "development") != 0 && strcmp(cfg->env, "production") != 0) {
@@ -176,6 +219,8 @@ static int finish(struct config *cfg, char *err, size_t errlen)
                  cfg->spotify_api_mode_name);
         return 2;
     }
+    if (musicbrainz_finish(cfg, err, errlen) != 0)
+        return 2;
     const char *levels[] = {"debug", "info", "warn", "error"};
     int ok = 0;
     for (size_t i = 0; i < 4; i++)

@@ -14,6 +14,7 @@
 #endif
 
 #define CONFIG_KEY_LEN 32 /* bytes of the token-encryption key */
+#define CONFIG_CONTACT_MAX 200 /* characters of PLAYROUTER_CONTACT */
 
 struct config {
     int port;
@@ -55,6 +56,13 @@ struct config {
     int spotify_timeout_ms;
     int spotify_max_attempts;
     int retry_after_cap_s;
+
+    /* MusicBrainz (API.md "Metadata sources"). musicbrainz_base NULL = off. */
+    char *musicbrainz_base;
+    int musicbrainz_rate; /* requests per second */
+    char *contact;        /* NULL = unset; printable ASCII, at most CONFIG_CONTACT_MAX */
+    int musicbrainz_timeout_ms;
+    int musicbrainz_max_attempts;
 
     int sync_timeout_s;       /* an in_progress event older than this is failed */
     int sync_sweep_interval_s;

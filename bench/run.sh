@@ -17,7 +17,7 @@ MODES=${BENCH_MODES:-extended,development}
 OUT="$BUILD/bench-results.md"
 
 missing=()
-for bin in playrouter spotify-emulator bench_hello bench_rules; do
+for bin in playrouter spotify-emulator musicbrainz-emulator bench_hello bench_rules; do
   [ -x "$BUILD/$bin" ] || missing+=("$BUILD/$bin")
 done
 for tool in python3 wrk redis-server; do

@@ -305,7 +305,7 @@ class Catalogue:
              "album": album["id"], "artists": arts,
              "duration_ms": 95000 + self.r.randrange(300000),
              "explicit": self.r.randrange(4) == 0,
-             "isrc": "QZ%s%07d" % ("BN", i), "track_number": album["_n"], "disc_number": 1,
+             "isrc": "QZBN0%07d" % i, "track_number": album["_n"], "disc_number": 1,
              "popularity": self.r.randrange(101)}
         self.tracks.append(t)
         self.track_meta[t["id"]] = (arts, album["_year"])
@@ -1143,6 +1143,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3,
                     help="repetitions of the default vs parallelism-1 comparison (medians)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, databases)")
+    ap.add_argument("--no-musicbrainz", action="store_true",
+                    help="skip the MusicBrainz scenario (bench/musicbrainz_bench.py)")
     ap.add_argument("--serve-http", metavar="INFO", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
@@ -1162,7 +1164,7 @@ def main():
             resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     except (ImportError, ValueError, OSError):
         pass
-    for exe in ("playrouter", "spotify-emulator"):
+    for exe in ("playrouter", "spotify-emulator", "musicbrainz-emulator"):
         if not os.access(os.path.join(args.build, exe), os.X_OK):
             print("sync_bench: %s/%s is missing (make build first)" % (args.build, exe), file=sys.stderr)
             return 1
@@ -1182,7 +1184,20 @@ def main():
         for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
             print("sync bench: %s mode ..." % mode, file=sys.stderr)
             results.append(run_mode(args, mode, world, catalog_path, work, redis_url, log_dir))
-        print(report(results, world))
+        text = report(results, world)
+        mb = None
+        if "development" in args.modes and not args.no_musicbrainz:
+            import musicbrainz_bench as MB
+            print("sync bench: MusicBrainz (development mode, 1 request/s) ...", file=sys.stderr)
+            mb = MB.run_musicbrainz(sys.modules[__name__], args, world, catalog_path, work, log_dir)
+            lines = []
+            bars = MB.report_musicbrainz(sys.modules[__name__], mb, lines)
+            passed = sum(1 for _, ok in bars if ok)
+            lines.append("")
+            lines.append("MusicBrainz bars: %d passed, %d missed" % (passed, len(bars) - passed))
+            text += "\n" + "\n".join(lines)
+            results.append({"mode": "musicbrainz", **mb})
+        print(text)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"results": [{k: v for k, v in r.items()} for r in results]}, f, indent=1,

@@ -24,6 +24,7 @@ struct sync_event {
     const char *completed_at;       /* NULL while in progress */
     const char *error_message;      /* NULL unless failed */
     int64_t tracks_processed, tracks_skipped, total_api_requests, cache_hits, cache_misses;
+    int64_t metadata_musicbrainz; /* metadata_requests.musicbrainz */
     const char *children;           /* JSON array text: [{"child_playlist_id", "matched",
                                      * "added", "removed"}] */
     const char *progress_phase;     /* NULL before the first phase */

@@ -19,6 +19,13 @@ enum track_has {
     TRACK_HAS_TRACK_NUMBER = 1u << 6,
     TRACK_HAS_DISC_NUMBER = 1u << 7,
     TRACK_HAS_EXPLICIT = 1u << 8,
+    TRACK_HAS_ORIGINAL_YEAR = 1u << 9, /* original_year valid (MusicBrainz) */
+};
+
+/* Where a value came from (bits of track.genre_sources; explain's `source`). */
+enum track_source {
+    TRACK_SOURCE_SPOTIFY = 1u << 0,
+    TRACK_SOURCE_MUSICBRAINZ = 1u << 1,
 };
 
 struct track {
@@ -30,8 +37,16 @@ struct track {
     const char *const *artist_ids;   /* n_artists entries, in the order Spotify lists them */
     const char *const *artist_names; /* n_artists entries */
     size_t n_artists;
-    const char *const *genres; /* union of the artists' genres, first-seen order */
+    const char *const *genres; /* union of the artists' genres, first-seen order: Spotify's,
+                                * then MusicBrainz's (API.md "Metadata sources") */
     size_t n_genres;
+    const unsigned char *genre_sources; /* n_genres TRACK_SOURCE_* bits, or NULL: every
+                                         * genre is Spotify's */
+    unsigned genre_asked; /* TRACK_SOURCE_* bits of the sources asked for its genres
+                           * (0: Spotify's alone) */
+    const char *const *tags; /* the user's tags on the track and on its artists, sorted,
+                              * each once */
+    size_t n_tags;
 
     const char *album_id;
     const char *album_name;
@@ -52,6 +67,7 @@ struct track {
     int32_t popularity;
     int32_t artist_popularity;
     int32_t album_popularity;
+    int32_t original_year; /* earliest first release of its MusicBrainz recordings */
     bool is_explicit;
 
     unsigned has;      /* TRACK_HAS_* bits */

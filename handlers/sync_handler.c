@@ -317,7 +317,11 @@ static json_t *preview_json(const struct preview_result *p)
                 /* what the deciding comparison saw, and where it came from */
                 json_object_set_new(ex, "field", json_string(rule_field_by_id(c->field)->name));
                 json_object_set_new(ex, "value", rule_field_value_json(c->field, c->track));
-                json_object_set_new(ex, "source", json_string(rule_field_source(c->field)));
+                json_object_set_new(ex, "source",
+                                    json_string(rule_field_source(c->field, c->track)));
+                json_t *vs = rule_field_value_sources_json(c->field, c->track);
+                if (vs)
+                    json_object_set_new(ex, "value_sources", vs);
             }
             if (!ex || json_object_set_new(o, "explain", ex) != 0) {
                 json_decref(o);

@@ -29,6 +29,9 @@ static const char *default_message(int err)
     case ERR_RATE_LIMITED: return "Spotify's rate limit was reached; try again later";
     case ERR_SPOTIFY: return "Spotify answered with an error";
     case ERR_UNAVAILABLE: return "the service is unavailable";
+    case ERR_METADATA_UNAVAILABLE:
+        return "a metadata source (MusicBrainz) could not be reached and nothing known could "
+               "stand in";
     default: return "internal error";
     }
 }

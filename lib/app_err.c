@@ -24,6 +24,7 @@ static const struct {
     [ERR_RATE_LIMITED] = {429, "rate_limited"},
     [ERR_SPOTIFY] = {502, "spotify_error"},
     [ERR_UNAVAILABLE] = {503, "unavailable"},
+    [ERR_METADATA_UNAVAILABLE] = {502, "metadata_unavailable"},
 };
 
 const char *app_err_code(int err)

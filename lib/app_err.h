@@ -23,6 +23,7 @@ enum app_err {
     ERR_RATE_LIMITED,       /* 429 rate_limited (Spotify quota / Retry-After beyond the cap; sign-in flood) */
     ERR_SPOTIFY,            /* 502 spotify_error */
     ERR_UNAVAILABLE,        /* 503 unavailable */
+    ERR_METADATA_UNAVAILABLE, /* 502 metadata_unavailable (MusicBrainz unreachable) */
 };
 
 /* The stable snake_case code of API.md for an error ("internal" for 5xx bugs). */

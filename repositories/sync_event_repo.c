@@ -48,7 +48,7 @@ done:
     "id, user_id, base_playlist_id, child_playlist_ids, status, started_at, completed_at, " \
     "error_message, tracks_processed, tracks_skipped, total_api_requests, cache_hits, "     \
     "cache_misses, children, progress_phase, progress_done, progress_total, created, "     \
-    "updated, seq, trigger_kind"
+    "updated, seq, trigger_kind, metadata_musicbrainz"
 
 static const char *const STMT_EV_INSERT =
     "INSERT INTO sync_events (id, user_id, base_playlist_id, child_playlist_ids, status, "
@@ -63,13 +63,14 @@ static const char *const STMT_EV_LATEST =
     "ORDER BY seq DESC LIMIT 1";
 /* sync-status in one statement (one read transaction, one consistent snapshot): the
  * base row scopes by user; the newest event of that base, if any, is LEFT JOINed through
- * idx_sync_events_base_seq (the same plan as STMT_EV_LATEST). Column 21 is the base id,
+ * idx_sync_events_base_seq (the same plan as STMT_EV_LATEST). Column 22 is the base id,
  * never NULL on a row; the event columns are NULL when the base has no event. */
 static const char *const STMT_EV_STATUS =
     "SELECT e.id, e.user_id, e.base_playlist_id, e.child_playlist_ids, e.status, "
     "e.started_at, e.completed_at, e.error_message, e.tracks_processed, e.tracks_skipped, "
     "e.total_api_requests, e.cache_hits, e.cache_misses, e.children, e.progress_phase, "
-    "e.progress_done, e.progress_total, e.created, e.updated, e.seq, e.trigger_kind, b.id "
+    "e.progress_done, e.progress_total, e.created, e.updated, e.seq, e.trigger_kind, "
+    "e.metadata_musicbrainz, b.id "
     "FROM base_playlists b LEFT JOIN sync_events e ON e.rowid = "
     "(SELECT s.rowid FROM sync_events s WHERE s.base_playlist_id = b.id AND s.user_id = ?2 "
     "ORDER BY s.seq DESC LIMIT 1) "
@@ -85,7 +86,7 @@ static const char *const STMT_EV_FINISH =
     "tracks_processed = ?5, tracks_skipped = ?6, total_api_requests = ?7, cache_hits = ?8, "
     "cache_misses = ?9, child_playlist_ids = COALESCE(?10, child_playlist_ids), "
     "children = ?11, progress_phase = ?12, progress_done = ?13, progress_total = ?14, "
-    "updated = ?15 "
+    "updated = ?15, metadata_musicbrainz = ?16 "
     "WHERE id = ?1 AND status = 'in_progress'";
 /* A sync still waiting in the queue (a queued job, migrations/007_sync_queue.sql) is
  * neither stale nor interrupted: it runs when a worker takes it. */
@@ -114,6 +115,7 @@ static int ev_from_row(sqlite3_stmt *st, struct arena *a, struct sync_event *out
     out->progress_done = sqlite3_column_int64(st, 15);
     out->progress_total = sqlite3_column_int64(st, 16);
     out->seq = sqlite3_column_int64(st, 19);
+    out->metadata_musicbrainz = sqlite3_column_int64(st, 21);
     return 0;
 }
 
@@ -277,7 +279,8 @@ int sync_event_repo_finish(struct db *db, const struct sync_event *ev)
         db_bind_text(st, 10, ev->child_playlist_ids) ||
         db_bind_text(st, 11, ev->children ? ev->children : "[]") ||
         db_bind_text(st, 12, ev->progress_phase) || db_bind_int64(st, 13, ev->progress_done) ||
-        db_bind_int64(st, 14, ev->progress_total) || db_bind_text(st, 15, ev->updated)) {
+        db_bind_int64(st, 14, ev->progress_total) || db_bind_text(st, 15, ev->updated) ||
+        db_bind_int64(st, 16, ev->metadata_musicbrainz)) {
         db_stmt_done(st);
         return ERR_INTERNAL;
     }

@@ -19,6 +19,11 @@ CHILDREN = [
     {"name": "Short and clean", "filter": {"all": [
         {"field": "duration_ms", "op": "lt", "value": 240000},
         {"field": "explicit", "op": "eq", "value": False}]}},
+    # Genres come from MusicBrainz (make run starts its emulator): development mode too.
+    {"name": "Indie rock from the 90s", "filter": {"all": [
+        {"field": "genre", "op": "in", "value": ["indie rock", "alternative rock", "garage rock",
+                                                "post-punk", "shoegaze", "dream pop"]},
+        {"field": "release_year", "op": "between", "value": [1990, 1999]}]}},
 ]
 
 

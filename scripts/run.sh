@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # `make run`: starts playrouter. With no SPOTIFY_CLIENT_ID it starts the bundled
-# Spotify emulator (demo catalogue) beside the server and points the server at it.
+# Spotify emulator (demo catalogue) beside the server and points the server at it, and
+# (unless PLAYROUTER_MUSICBRAINZ_BASE is set) the MusicBrainz emulator over the same
+# catalogue, so that genre rules work in development mode too.
 # Exits with the server's status: a port in use is an error, not a silent exit 0.
 set -euo pipefail
 BUILD=${1:-build}
 EMU_PID=""
+MB_PID=""
 SRV_PID=""
 TMP=$(mktemp -d)
 cleanup() {
-  for pid in $SRV_PID $EMU_PID; do
+  for pid in $SRV_PID $EMU_PID $MB_PID; do
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -52,6 +55,15 @@ if [ -z "${SPOTIFY_CLIENT_ID:-}" ]; then
     { echo "run: the Spotify emulator did not start (see data/spotify-emulator.log)" >&2; exit 1; }
   export SPOTIFY_API_BASE="$EMU/v1" SPOTIFY_ACCOUNTS_BASE="$EMU"
   export SPOTIFY_CLIENT_ID=emulator-client-id SPOTIFY_CLIENT_SECRET=emulator-client-secret
+  if [ -z "${PLAYROUTER_MUSICBRAINZ_BASE:-}" ]; then
+    # The same (default) generator flags as the Spotify emulator: the same catalogue.
+    "$BUILD/musicbrainz-emulator" --port 0 >"$TMP/mb.out" 2>data/musicbrainz-emulator.log &
+    MB_PID=$!
+    MB=$(wait_listening "$TMP/mb.out" "$MB_PID" musicbrainz) ||
+      { echo "run: the MusicBrainz emulator did not start (see data/musicbrainz-emulator.log)" >&2; exit 1; }
+    export PLAYROUTER_MUSICBRAINZ_BASE="$MB/ws/2"
+    export PLAYROUTER_CONTACT="${PLAYROUTER_CONTACT:-make-run-demo@playrouter.invalid}"
+  fi
 fi
 
 "$BUILD/playrouter" >"$TMP/srv.out" &
@@ -68,12 +80,16 @@ if [ -n "$DEMO" ]; then
   playrouter is listening on $API (demo mode: no SPOTIFY_CLIENT_ID, so it talks to
   the bundled Spotify emulator at $EMU; user "demo", base playlist "Everything I
   like", id fdvaiSC7EBuaE29215mRQE, 500 entries; emulator log in data/spotify-emulator.log).
+  Genres come from MusicBrainz: ${PLAYROUTER_MUSICBRAINZ_BASE:-off} (at most one request a
+  second, so the first sync with a genre rule takes about 15 s; later ones ask nothing).
 
   Sign in (the emulator approves at once) and keep the session token:
     TOKEN=\$(curl -sL $API/api/auth/login | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
   Add the base playlist and a child for the 90s:
     BASE=\$(curl -s -H "Authorization: Bearer \$TOKEN" -d '{"spotify_playlist_id":"fdvaiSC7EBuaE29215mRQE"}' $API/api/base-playlists | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
     curl -s -H "Authorization: Bearer \$TOKEN" -d '{"name":"90s","filter":{"field":"release_year","op":"between","value":[1990,1999]}}' $API/api/base-playlists/\$BASE/child-playlists
+  And indie rock from the 90s (genres from MusicBrainz, in development mode too):
+    curl -s -H "Authorization: Bearer \$TOKEN" -d '{"name":"Indie rock from the 90s","filter":{"all":[{"field":"genre","op":"in","value":["indie rock","alternative rock","garage rock","post-punk","shoegaze","dream pop"]},{"field":"release_year","op":"between","value":[1990,1999]}]}}' $API/api/base-playlists/\$BASE/child-playlists
   Sync, then look at the event:
     curl -s -X POST -H "Authorization: Bearer \$TOKEN" $API/api/base-playlists/\$BASE/sync
   Or run all of that at once (safe to repeat): bash scripts/demo.sh $API

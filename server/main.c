@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/rate_limit.h"
+#include "lib/rate_limiter.h"
 #include "lib/workpool.h"
 #include "server/routes.h"
 #include "services/cache/cache.h"
@@ -100,6 +101,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "playrouter: out of memory\n");
         goto done;
     }
+    if (cfg.musicbrainz_base) {
+        if (!(app.musicbrainz_limiter = rate_limiter_new(cfg.musicbrainz_rate, 1000))) {
+            fprintf(stderr, "playrouter: out of memory\n");
+            goto done;
+        }
+    }
     if (db_pool_new(cfg.db_path, cfg.threads * 2 + 8, &app.db, err, sizeof err) != 0) {
         fprintf(stderr, "playrouter: %s\n", err);
         goto done;
@@ -158,9 +165,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "playrouter: %s\n", err);
         goto done;
     }
-    log_info("playrouter listening on http://%s:%d (spotify api %s, mode %s, cache %s)", cfg.bind,
-             http_server_port(srv), cfg.spotify_api_base, cfg.spotify_api_mode_name,
-             cache_backend_name(app.cache));
+    log_info("playrouter listening on http://%s:%d (spotify api %s, mode %s, cache %s, "
+             "musicbrainz %s)",
+             cfg.bind, http_server_port(srv), cfg.spotify_api_base, cfg.spotify_api_mode_name,
+             cache_backend_name(app.cache), cfg.musicbrainz_base ? cfg.musicbrainz_base : "off");
+    if (cfg.musicbrainz_base && !cfg.contact)
+        log_warn("PLAYROUTER_CONTACT is unset: MusicBrainz asks every client for a contact in "
+                 "its User-Agent (sent without one); set it to an e-mail address or a URL");
     printf("listening on http://%s:%d\n", cfg.bind, http_server_port(srv));
     fflush(stdout);
 
@@ -195,6 +206,7 @@ done:
     session_cache_free(app.sessions);
     rate_limit_free(app.login_limiter);
     db_pool_free(app.db);
+    rate_limiter_free(app.musicbrainz_limiter);
     metrics_free(app.metrics);
     curl_global_cleanup();
     config_release(&cfg);

@@ -12,6 +12,7 @@
 #include "handlers/rule_field_handler.h"
 #include "handlers/spotify_playlist_handler.h"
 #include "handlers/sync_handler.h"
+#include "handlers/tag_handler.h"
 #include "handlers/sync_stream_handler.h"
 #include "handlers/web_handler.h"
 #include "middleware/auth_middleware.h"
@@ -60,6 +61,11 @@ const struct route routes_table[] = {
     {"GET", "/api/spotify/playlists", spotify_playlist_handler_list, ROUTE_AUTH},
     /* Extension (docs/web.md): the rule fields this server's API mode serves. */
     {"GET", "/api/rule-fields", rule_field_handler_list, ROUTE_AUTH},
+    /* The user's own tags (API.md "Tags"). */
+    {"GET", "/api/tags", tag_handler_list, ROUTE_AUTH},
+    {"GET", "/api/tags/{kind}/{id}", tag_handler_get, ROUTE_AUTH},
+    {"PUT", "/api/tags/{kind}/{id}", tag_handler_put, ROUTE_AUTH},
+    {"DELETE", "/api/tags/{kind}/{id}", tag_handler_delete, ROUTE_AUTH},
 };
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];
 

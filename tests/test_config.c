@@ -12,7 +12,9 @@
 static void clear_env(void)
 {
     const char *names[] = {"PLAYROUTER_PORT", "PLAYROUTER_DB", "PLAYROUTER_MAX_BODY",
-                           "SPOTIFY_API_MODE", "PLAYROUTER_ENV", "PLAYROUTER_REDIS_URL"};
+                           "SPOTIFY_API_MODE", "PLAYROUTER_ENV", "PLAYROUTER_REDIS_URL",
+                           "PLAYROUTER_MUSICBRAINZ_BASE", "PLAYROUTER_MUSICBRAINZ_RATE",
+                           "PLAYROUTER_CONTACT"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         unsetenv(names[i]);
 }
@@ -46,7 +48,40 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.body_timeout_s, 30);
     assert_int_equal(cfg.login_rate_limit, 30);
     assert_int_equal(cfg.max_pending_signins, 10000);
+    /* API.md: MusicBrainz on at its public address, 1 request per second, no contact */
+    assert_string_equal(cfg.musicbrainz_base, "https://musicbrainz.org/ws/2");
+    assert_int_equal(cfg.musicbrainz_rate, 1);
+    assert_null(cfg.contact);
     config_release(&cfg);
+}
+
+static void test_config_musicbrainz(void **state)
+{
+    struct config cfg;
+    char err[256] = "";
+    clear_env();
+    setenv("PLAYROUTER_MUSICBRAINZ_BASE", "off", 1);
+    char *argv[] = {"playrouter", "--contact", "ops@example.org", "--musicbrainz-rate", "3"};
+    assert_int_equal(load(&cfg, 5, argv, err), 0);
+    assert_null(cfg.musicbrainz_base); /* off */
+    assert_int_equal(cfg.musicbrainz_rate, 3);
+    assert_string_equal(cfg.contact, "ops@example.org");
+    config_release(&cfg);
+    struct {
+        const char *flag, *value, *needle;
+    } bad[] = {
+        {"--musicbrainz-base", "musicbrainz.org/ws/2", "PLAYROUTER_MUSICBRAINZ_BASE"},
+        {"--musicbrainz-rate", "0", "PLAYROUTER_MUSICBRAINZ_RATE"},
+        {"--contact", "a\r\nX-Injected: 1", "PLAYROUTER_CONTACT"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        clear_env();
+        char *bargv[] = {"playrouter", (char *)bad[i].flag, (char *)bad[i].value};
+        assert_int_equal(load(&cfg, 3, bargv, err), 2);
+        assert_non_null(strstr(err, bad[i].needle));
+        config_release(&cfg);
+    }
+    clear_env();
 }
 
 static void test_config_env_then_flag_precedence(void **state)
@@ -114,6 +149,7 @@ int main(void)
         cmocka_unit_test(test_config_env_then_flag_precedence),
         cmocka_unit_test(test_config_bad_values_rejected),
         cmocka_unit_test(test_config_flag_without_value),
+        cmocka_unit_test(test_config_musicbrainz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,9 @@
 #include "services/rules/rule.h"
 #include "test_rule_fixture.h"
 
+/* Every field exists: extended mode with MusicBrainz on. */
+#define ALL_FIELDS (SPOTIFY_MODE_EXTENDED | RULE_ENV_MUSICBRAINZ)
+
 /* ---- evaluation table ------------------------------------------------------------ */
 
 struct eval_case {
@@ -281,7 +284,7 @@ static void test_rule_every_field_operator_on_missing_value(void **state)
             json_t *j = json_loads(text, 0, NULL), *details = json_array();
             assert_non_null(j);
             struct rule *r = NULL;
-            int rc = rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, details);
+            int rc = rule_compile(j, ALL_FIELDS, "", &r, details);
             const char *op = ALL_OPS[o];
             bool is_string = fd->type == RULE_TYPE_STRING || fd->type == RULE_TYPE_STRINGS;
             bool valid =
@@ -327,8 +330,8 @@ static void test_rule_every_field_operator_on_missing_value(void **state)
             json_decref(details);
         }
     }
-    /* 11 string fields x 11, 7 numbers x 11, 2 dates x 6, 1 bool x 3 */
-    assert_int_equal(valid_pairs, 11 * 11 + 7 * 11 + 2 * 6 + 3);
+    /* 12 string fields x 11, 8 numbers x 11, 2 dates x 6, 1 bool x 3 */
+    assert_int_equal(valid_pairs, 12 * 11 + 8 * 11 + 2 * 6 + 3);
 }
 
 /* Every field exists on the full fixture, and `missing` is its negation. */
@@ -340,11 +343,11 @@ static void test_rule_every_field_exists_on_full_track(void **state)
         char text[128];
         const char *name = rule_field_by_id((enum rule_field_id)f)->name;
         snprintf(text, sizeof text, "{'field':'%s','op':'exists'}", name);
-        struct rule *r = compile_ok(text, SPOTIFY_MODE_EXTENDED);
+        struct rule *r = compile_ok(text, ALL_FIELDS);
         assert_true(rule_eval(r, &full, TODAY));
         rule_free(r);
         snprintf(text, sizeof text, "{'field':'%s','op':'missing'}", name);
-        r = compile_ok(text, SPOTIFY_MODE_EXTENDED);
+        r = compile_ok(text, ALL_FIELDS);
         assert_false(rule_eval(r, &full, TODAY));
         rule_free(r);
     }
@@ -359,8 +362,15 @@ static void test_rule_field_table(void **state)
         const struct rule_field *fd = rule_field_by_id((enum rule_field_id)f);
         assert_int_equal(fd->id, f);
         assert_ptr_equal(rule_field_find(fd->name), fd);
-        assert_true(fd->modes & RULE_MODE_BIT(SPOTIFY_MODE_EXTENDED));
+        /* extended mode with MusicBrainz on provides every field */
+        assert_true((fd->modes & RULE_MODE_BIT(SPOTIFY_MODE_EXTENDED)) ||
+                    (fd->providers & RULE_PROVIDER_MUSICBRAINZ));
     }
+    assert_int_equal(rule_field_find("original_year")->modes, 0);
+    assert_int_equal(rule_field_find("original_year")->type, RULE_TYPE_NUMBER);
+    assert_int_equal(rule_field_find("tag")->type, RULE_TYPE_STRINGS);
+    assert_true(rule_field_find("tag")->fold);
+    assert_int_equal(rule_field_find("tag")->needs, RULE_NEEDS_TAGS);
     assert_null(rule_field_find("Genre"));
     assert_null(rule_field_find(NULL));
     assert_false(rule_field_find("track_id")->fold);

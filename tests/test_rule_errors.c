@@ -33,8 +33,14 @@ struct invalid_case {
     "{\"field\", \"op\", \"value\"}"
 #define GENRE_DEV                                                                                  \
     "field 'genre' is not available: Spotify no longer serves artist genres to apps in "           \
-    "Development Mode (SPOTIFY_API_MODE=development); it needs an app with extended quota "        \
+    "Development Mode (SPOTIFY_API_MODE=development) and MusicBrainz, which provides it in every " \
+    "mode, is off (PLAYROUTER_MUSICBRAINZ_BASE=off); unset PLAYROUTER_MUSICBRAINZ_BASE (or set "   \
+    "it to a MusicBrainz web service URL), or use an app with extended quota "                     \
     "(SPOTIFY_API_MODE=extended)"
+#define ORIGINAL_YEAR_OFF                                                                          \
+    "field 'original_year' is not available: only MusicBrainz provides original release years, "  \
+    "and it is off (PLAYROUTER_MUSICBRAINZ_BASE=off); unset PLAYROUTER_MUSICBRAINZ_BASE or set "   \
+    "it to a MusicBrainz web service URL to use it"
 
 static const struct invalid_case INVALID_CASES[] = {
     {"{'all':[{'field':'track_name','op':'equals','value':'x'}]}",
@@ -134,9 +140,11 @@ static const struct invalid_case INVALID_CASES[] = {
      {{"/filter/field", "unknown field 'nope'"}, {"/filter/op", "unknown operator 'nope'"}}},
     /* development mode refuses what Spotify no longer serves, and says why */
     {"{'any':[{'field':'genre','op':'eq','value':'pop'}]}", {{"/filter/any/0/field", GENRE_DEV}}},
+    /* MusicBrainz alone provides original_year: refused in every mode when it is off */
+    {"{'field':'original_year','op':'gt','value':1990}", {{"/filter/field", ORIGINAL_YEAR_OFF}}},
 };
 
-static void check_invalid(const char *rule_text, enum spotify_mode mode, const struct problem *want)
+static void check_invalid(const char *rule_text, unsigned mode, const struct problem *want)
 {
     json_t *j = jparse(rule_text), *details = json_array();
     struct rule *r = (struct rule *)1;
@@ -167,17 +175,18 @@ static void test_rule_invalid_table(void **state)
     for (size_t i = 0; i < sizeof INVALID_CASES / sizeof INVALID_CASES[0]; i++) {
         enum spotify_mode mode = strstr(INVALID_CASES[i].rule, "genre") ? SPOTIFY_MODE_DEVELOPMENT
                                                                         : SPOTIFY_MODE_EXTENDED;
+        /* (MusicBrainz off in every case: a bare mode) */
         check_invalid(INVALID_CASES[i].rule, mode, INVALID_CASES[i].want);
     }
 }
 
 static void test_rule_development_mode_refuses_rich_fields(void **state)
 {
+    struct rule *r;
     (void)state;
     struct {
         const char *field, *op, *value, *what;
     } cases[] = {
-        {"genre", "contains", "'rock'", "artist genres"},
         {"popularity", "gt", "50", "track popularity"},
         {"artist_popularity", "gt", "50", "artist popularity"},
         {"album_popularity", "lt", "50", "album popularity"},
@@ -195,11 +204,36 @@ static void test_rule_development_mode_refuses_rich_fields(void **state)
         struct problem want[5] = {{"/filter/not/field", msg}};
         check_invalid(rule, SPOTIFY_MODE_DEVELOPMENT, want);
         /* the same rule is fine in extended mode */
-        struct rule *r = compile_ok(rule, SPOTIFY_MODE_EXTENDED);
+        r = compile_ok(rule, SPOTIFY_MODE_EXTENDED);
+        rule_free(r);
+        /* and MusicBrainz does not provide it */
+        check_invalid(rule, rule_env(SPOTIFY_MODE_DEVELOPMENT, true), want);
+    }
+    /* genre: refused in development mode only while MusicBrainz is off */
+    struct problem genre[5] = {{"/filter/not/field", GENRE_DEV}};
+    const char *g = "{'not': {'field': 'genre', 'op': 'contains', 'value': 'rock'}}";
+    check_invalid(g, SPOTIFY_MODE_DEVELOPMENT, genre);
+    r = compile_ok(g, rule_env(SPOTIFY_MODE_DEVELOPMENT, true));
+    assert_int_equal(rule_needs(r), RULE_NEEDS_MUSICBRAINZ);
+    rule_free(r);
+    r = compile_ok(g, rule_env(SPOTIFY_MODE_EXTENDED, true)); /* the union of both */
+    assert_int_equal(rule_needs(r), RULE_NEEDS_ARTISTS | RULE_NEEDS_MUSICBRAINZ);
+    rule_free(r);
+    r = compile_ok(g, SPOTIFY_MODE_EXTENDED);
+    assert_int_equal(rule_needs(r), RULE_NEEDS_ARTISTS);
+    rule_free(r);
+    /* original_year: MusicBrainz alone, in both modes; tag: the user's, in both modes */
+    const char *oy = "{'field': 'original_year', 'op': 'lt', 'value': 2000}";
+    for (int m = SPOTIFY_MODE_DEVELOPMENT; m <= SPOTIFY_MODE_EXTENDED; m++) {
+        r = compile_ok(oy, rule_env((enum spotify_mode)m, true));
+        assert_int_equal(rule_needs(r), RULE_NEEDS_MUSICBRAINZ);
+        rule_free(r);
+        r = compile_ok("{'field': 'tag', 'op': 'eq', 'value': 'Workout'}", (unsigned)m);
+        assert_int_equal(rule_needs(r), RULE_NEEDS_TAGS);
         rule_free(r);
     }
     /* everything else compiles in development mode */
-    struct rule *r = compile_ok("{'all':[{'field':'artist_name','op':'eq','value':'x'},"
+    r = compile_ok("{'all':[{'field':'artist_name','op':'eq','value':'x'},"
                                 "{'field':'release_date','op':'after','value':'2000-01-01'},"
                                 "{'field':'explicit','op':'eq','value':true}]}",
                                 SPOTIFY_MODE_DEVELOPMENT);

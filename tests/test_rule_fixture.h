@@ -25,6 +25,7 @@
 static const char *const FULL_ARTIST_IDS[] = {"0gxyHStUsqpMadRV0Di1Qt", "6vWDO969PvNqNYHIOW5v0m"};
 static const char *const FULL_ARTIST_NAMES[] = {"Rick Astley", "BEYONCÉ"};
 static const char *const FULL_GENRES[] = {"dance pop", "Europop"};
+static const char *const FULL_TAGS[] = {"80s", "workout"};
 static const char *const INTL_ARTIST_NAMES[] = {"ΟΔΥΣΣΕΥΣ", "ПРИВЕТ Мир"};
 static const char *const INTL_ARTIST_IDS[] = {"a1", "a2"};
 static const char *const BLANK_ARTIST_NAMES[] = {"", "Muse"};
@@ -58,6 +59,10 @@ static inline struct track fixture(enum fixture f)
         t.n_artists = 2;
         t.genres = FULL_GENRES;
         t.n_genres = 2;
+        t.tags = FULL_TAGS;
+        t.n_tags = 2;
+        t.original_year = 1987;
+        t.has |= TRACK_HAS_ORIGINAL_YEAR;
         t.album_id = "6N9PS4QXF1D0OWPk0Sxtb4";
         t.album_name = "Whenever You Need Somebody";
         t.album_type = "album";
@@ -148,7 +153,7 @@ static inline json_t *jparse(const char *text)
     return j;
 }
 
-static inline struct rule *compile_ok(const char *text, enum spotify_mode mode)
+static inline struct rule *compile_ok(const char *text, unsigned mode)
 {
     json_t *j = jparse(text), *details = json_array();
     struct rule *r = NULL;

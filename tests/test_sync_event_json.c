@@ -33,6 +33,7 @@ static struct sync_event completed(void)
     ev.completed_at = "2026-11-23T18:36:36Z";
     ev.tracks_processed = 5000;
     ev.total_api_requests = 157;
+    ev.metadata_musicbrainz = 55;
     ev.cache_misses = 2500;
     ev.children = "[{\"child_playlist_id\":\"06ed75311d0644ea60eb604a32f66f8f\",\"matched\":980,"
                   "\"added\":980,\"removed\":0},{\"child_playlist_id\":\"d2db6007abcdf25b\","

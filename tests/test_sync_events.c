@@ -224,6 +224,7 @@ static void test_sync_events_json_shape(void **state)
     ev.progress_phase = "done";
     ev.progress_done = 2;
     ev.progress_total = 2;
+    ev.metadata_musicbrainz = 3;
     json_t *j = sync_event_service_to_json(&ev);
     assert_non_null(j);
     const char *keys[] = {"id",
@@ -238,6 +239,7 @@ static void test_sync_events_json_shape(void **state)
                           "tracks_processed",
                           "tracks_skipped",
                           "total_api_requests",
+                          "metadata_requests",
                           "cache_hits",
                           "cache_misses",
                           "children",
@@ -258,6 +260,10 @@ static void test_sync_events_json_shape(void **state)
     assert_string_equal(json_string_value(json_object_get(p, "phase")), "done");
     assert_int_equal(json_integer_value(json_object_get(p, "total")), 2);
     assert_int_equal(json_integer_value(json_object_get(j, "total_api_requests")), 7);
+    /* API.md: metadata_requests is always there, {"musicbrainz": N} */
+    json_t *mr = json_object_get(j, "metadata_requests");
+    assert_int_equal(json_object_size(mr), 1);
+    assert_int_equal(json_integer_value(json_object_get(mr, "musicbrainz")), 3);
     json_decref(j);
 
     /* In progress: nulls, and unreadable stored arrays come out empty. */

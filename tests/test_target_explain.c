@@ -146,8 +146,50 @@ static void test_target_explain_field_and_value(void **state)
                      want[i].json);
         free(text);
         json_decref(v);
-        assert_string_equal(rule_field_source(want[i].f), "spotify");
+        assert_string_equal(rule_field_source(want[i].f, &t), "spotify");
     }
+}
+
+/* Explain's source: per genre value (Spotify, MusicBrainz or both), the join of what the
+ * track has, what was asked when it has none; original_year and tag have one source. */
+static void test_target_explain_sources(void **state)
+{
+    (void)state;
+    const char *const genres[] = {"rock", "", "indie rock", "shoegaze"};
+    const unsigned char src[] = {TRACK_SOURCE_SPOTIFY | TRACK_SOURCE_MUSICBRAINZ,
+                                 TRACK_SOURCE_SPOTIFY, TRACK_SOURCE_MUSICBRAINZ,
+                                 TRACK_SOURCE_MUSICBRAINZ};
+    struct track t = {.id = "t1", .genres = genres, .n_genres = 4, .genre_sources = src};
+    assert_string_equal(rule_field_source(RULE_FIELD_GENRE, &t), "spotify+musicbrainz");
+    json_t *vs = rule_field_value_sources_json(RULE_FIELD_GENRE, &t);
+    char *text = json_dumps(vs, JSON_COMPACT);
+    /* "" is no value: left out of value and value_sources alike */
+    assert_string_equal(text, "[\"spotify+musicbrainz\",\"musicbrainz\",\"musicbrainz\"]");
+    free(text);
+    json_decref(vs);
+
+    t.n_genres = 2; /* "rock" (both) and "" */
+    t.genre_sources = (const unsigned char[]){TRACK_SOURCE_MUSICBRAINZ, TRACK_SOURCE_SPOTIFY};
+    assert_string_equal(rule_field_source(RULE_FIELD_GENRE, &t), "musicbrainz");
+
+    t.n_genres = 0; /* none: the sources that were asked */
+    t.genre_asked = TRACK_SOURCE_MUSICBRAINZ;
+    assert_string_equal(rule_field_source(RULE_FIELD_GENRE, &t), "musicbrainz");
+    t.genre_asked = TRACK_SOURCE_MUSICBRAINZ | TRACK_SOURCE_SPOTIFY;
+    assert_string_equal(rule_field_source(RULE_FIELD_GENRE, &t), "spotify+musicbrainz");
+    t.genre_asked = 0;
+    t.genre_sources = NULL; /* Spotify alone (extended mode without MusicBrainz) */
+    t.n_genres = 1;
+    assert_string_equal(rule_field_source(RULE_FIELD_GENRE, &t), "spotify");
+    assert_null(rule_field_value_sources_json(RULE_FIELD_TAG, &t));
+
+    assert_string_equal(rule_field_source(RULE_FIELD_ORIGINAL_YEAR, &t), "musicbrainz");
+    assert_string_equal(rule_field_source(RULE_FIELD_TAG, &t), "tags");
+    t.original_year = 1991;
+    t.has |= TRACK_HAS_ORIGINAL_YEAR;
+    json_t *v = rule_field_value_json(RULE_FIELD_ORIGINAL_YEAR, &t);
+    assert_int_equal(json_integer_value(v), 1991);
+    json_decref(v);
 }
 
 int main(void)
@@ -155,6 +197,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_target_explain_reasons),
         cmocka_unit_test(test_target_explain_field_and_value),
+        cmocka_unit_test(test_target_explain_sources),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,6 +286,7 @@ static int fill_artists(struct track *t, const struct meta *metas, size_t n, str
     }
     t->genres = g;
     t->n_genres = ng;
+    t->genre_asked |= TRACK_SOURCE_SPOTIFY;
     return 0;
 }
 

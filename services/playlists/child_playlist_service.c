@@ -32,9 +32,11 @@ static bool is_one_of(const char *key, const char *const *list)
     return false;
 }
 
-static enum spotify_mode mode_of(const struct app *app)
+/* rule_env(): the Spotify mode, and whether MusicBrainz is on. */
+static unsigned env_of(const struct app *app)
 {
-    return app && app->cfg ? app->cfg->spotify_mode : SPOTIFY_MODE_DEVELOPMENT;
+    return app && app->cfg ? rule_env(app->cfg->spotify_mode, app->cfg->musicbrainz_base != NULL)
+                           : SPOTIFY_MODE_DEVELOPMENT;
 }
 
 int child_playlist_now_text(struct arena *a, const char **out)
@@ -149,7 +151,7 @@ int child_playlist_config_check(const struct app *app, const json_t *obj, const 
     int rc;
     if (ensure_details(rep) != 0)
         return ERR_NOMEM;
-    rc = target_child_compile_object(obj, mode_of(app), prefix, &tc, rep ? rep->details : NULL);
+    rc = target_child_compile_object(obj, env_of(app), prefix, &tc, rep ? rep->details : NULL);
     target_child_free(tc);
     return rc == ERR_NOMEM ? ERR_NOMEM : 0;
 }

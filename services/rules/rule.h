@@ -70,10 +70,25 @@ enum rule_needs {
     RULE_NEEDS_TRACK = 1u << 0,   /* the playlist item's track object alone */
     RULE_NEEDS_ARTISTS = 1u << 1, /* the artists' full objects (genres, popularity) */
     RULE_NEEDS_ALBUM = 1u << 2,   /* the full album object (label, popularity) */
+    RULE_NEEDS_MUSICBRAINZ = 1u << 3, /* MusicBrainz's recordings and artists (genre,
+                                       * original_year), by the track's ISRC */
+    RULE_NEEDS_TAGS = 1u << 4,        /* the user's own tags */
 };
 
 /* Bit of a spotify_mode in rule_field.modes. */
 #define RULE_MODE_BIT(mode) (1u << (unsigned)(mode))
+
+/* Other providers of a field (rule_field.providers). */
+#define RULE_PROVIDER_MUSICBRAINZ 1u
+
+/* What serves the rule fields, the `env` of rule_compile() and friends: a spotify_mode
+ * OR'd with RULE_ENV_MUSICBRAINZ when MusicBrainz is on (PLAYROUTER_MUSICBRAINZ_BASE is
+ * not "off"). A bare spotify_mode means Spotify alone. */
+#define RULE_ENV_MUSICBRAINZ 0x100u
+static inline unsigned rule_env(enum spotify_mode mode, bool musicbrainz)
+{
+    return (unsigned)mode | (musicbrainz ? RULE_ENV_MUSICBRAINZ : 0u);
+}
 
 enum rule_field_id {
     RULE_FIELD_TRACK_ID,
@@ -97,6 +112,8 @@ enum rule_field_id {
     RULE_FIELD_RELEASE_DATE,
     RULE_FIELD_ADDED_AT,
     RULE_FIELD_EXPLICIT,
+    RULE_FIELD_ORIGINAL_YEAR,
+    RULE_FIELD_TAG,
     RULE_FIELD_COUNT
 };
 
@@ -105,8 +122,10 @@ struct rule_field {
     enum rule_field_id id;
     enum rule_type type;
     bool fold;        /* strings compare ignoring case (false for the ids) */
-    unsigned needs;   /* one RULE_NEEDS_* bit */
+    unsigned needs;   /* the RULE_NEEDS_* bit of the field as the Spotify modes (or the
+                       * user's tags) provide it; see rule_field_needs() */
     unsigned modes;   /* RULE_MODE_BIT() of every spotify_mode that provides the field */
+    unsigned providers; /* RULE_PROVIDER_* that provide it too, in every mode */
     const char *what; /* for messages: "artist genres" */
 };
 
@@ -119,11 +138,14 @@ const char *rule_field_suggest(const char *name);
 const char *rule_op_suggest(const char *name);
 /* The field with that id (id < RULE_FIELD_COUNT). */
 const struct rule_field *rule_field_by_id(enum rule_field_id id);
-/* 0 when `mode` provides the field; else ERR_VALIDATION and appends to `why` a message
- * saying why and what would provide it ("field 'genre' is not available: Spotify no
- * longer serves artist genres to apps in Development Mode ..."). ERR_NOMEM if the
- * append fails. */
-int rule_field_check_mode(const struct rule_field *f, enum spotify_mode mode, struct buf *why);
+/* 0 when `env` (see rule_env()) provides the field; else ERR_VALIDATION and appends to
+ * `why` a message saying why and what would provide it ("field 'genre' is not available:
+ * Spotify no longer serves artist genres to apps in Development Mode ... MusicBrainz
+ * provides it: ..."). ERR_NOMEM if the append fails. */
+int rule_field_check_mode(const struct rule_field *f, unsigned env, struct buf *why);
+/* The RULE_NEEDS_* bits a sync must fetch for field f under `env`: genre needs the
+ * artists in extended mode and MusicBrainz when it is on; original_year MusicBrainz. */
+unsigned rule_field_needs(const struct rule_field *f, unsigned env);
 
 /* Case folding (see above): writes the folded form of s[0..len) to out[0..len)
  * (same length, not NUL-terminated). s and out may be the same buffer. */
@@ -155,14 +177,15 @@ bool rule_field_bool(enum rule_field_id id, const struct track *t, bool *out);
 struct rule;
 
 /* Parses and type-checks `filter` once into a compiled rule (caller frees with
- * rule_free()). `mode` decides which fields exist (development mode refuses genre,
- * popularity, artist_popularity, album_popularity and label). `path_prefix` (NULL =
+ * rule_free()). `env` (rule_env()) decides which fields exist: development mode refuses
+ * popularity, artist_popularity, album_popularity and label, and genre unless
+ * MusicBrainz is on; original_year needs MusicBrainz in every mode. `path_prefix` (NULL =
  * "") is prepended to every detail path, e.g. "/filter".
  * Returns 0 and sets *out; or ERR_VALIDATION, *out = NULL, and appends to `details`
  * (a JSON array; may be NULL) one {"path": "<prefix>/all/0/op", "message": "..."} per
  * problem found (all of them, up to RULE_MAX_DETAILS); or ERR_NOMEM.
  * A `filter` of NULL is reported as a missing rule at path_prefix. */
-int rule_compile(const json_t *filter, enum spotify_mode mode, const char *path_prefix,
+int rule_compile(const json_t *filter, unsigned env, const char *path_prefix,
                  struct rule **out, json_t *details);
 
 /* Frees a compiled rule; NULL is accepted. */
@@ -176,9 +199,17 @@ bool rule_eval(const struct rule *r, const struct track *t, int32_t today);
  * of memory): an array for several-valued fields, a string, integer or boolean, a
  * date as written ("1994", "2026-11-23T14:30:00Z"), or JSON null when it lacks one. */
 json_t *rule_field_value_json(enum rule_field_id id, const struct track *t);
-/* Where the values of field `id` come from: "spotify", "musicbrainz" or "tags" (for a
- * field with several sources, the one explain names first). Static. */
-const char *rule_field_source(enum rule_field_id id);
+/* Where track t's values of field `id` come from, as explain shows it (static): "spotify",
+ * "musicbrainz" or "tags"; for genre the sources of the values the track has, joined by
+ * '+' ("spotify+musicbrainz"); a track without genres names the sources that were asked
+ * (genre_sources says which). */
+const char *rule_field_source(enum rule_field_id id, const struct track *t);
+/* The source of the i-th value of t's genres (i < t->n_genres): "spotify",
+ * "musicbrainz" or "spotify+musicbrainz". Static. */
+const char *rule_field_genre_source(const struct track *t, size_t i);
+/* For genre: an array parallel to rule_field_value_json()'s, each value's source (a new
+ * reference; NULL when out of memory). NULL for every other field. */
+json_t *rule_field_value_sources_json(enum rule_field_id id, const struct track *t);
 /* The field compared by the comparison node at JSON Pointer `path` into the rule (as
  * rule_explain() gives it), or -1 when the node there is all/any/not or none. */
 int rule_field_at(const struct rule *r, const char *path);

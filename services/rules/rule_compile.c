@@ -11,7 +11,7 @@
 #include "services/rules/rule_internal.h"
 
 struct compile_ctx {
-    enum spotify_mode mode;
+    unsigned env; /* rule_env() */
     json_t *details; /* borrowed; may be NULL */
     struct buf path; /* JSON Pointer of the node being parsed, prefix included */
     struct rule *r;
@@ -452,7 +452,7 @@ static void parse_comparison(struct compile_ctx *c, size_t idx, const json_t *j)
                 near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
     } else {
         struct buf why = BUF_INIT;
-        int rc = rule_field_check_mode(f, c->mode, &why);
+        int rc = rule_field_check_mode(f, c->env, &why);
         if (rc == ERR_NOMEM)
             set_nomem(c);
         else if (rc != 0)
@@ -500,7 +500,7 @@ static void parse_comparison(struct compile_ctx *c, size_t idx, const json_t *j)
     default:
         break;
     }
-    c->r->needs |= f->needs;
+    c->r->needs |= rule_field_needs(f, c->env);
     compile_value(c, idx, json_object_get(j, "value"), f, n->op);
 }
 
@@ -557,10 +557,10 @@ static void parse_node(struct compile_ctx *c, const json_t *j, int depth)
         c->r->nodes[idx].size = (uint32_t)(c->r->n_nodes - idx);
 }
 
-int rule_compile(const json_t *filter, enum spotify_mode mode, const char *path_prefix,
+int rule_compile(const json_t *filter, unsigned env, const char *path_prefix,
                  struct rule **out, json_t *details)
 {
-    struct compile_ctx c = {.mode = mode, .details = details, .path = BUF_INIT};
+    struct compile_ctx c = {.env = env, .details = details, .path = BUF_INIT};
     *out = NULL;
     c.r = calloc(1, sizeof *c.r);
     if (!c.r || !(c.r->arena = arena_new()) ||

@@ -16,49 +16,55 @@
  * duration, explicit, track/disc number and added_at/added_by; in extended mode also the
  * track's popularity. Genres and artist popularity come from the artists' full objects,
  * label and album popularity from the full album; development mode serves none of the
- * starred fields. Indexed by enum rule_field_id. */
+ * starred fields. MusicBrainz (when on) provides genre and original_year in both modes;
+ * tag is the user's own (services/tags). Indexed by enum rule_field_id. */
 static const struct rule_field FIELDS[RULE_FIELD_COUNT] = {
-    {"track_id", RULE_FIELD_TRACK_ID, RULE_TYPE_STRING, false, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"track_id", RULE_FIELD_TRACK_ID, RULE_TYPE_STRING, false, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "track ids"},
-    {"track_name", RULE_FIELD_TRACK_NAME, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"track_name", RULE_FIELD_TRACK_NAME, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "track names"},
-    {"isrc", RULE_FIELD_ISRC, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES, "ISRCs"},
-    {"artist_id", RULE_FIELD_ARTIST_ID, RULE_TYPE_STRINGS, false, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"isrc", RULE_FIELD_ISRC, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES, 0, "ISRCs"},
+    {"artist_id", RULE_FIELD_ARTIST_ID, RULE_TYPE_STRINGS, false, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "artist ids"},
-    {"artist_name", RULE_FIELD_ARTIST_NAME, RULE_TYPE_STRINGS, true, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"artist_name", RULE_FIELD_ARTIST_NAME, RULE_TYPE_STRINGS, true, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "artist names"},
     {"genre", RULE_FIELD_GENRE, RULE_TYPE_STRINGS, true, RULE_NEEDS_ARTISTS, EXTENDED_ONLY,
+     RULE_PROVIDER_MUSICBRAINZ,
      "artist genres"},
-    {"album_id", RULE_FIELD_ALBUM_ID, RULE_TYPE_STRING, false, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"album_id", RULE_FIELD_ALBUM_ID, RULE_TYPE_STRING, false, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "album ids"},
-    {"album_name", RULE_FIELD_ALBUM_NAME, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"album_name", RULE_FIELD_ALBUM_NAME, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "album names"},
-    {"album_type", RULE_FIELD_ALBUM_TYPE, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"album_type", RULE_FIELD_ALBUM_TYPE, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "album types"},
-    {"label", RULE_FIELD_LABEL, RULE_TYPE_STRING, true, RULE_NEEDS_ALBUM, EXTENDED_ONLY,
+    {"label", RULE_FIELD_LABEL, RULE_TYPE_STRING, true, RULE_NEEDS_ALBUM, EXTENDED_ONLY, 0,
      "album labels"},
-    {"added_by", RULE_FIELD_ADDED_BY, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"added_by", RULE_FIELD_ADDED_BY, RULE_TYPE_STRING, true, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "who added a track"},
-    {"track_number", RULE_FIELD_TRACK_NUMBER, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"track_number", RULE_FIELD_TRACK_NUMBER, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "track numbers"},
-    {"disc_number", RULE_FIELD_DISC_NUMBER, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"disc_number", RULE_FIELD_DISC_NUMBER, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "disc numbers"},
-    {"duration_ms", RULE_FIELD_DURATION_MS, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"duration_ms", RULE_FIELD_DURATION_MS, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "durations"},
-    {"popularity", RULE_FIELD_POPULARITY, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, EXTENDED_ONLY,
+    {"popularity", RULE_FIELD_POPULARITY, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, EXTENDED_ONLY, 0,
      "track popularity"},
     {"artist_popularity", RULE_FIELD_ARTIST_POPULARITY, RULE_TYPE_NUMBER, false, RULE_NEEDS_ARTISTS,
-     EXTENDED_ONLY, "artist popularity"},
+     EXTENDED_ONLY, 0, "artist popularity"},
     {"album_popularity", RULE_FIELD_ALBUM_POPULARITY, RULE_TYPE_NUMBER, false, RULE_NEEDS_ALBUM,
-     EXTENDED_ONLY, "album popularity"},
-    {"release_year", RULE_FIELD_RELEASE_YEAR, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES,
+     EXTENDED_ONLY, 0, "album popularity"},
+    {"release_year", RULE_FIELD_RELEASE_YEAR, RULE_TYPE_NUMBER, false, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "release dates"},
-    {"release_date", RULE_FIELD_RELEASE_DATE, RULE_TYPE_DATE, false, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"release_date", RULE_FIELD_RELEASE_DATE, RULE_TYPE_DATE, false, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "release dates"},
-    {"added_at", RULE_FIELD_ADDED_AT, RULE_TYPE_DATE, false, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"added_at", RULE_FIELD_ADDED_AT, RULE_TYPE_DATE, false, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "when a track was added"},
-    {"explicit", RULE_FIELD_EXPLICIT, RULE_TYPE_BOOL, false, RULE_NEEDS_TRACK, BOTH_MODES,
+    {"explicit", RULE_FIELD_EXPLICIT, RULE_TYPE_BOOL, false, RULE_NEEDS_TRACK, BOTH_MODES, 0,
      "explicit flags"},
+    {"original_year", RULE_FIELD_ORIGINAL_YEAR, RULE_TYPE_NUMBER, false, 0, 0,
+     RULE_PROVIDER_MUSICBRAINZ, "original release years"},
+    {"tag", RULE_FIELD_TAG, RULE_TYPE_STRINGS, true, RULE_NEEDS_TAGS, BOTH_MODES, 0,
+     "the user's tags"},
 };
 
 static const char *const OP_NAMES[RULE_OP_COUNT] = {
@@ -128,19 +134,48 @@ const struct rule_field *rule_field_by_id(enum rule_field_id id)
     return (unsigned)id < RULE_FIELD_COUNT ? &FIELDS[id] : NULL;
 }
 
-int rule_field_check_mode(const struct rule_field *f, enum spotify_mode mode, struct buf *why)
+int rule_field_check_mode(const struct rule_field *f, unsigned env, struct buf *why)
 {
-    if (f->modes & RULE_MODE_BIT(mode))
+    bool mb = (env & RULE_ENV_MUSICBRAINZ) != 0;
+    enum spotify_mode mode = (enum spotify_mode)(env & 0xffu);
+    int rc = 0;
+
+    if ((f->modes & RULE_MODE_BIT(mode)) || (mb && (f->providers & RULE_PROVIDER_MUSICBRAINZ)))
         return 0;
-    /* Only two modes exist and every field is served in extended mode, so a field that
-     * is missing is one Spotify took away from Development Mode apps. */
-    if (buf_appendf(why,
-                    "field '%s' is not available: Spotify no longer serves %s to apps in "
-                    "Development Mode (SPOTIFY_API_MODE=development); it needs an app with "
-                    "extended quota (SPOTIFY_API_MODE=extended)",
-                    f->name, f->what) != 0)
-        return ERR_NOMEM;
-    return ERR_VALIDATION;
+    if (f->modes == 0) /* MusicBrainz alone provides it, and it is off */
+        rc = buf_appendf(why,
+                         "field '%s' is not available: only MusicBrainz provides %s, and it is "
+                         "off (PLAYROUTER_MUSICBRAINZ_BASE=off); unset PLAYROUTER_MUSICBRAINZ_BASE "
+                         "or set it to a MusicBrainz web service URL to use it",
+                         f->name, f->what);
+    /* Only two modes exist and every Spotify field is served in extended mode, so a field
+     * that is missing is one Spotify took away from Development Mode apps. */
+    else if (f->providers & RULE_PROVIDER_MUSICBRAINZ)
+        rc = buf_appendf(why,
+                         "field '%s' is not available: Spotify no longer serves %s to apps in "
+                         "Development Mode (SPOTIFY_API_MODE=development) and MusicBrainz, which "
+                         "provides it in every mode, is off (PLAYROUTER_MUSICBRAINZ_BASE=off); "
+                         "unset PLAYROUTER_MUSICBRAINZ_BASE (or set it to a MusicBrainz web "
+                         "service URL), or use an app with extended quota "
+                         "(SPOTIFY_API_MODE=extended)",
+                         f->name, f->what);
+    else
+        rc = buf_appendf(why,
+                         "field '%s' is not available: Spotify no longer serves %s to apps in "
+                         "Development Mode (SPOTIFY_API_MODE=development); it needs an app with "
+                         "extended quota (SPOTIFY_API_MODE=extended)",
+                         f->name, f->what);
+    return rc != 0 ? ERR_NOMEM : ERR_VALIDATION;
+}
+
+unsigned rule_field_needs(const struct rule_field *f, unsigned env)
+{
+    unsigned needs = 0;
+    if (f->modes & RULE_MODE_BIT(env & 0xffu))
+        needs |= f->needs;
+    if ((env & RULE_ENV_MUSICBRAINZ) && (f->providers & RULE_PROVIDER_MUSICBRAINZ))
+        needs |= RULE_NEEDS_MUSICBRAINZ;
+    return needs;
 }
 
 int rule_op_find(const char *name)
@@ -413,8 +448,55 @@ json_t *rule_field_value_json(enum rule_field_id id, const struct track *t)
     return json_null();
 }
 
-const char *rule_field_source(enum rule_field_id id)
+/* "spotify", "musicbrainz" or both, for TRACK_SOURCE_* bits (0 = Spotify). */
+static const char *source_name(unsigned bits)
 {
-    (void)id; /* every field comes from Spotify's answers today */
-    return "spotify";
+    switch (bits & (TRACK_SOURCE_SPOTIFY | TRACK_SOURCE_MUSICBRAINZ)) {
+    case TRACK_SOURCE_MUSICBRAINZ:
+        return "musicbrainz";
+    case TRACK_SOURCE_SPOTIFY | TRACK_SOURCE_MUSICBRAINZ:
+        return "spotify+musicbrainz";
+    default:
+        return "spotify";
+    }
+}
+
+const char *rule_field_genre_source(const struct track *t, size_t i)
+{
+    return source_name(t->genre_sources && i < t->n_genres ? t->genre_sources[i]
+                                                           : TRACK_SOURCE_SPOTIFY);
+}
+
+const char *rule_field_source(enum rule_field_id id, const struct track *t)
+{
+    switch (id) {
+    case RULE_FIELD_ORIGINAL_YEAR:
+        return "musicbrainz";
+    case RULE_FIELD_TAG:
+        return "tags";
+    case RULE_FIELD_GENRE: {
+        unsigned bits = 0;
+        for (size_t i = 0; t && t->genres && i < t->n_genres; i++)
+            if (t->genres[i] && t->genres[i][0])
+                bits |= t->genre_sources ? t->genre_sources[i] : TRACK_SOURCE_SPOTIFY;
+        return source_name(bits ? bits : t ? t->genre_asked : 0);
+    }
+    default:
+        return "spotify";
+    }
+}
+
+json_t *rule_field_value_sources_json(enum rule_field_id id, const struct track *t)
+{
+    json_t *arr;
+    if (id != RULE_FIELD_GENRE || !(arr = json_array()))
+        return NULL;
+    /* The same values as rule_field_value_json(): NULL and "" left out. */
+    for (size_t i = 0; t->genres && i < t->n_genres; i++)
+        if (t->genres[i] && t->genres[i][0] &&
+            json_array_append_new(arr, json_string(rule_field_genre_source(t, i))) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
 }

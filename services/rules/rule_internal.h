@@ -141,6 +141,9 @@ static inline size_t rule_field_strings_inl(unsigned id, const struct track *t,
     case RULE_FIELD_ADDED_BY:
         *out = &t->added_by;
         return 1;
+    case RULE_FIELD_TAG:
+        *out = t->tags;
+        return t->tags ? t->n_tags : 0;
     default:
         *out = NULL;
         return 0;
@@ -179,6 +182,10 @@ static inline bool rule_field_number_inl(unsigned id, const struct track *t, dou
     case RULE_FIELD_RELEASE_YEAR:
         v = t->release_year;
         bit = TRACK_HAS_RELEASE;
+        break;
+    case RULE_FIELD_ORIGINAL_YEAR:
+        v = t->original_year;
+        bit = TRACK_HAS_ORIGINAL_YEAR;
         break;
     default:
         return false;

@@ -70,18 +70,19 @@ struct target_child_json {
     const json_t *banned_track_ids; /* same */
 };
 
-/* Validates and compiles a child (caller frees with target_child_free()). Detail paths
+/* Validates and compiles a child (caller frees with target_child_free()) under `env`
+ * (rule_env(): the Spotify mode and whether MusicBrainz is on). Detail paths
  * are `path_prefix` (NULL = "") + "/filter/...", "/sort", "/sort/by", "/sort/order",
  * "/limit", "/catch_all", "/pinned_track_ids/3", "/banned_track_ids/0"; every problem
  * is appended to `details` (a JSON array, may be NULL).
  * Returns 0 and sets *out; ERR_VALIDATION (*out = NULL); or ERR_NOMEM. */
-int target_child_compile(const struct target_child_json *in, enum spotify_mode mode,
+int target_child_compile(const struct target_child_json *in, unsigned env,
                          const char *path_prefix, struct target_child **out, json_t *details);
 /* The same from a child object (a request body or a stored child): reads the members
  * filter, sort, limit, catch_all, pinned_track_ids, banned_track_ids and ignores every
  * other member (name, position, ... are the caller's). A non-object is one detail at
  * path_prefix. */
-int target_child_compile_object(const json_t *child, enum spotify_mode mode,
+int target_child_compile_object(const json_t *child, unsigned env,
                                 const char *path_prefix, struct target_child **out,
                                 json_t *details);
 /* NULL is accepted. */

@@ -94,7 +94,7 @@ static void compile_ids(struct child_ctx *x, struct target_child *c, const json_
 }
 
 static void compile_sort(struct child_ctx *x, struct target_child *c, const json_t *sort,
-                         enum spotify_mode mode)
+                         unsigned env)
 {
     if (!sort || json_is_null(sort))
         return;
@@ -127,7 +127,7 @@ static void compile_sort(struct child_ctx *x, struct target_child *c, const json
                       near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
     } else {
         struct buf why = BUF_INIT;
-        int rc = rule_field_check_mode(f, mode, &why);
+        int rc = rule_field_check_mode(f, env, &why);
         if (rc == ERR_NOMEM)
             x->rc = ERR_NOMEM;
         else if (rc != 0)
@@ -135,6 +135,7 @@ static void compile_sort(struct child_ctx *x, struct target_child *c, const json
         buf_release(&why);
         c->has_sort = true;
         c->sort_field = f->id;
+        c->sort_needs = rule_field_needs(f, env);
     }
     const json_t *order = json_object_get(sort, "order");
     if (order) {
@@ -146,7 +147,7 @@ static void compile_sort(struct child_ctx *x, struct target_child *c, const json
     }
 }
 
-int target_child_compile(const struct target_child_json *in, enum spotify_mode mode,
+int target_child_compile(const struct target_child_json *in, unsigned env,
                          const char *path_prefix, struct target_child **out, json_t *details)
 {
     struct child_ctx x = {.details = details, .prefix = path_prefix ? path_prefix : ""};
@@ -165,13 +166,13 @@ int target_child_compile(const struct target_child_json *in, enum spotify_mode m
             x.rc = ERR_NOMEM;
             goto done;
         }
-        int rc = rule_compile(in->filter, mode, fpath.data, &c->rule, details);
+        int rc = rule_compile(in->filter, env, fpath.data, &c->rule, details);
         if (rc == ERR_NOMEM)
             x.rc = ERR_NOMEM;
         else if (rc != 0 && x.rc == 0)
             x.rc = rc;
     }
-    compile_sort(&x, c, in->sort, mode);
+    compile_sort(&x, c, in->sort, env);
     if (in->limit && !json_is_null(in->limit)) {
         if (!json_is_integer(in->limit) || json_integer_value(in->limit) < 0 ||
             json_integer_value(in->limit) > TARGET_MAX_LIMIT) {
@@ -200,7 +201,7 @@ done:
     return 0;
 }
 
-int target_child_compile_object(const json_t *child, enum spotify_mode mode,
+int target_child_compile_object(const json_t *child, unsigned env,
                                 const char *path_prefix, struct target_child **out, json_t *details)
 {
     *out = NULL;
@@ -217,7 +218,7 @@ int target_child_compile_object(const json_t *child, enum spotify_mode mode,
         .pinned_track_ids = json_object_get(child, "pinned_track_ids"),
         .banned_track_ids = json_object_get(child, "banned_track_ids"),
     };
-    return target_child_compile(&in, mode, path_prefix, out, details);
+    return target_child_compile(&in, env, path_prefix, out, details);
 }
 
 void target_child_free(struct target_child *c)
@@ -233,7 +234,7 @@ unsigned target_child_needs(const struct target_child *c)
 {
     unsigned needs = rule_needs(c->rule);
     if (c->has_sort)
-        needs |= rule_field_by_id(c->sort_field)->needs;
+        needs |= c->sort_needs;
     return needs;
 }
 

@@ -10,6 +10,7 @@ struct target_child {
     bool has_sort;
     bool sort_desc;
     enum rule_field_id sort_field;
+    unsigned sort_needs; /* rule_field_needs() of sort_field in the compile env */
     bool has_limit;
     size_t limit;
     const char **pinned; /* in the arena */

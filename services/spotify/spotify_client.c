@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "lib/app_err.h"
+#include "lib/curl_util.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "services/spotify/spotify_client_internal.h"
@@ -385,21 +386,6 @@ static void release_handle(struct spotify_client *c, struct sc_req *r)
     r->hdrs = NULL;
 }
 
-/* Retry-After in seconds, or -1 when absent or not a number of seconds. */
-static int64_t retry_after_s(CURL *e)
-{
-    struct curl_header *h = NULL;
-    int64_t v;
-    if (curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
-        return -1;
-    const char *s = h->value;
-    while (*s == ' ')
-        s++;
-    if (util_parse_int64(s, 0, INT32_MAX, &v) != 0)
-        return -1;
-    return v;
-}
-
 static int64_t backoff_ms(struct spotify_client *c, int attempt)
 {
     int shift = attempt - 1 < 5 ? attempt - 1 : 5; /* capped at 32x the base */
@@ -442,7 +428,7 @@ static int finish_request(struct spotify_client *c, struct sc_req *r, CURLcode r
     if (res != CURLE_OK)
         status = status >= 200 ? status : 0;
     if (status == 429)
-        ra = retry_after_s(r->easy);
+        ra = curl_util_retry_after_s(r->easy);
     release_handle(c, r);
     r->status = status;
     stats_count(c, r->endpoint, res == CURLE_OK ? status : 0, 1);

@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include "app/app.h"
 #include "lib/app_err.h"
+#include "lib/metrics.h"
 #include "services/database.h"
 #include "services/spotify/spotify_session.h"
 #include "services/sync/sync_internal.h"
@@ -137,6 +139,8 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
         rc = sync_eval_run(app, client, a, &in, base_snap, NULL, NULL, &ev);
     if (rc == ERR_VALIDATION)
         buf_append_str(why, "more than one child playlist is the catch-all");
+    else if (rc == ERR_METADATA_UNAVAILABLE)
+        buf_append_str(why, ev.why.len ? ev.why.data : "MusicBrainz could not be reached");
     if (rc == 0)
         rc = current_contents(client, a, &in, known, cur, n_cur);
     if (rc == ERR_UNAVAILABLE && cancel_requested(cancel)) {
@@ -144,7 +148,7 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
         goto done;
     }
     if (rc != 0) {
-        if (rc != ERR_VALIDATION && rc != ERR_NOMEM)
+        if (rc != ERR_VALIDATION && rc != ERR_NOMEM && rc != ERR_METADATA_UNAVAILABLE)
             buf_append_str(why, spotify_client_last_error(client));
         goto done;
     }
@@ -175,6 +179,9 @@ done:
         spotify_client_stats(client, &ss);
         sync_count_client_metrics(app, &ss, &ev.mstats);
     }
+    if (app->metrics && ev.mbstats.requests)
+        metrics_add(app->metrics, "playrouter_musicbrainz_requests_total", "",
+                    (double)ev.mbstats.requests);
     spotify_client_free(client);
     sync_eval_release(&ev);
     sync_input_release(&in);

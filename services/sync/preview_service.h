@@ -47,8 +47,10 @@ struct preview_result {
  * `skipped_local` (an episode `skipped_episode`), an id the base lacks `not_in_base`.
  * `why` receives the reason of a failure. 0; ERR_NOT_FOUND (base); ERR_VALIDATION (a
  * stored child no longer compiles, or two catch-alls); ERR_SPOTIFY, ERR_SPOTIFY_REAUTH,
- * ERR_RATE_LIMITED; ERR_NOMEM; ERR_INTERNAL; ERR_UNAVAILABLE when `cancel` (NULL =
- * never) asked to stop: it is asked between the steps (base read, metadata, every
+ * ERR_RATE_LIMITED; ERR_METADATA_UNAVAILABLE (MusicBrainz could not be reached and a value
+ * the rules need is not known: API.md's 502 metadata_unavailable); ERR_NOMEM;
+ * ERR_INTERNAL; ERR_UNAVAILABLE when `cancel` (NULL = never) asked to stop: it is asked
+ * between the steps (base read, metadata, each MusicBrainz request, every
  * TARGET_CANCEL_EVERY tracks of the evaluation, each child's read). */
 int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
                         const char *base_id, const char *explain_id, const struct cancel *cancel,

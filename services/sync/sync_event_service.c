@@ -56,15 +56,16 @@ json_t *sync_event_service_to_json(const struct sync_event *ev)
     if (!progress)
         return NULL;
     return json_pack(
-        "{s:s?, s:s?, s:s?, s:o, s:s?, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, "
-        "s:s?, s:s?}",
+        "{s:s?, s:s?, s:s?, s:o, s:s?, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I}, s:I, s:I, s:o, "
+        "s:o, s:s?, s:s?}",
         "id", ev->id, "user_id", ev->user_id, "base_playlist_id", ev->base_playlist_id,
         "child_playlist_ids", array_of(ev->child_playlist_ids), "status", ev->status, "trigger",
         ev->trigger ? ev->trigger : SYNC_TRIGGER_MANUAL, "started_at",
         str_or_null(ev->started_at), "completed_at", str_or_null(ev->completed_at), "error_message",
         str_or_null(ev->error_message), "tracks_processed", (json_int_t)ev->tracks_processed,
         "tracks_skipped", (json_int_t)ev->tracks_skipped, "total_api_requests",
-        (json_int_t)ev->total_api_requests, "cache_hits", (json_int_t)ev->cache_hits,
+        (json_int_t)ev->total_api_requests, "metadata_requests", "musicbrainz",
+        (json_int_t)ev->metadata_musicbrainz, "cache_hits", (json_int_t)ev->cache_hits,
         "cache_misses", (json_int_t)ev->cache_misses, "children", array_of(ev->children),
         "progress", progress, "created", ev->created, "updated", ev->updated);
 }
@@ -384,7 +385,9 @@ int sync_event_service_append_json(const struct sync_event *ev, struct buf *out)
         (rc = put_key_int(out, ",\"tracks_processed\":", ev->tracks_processed)) ||
         (rc = put_key_int(out, ",\"tracks_skipped\":", ev->tracks_skipped)) ||
         (rc = put_key_int(out, ",\"total_api_requests\":", ev->total_api_requests)) ||
-        (rc = put_key_int(out, ",\"cache_hits\":", ev->cache_hits)) ||
+        (rc = put_key_int(out, ",\"metadata_requests\":{\"musicbrainz\":",
+                          ev->metadata_musicbrainz)) ||
+        (rc = put_key_int(out, "},\"cache_hits\":", ev->cache_hits)) ||
         (rc = put_key_int(out, ",\"cache_misses\":", ev->cache_misses)) ||
         (rc = put_key_array(out, ",\"children\":", ev->children)) ||
         (rc = put_key_str(out, ",\"progress\":{\"phase\":", ev->progress_phase)) ||

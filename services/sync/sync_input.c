@@ -15,6 +15,7 @@
 #include "services/database.h"
 #include "services/sync/sync_base.h"
 #include "services/sync/sync_internal.h"
+#include "services/tags/tag_service.h"
 
 /* SHA-256 of the pieces p[0..n) (NULL = "") each followed by '\n', in hex. An empty
  * string when the digest cannot be computed (out of memory): it then matches nothing
@@ -122,6 +123,35 @@ static void describe_details(const json_t *details, struct buf *why)
     }
 }
 
+/* What the rules see beyond the playlists, as part of the fingerprint: the user's tag
+ * version (and the tags themselves, loaded for the evaluation) when a rule uses `tag`;
+ * the 30-day period of the MusicBrainz store when a rule needs MusicBrainz (staggered
+ * by base, so that bases do not all refresh at once), so its values are asked again at
+ * least that often. 0, ERR_NOMEM or ERR_INTERNAL. */
+static int fingerprint_metadata(struct db *db, struct arena *a, const char *user_id,
+                                struct sync_input *in, struct buf *fp)
+{
+    int rc;
+    if (in->needs & RULE_NEEDS_TAGS) {
+        int64_t version = 0;
+        if ((rc = tag_repo_version(db, user_id, &version)) != 0 ||
+            (rc = tag_service_list(db, a, user_id, &in->tags, &in->n_tags)) != 0)
+            return rc;
+        if (buf_appendf(fp, "tags=%lld\n", (long long)version) != 0)
+            return ERR_NOMEM;
+    }
+    if (in->needs & RULE_NEEDS_MUSICBRAINZ) {
+        unsigned long stagger = 5381;
+        for (const char *p = in->base.id; p && *p; p++)
+            stagger = stagger * 33 + (unsigned char)*p;
+        int64_t period = ((int64_t)time(NULL) + (int64_t)(stagger % MUSICBRAINZ_METADATA_TTL_S)) /
+                         MUSICBRAINZ_METADATA_TTL_S;
+        if (buf_appendf(fp, "musicbrainz=%lld\n", (long long)period) != 0)
+            return ERR_NOMEM;
+    }
+    return 0;
+}
+
 int sync_input_load(struct app *app, struct db *db, struct arena *a, const char *user_id,
                     const char *base_id, struct sync_input *in, struct buf *why)
 {
@@ -129,6 +159,8 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
     json_t *cfg = NULL, *details = NULL;
     bool time_dependent = false;
     int rc;
+
+    unsigned env = rule_env(app->cfg->spotify_mode, app->cfg->musicbrainz_base != NULL);
 
     memset(in, 0, sizeof *in);
     in->today = (int32_t)(time(NULL) / 86400);
@@ -161,8 +193,7 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
         details = json_array();
         if (!(cfg = child_config(cp)) || !details)
             goto done;
-        rc =
-            target_child_compile_object(cfg, app->cfg->spotify_mode, "", &in->compiled[i], details);
+        rc = target_child_compile_object(cfg, env, "", &in->compiled[i], details);
         if (rc == ERR_VALIDATION) {
             buf_appendf(why, "child playlist '%s' cannot be evaluated: ", cp->name);
             describe_details(details, why);
@@ -184,6 +215,9 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
     }
     /* A rule with in_the_last gives another answer tomorrow: the day is part of it. */
     if (time_dependent && buf_appendf(&fp, "today=%d\n", (int)in->today) != 0)
+        goto done;
+    /* The user's tag version and the MusicBrainz period, when the rules use them. */
+    if ((rc = fingerprint_metadata(db, a, user_id, in, &fp)) != 0)
         goto done;
     /* What the rules see beside the playlists (the user's tags, metadata learnt since)
      * is counted by the user's change counter (sync_manager_note_change): part of the
@@ -287,7 +321,7 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
     int rc;
 
     memset(ev, 0, sizeof *ev);
-    if (phase && (rc = phase(ud, "read_base")) != 0)
+    if (phase && (rc = phase(ud, "read_base", 0, 0)) != 0)
         return rc;
     if ((rc = base_entries(app, c, a, in, base_snapshot, ev)) != 0)
         return rc;
@@ -300,7 +334,7 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
     if (meta)
         fetch = !ev->from_store || sync_input_metadata_stale(app, in, now);
     if (fetch) {
-        if (phase && (rc = phase(ud, "metadata")) != 0)
+        if (phase && (rc = phase(ud, "metadata", 0, 0)) != 0)
             return rc;
         struct metadata_opts mo = {.artist_ttl_s = app->cfg->cache_ttl_artist_s,
                                    .album_ttl_s = app->cfg->cache_ttl_album_s,
@@ -324,7 +358,16 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
             log_warn("base %s: could not store its entries (%s); the next sync reads it again",
                      in->base.id, app_err_code(rc));
     }
-    if (phase && (rc = phase(ud, "evaluate")) != 0)
+    /* MusicBrainz (its progress phase is "musicbrainz" while it asks; its values come from
+     * its own shared store, never from the stored base), then the user's tags. */
+    if ((in->needs & RULE_NEEDS_MUSICBRAINZ) &&
+        (rc = musicbrainz_metadata_enrich(app, a, ev->tracks.tracks, ev->tracks.n, in->cancel,
+                                          phase, ud, &ev->mbstats, &ev->why)) != 0)
+        return rc;
+    if ((in->needs & RULE_NEEDS_TAGS) &&
+        (rc = tag_service_apply(in->tags, in->n_tags, ev->tracks.tracks, ev->tracks.n, a)) != 0)
+        return rc;
+    if (phase && (rc = phase(ud, "evaluate", 0, 0)) != 0)
         return rc;
     if (cancel_requested(in->cancel))
         return ERR_UNAVAILABLE;
@@ -337,6 +380,7 @@ void sync_eval_release(struct sync_eval *ev)
 {
     target_result_free(ev->targets);
     ev->targets = NULL;
+    buf_release(&ev->why);
 }
 
 int sync_eval_target_uris(const struct sync_eval *ev, size_t child, struct arena *a,

@@ -10,10 +10,12 @@
 #include "repositories/base_store_repo.h"
 #include "repositories/child_playlist_repo.h"
 #include "repositories/sync_state_repo.h"
+#include "repositories/tag_repo.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/cancel.h"
 #include "services/metadata/metadata.h"
+#include "services/metadata/musicbrainz_metadata.h"
 #include "services/spotify/spotify_client.h"
 #include "services/sync/sync_tracks.h"
 #include "services/rules/target.h"
@@ -36,6 +38,8 @@ struct sync_input {
     char config_hash[SYNC_HASH_HEX]; /* fingerprint of routing + every child's config */
     struct sync_base_state state;
     struct sync_child_state *child_state; /* n_children (arena) */
+    struct tag_item *tags; /* with RULE_NEEDS_TAGS: every tagged item of the user (arena) */
+    size_t n_tags;
     enum spotify_mode api_mode;           /* the configured mode of this run */
     struct base_store_info store;         /* the stored base's header (snapshot_id NULL: none) */
     const struct cancel *cancel; /* NULL (a sync runs to its end); a preview's: its client
@@ -43,7 +47,11 @@ struct sync_input {
 };
 
 /* Loads base `base_id` of `user_id` and its children, compiles them in the configured
- * mode and computes the fingerprint. Strings in arena `a`. On ERR_VALIDATION (a stored
+ * mode (and MusicBrainz on or off) and computes the fingerprint: routing, every child's
+ * configuration, the day (in_the_last), the user's tag version (a rule uses `tag`) and
+ * the 30-day period of the MusicBrainz store (a rule needs MusicBrainz: its values are
+ * refreshed at least that often, and the next period re-evaluates). With RULE_NEEDS_TAGS
+ * it loads the user's tags too. Strings in arena `a`. On ERR_VALIDATION (a stored
  * rule no longer compiles, e.g. after a mode change) `why` says which child and why.
  * 0, ERR_NOT_FOUND (base), ERR_VALIDATION, ERR_NOMEM, ERR_INTERNAL. Release with
  * sync_input_release() whatever the outcome. */
@@ -67,6 +75,8 @@ struct sync_eval {
     struct sync_tracks tracks;     /* arena */
     struct target_result *targets; /* owned (sync_eval_release) */
     struct metadata_stats mstats;
+    struct musicbrainz_stats mbstats;
+    struct buf why;                /* the message of ERR_METADATA_UNAVAILABLE */
     bool from_store;               /* the entries came from the stored base, not Spotify */
 };
 
@@ -78,11 +88,14 @@ struct sync_eval {
  * and they are younger than the cache lifetime of their kind, else from
  * metadata_enrich() (cache first). A read, or metadata fetched, is saved as the
  * stored base (a failure to save is logged, not an error); each store step takes a
- * database connection of its own for that step only. `phase` (may be NULL) is
- * called at each phase with its name. Errors: the client's (message in
- * spotify_client_last_error()), ERR_VALIDATION (two catch-all children), ERR_NOMEM.
+ * database connection of its own for that step only. Then MusicBrainz's values (through
+ * its own shared store: musicbrainz_metadata.h) and the user's tags (in->tags). `phase`
+ * (may be NULL) is called at each phase with its name (and, in "musicbrainz", with
+ * done/total). Errors: the client's (message in spotify_client_last_error()),
+ * ERR_METADATA_UNAVAILABLE (message in ev->why), ERR_UNAVAILABLE (cancelled or shutting
+ * down), ERR_VALIDATION (two catch-all children), ERR_NOMEM, or a `phase` callback's.
  * Release with sync_eval_release() whatever the outcome. */
-typedef int (*sync_phase_fn)(void *ud, const char *phase);
+typedef metadata_progress_fn sync_phase_fn;
 int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
                   const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
                   void *ud, struct sync_eval *ev);

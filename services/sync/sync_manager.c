@@ -429,6 +429,8 @@ void sync_manager_describe_metrics(struct metrics *m)
                      "Metadata cache lookups that hit");
     metrics_describe(m, "playrouter_cache_misses_total", "counter",
                      "Metadata cache lookups that missed");
+    metrics_describe(m, "playrouter_musicbrainz_requests_total", "counter",
+                     "HTTP requests to MusicBrainz by syncs and previews, retries included");
     metrics_describe(m, "playrouter_auto_sync_checks_total", "counter",
                      "Auto-sync checks of bases, by outcome (queued, unchanged, failed)");
     metrics_describe(m, "playrouter_auto_sync_passes_total", "counter",
@@ -440,6 +442,7 @@ void sync_manager_describe_metrics(struct metrics *m)
     metrics_add(m, "playrouter_spotify_rate_limited_total", "", 0);
     metrics_add(m, "playrouter_cache_hits_total", "", 0);
     metrics_add(m, "playrouter_cache_misses_total", "", 0);
+    metrics_add(m, "playrouter_musicbrainz_requests_total", "", 0);
     metrics_add(m, "playrouter_auto_sync_passes_total", "", 0);
     metrics_add(m, "playrouter_syncs_running", "", 0);
     metrics_add(m, "playrouter_syncs_running_peak", "", 0);

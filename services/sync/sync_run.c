@@ -114,15 +114,17 @@ static int step(struct run *r, const char *phase, int64_t done, int64_t total)
     return 0;
 }
 
-static int eval_phase(void *ud, const char *phase)
+static int eval_phase(void *ud, const char *phase, int64_t done, int64_t total)
 {
-    return step(ud, phase, 0, 0);
+    return step(ud, phase, done, total);
 }
 
 static const char *phase_what(const char *phase, const struct base_playlist *base)
 {
     if (strcmp(phase, "metadata") == 0)
         return "fetching track metadata";
+    if (strcmp(phase, "musicbrainz") == 0)
+        return "fetching MusicBrainz metadata";
     if (strcmp(phase, "evaluate") == 0)
         return "evaluating the rules";
     return base_playlist_is_liked(base) ? "reading the Liked Songs" : "reading the base playlist";
@@ -448,6 +450,11 @@ static int run_steps(struct run *r)
         rc = sync_eval_run(r->app, r->client, r->a, in, base_snap, eval_phase, r, &r->ev);
         if (rc == ERR_VALIDATION)
             return fail(r, rc, "more than one child playlist is the catch-all");
+        if (rc == ERR_METADATA_UNAVAILABLE || (rc != 0 && r->ev.why.len))
+            return fail(r, rc, "fetching MusicBrainz metadata: %s",
+                        r->ev.why.len ? r->ev.why.data : "MusicBrainz could not be reached");
+        if (rc == ERR_UNAVAILABLE && atomic_load(&r->app->shutting_down) > 1)
+            return fail(r, rc, SYNC_MSG_SHUTDOWN);
         if (rc != 0)
             return r->err.len ? rc : spotify_fail(r, rc, phase_what(r->phase, &in->base));
         r->processed = (int64_t)r->ev.base.n_items;
@@ -508,6 +515,9 @@ static void count_metrics(struct run *r, const char *status, double seconds,
     metrics_observe(m, "playrouter_sync_duration_seconds", labels, seconds);
     metrics_add(m, "playrouter_syncs_total", labels, 1);
     sync_count_client_metrics(r->app, ss, &r->ev.mstats);
+    if (r->ev.mbstats.requests)
+        metrics_add(m, "playrouter_musicbrainz_requests_total", "",
+                    (double)r->ev.mbstats.requests);
 }
 
 /* Writes the event's end. */
@@ -531,6 +541,7 @@ static void finish(struct run *r, int rc_run, double seconds)
     ev.tracks_processed = r->processed;
     ev.tracks_skipped = r->skipped;
     ev.total_api_requests = (int64_t)ss.requests;
+    ev.metadata_musicbrainz = (int64_t)r->ev.mbstats.requests;
     ev.cache_hits = (int64_t)r->ev.mstats.cache_hits;
     ev.cache_misses = (int64_t)r->ev.mstats.cache_misses;
     children_json(r, &ev.children, &ev.child_playlist_ids);
@@ -561,9 +572,9 @@ static void finish(struct run *r, int rc_run, double seconds)
         log_warn("sync %s: its event was ended elsewhere; result not recorded", r->event_id);
     else if (rc != 0)
         log_error("sync %s: could not record its end (%s)", r->event_id, app_err_code(rc));
-    log_info("sync %s %s: %lld tracks, %lu Spotify requests%s%s", r->event_id, ev.status,
-             (long long)r->processed, ss.requests, rc_run ? ": " : "",
-             rc_run ? ev.error_message : "");
+    log_info("sync %s %s: %lld tracks, %lu Spotify requests, %lu MusicBrainz requests%s%s",
+             r->event_id, ev.status, (long long)r->processed, ss.requests, r->ev.mbstats.requests,
+             rc_run ? ": " : "", rc_run ? ev.error_message : "");
     count_metrics(r, ev.status, seconds, &ss);
 }
 

@@ -59,11 +59,13 @@ FIELD_TYPES = {
     "artist_popularity": "number", "album_popularity": "number",
     "release_date": "date", "added_at": "date",
     "explicit": "bool",
+    # API.md "Metadata sources" and "Tags"
+    "original_year": "number", "tag": "string",
 }
 
 # Fields that hold several values: a positive comparison holds when ANY value
 # matches; neq / not_contains / not_in hold when NO value matches.
-SEVERAL_VALUED = frozenset({"artist_id", "artist_name", "genre"})
+SEVERAL_VALUED = frozenset({"artist_id", "artist_name", "genre", "tag"})
 
 # "Case folding applies to names and free text; ids (track_id, artist_id,
 # album_id) compare exactly."
@@ -78,6 +80,10 @@ CASE_AMBIGUOUS_FIELDS = frozenset({"isrc", "added_by"})
 # Fields Spotify serves only to apps in extended mode (API.md, "*").
 EXTENDED_ONLY_FIELDS = frozenset(
     {"genre", "label", "popularity", "artist_popularity", "album_popularity"})
+# ... of which another source provides some in every mode: MusicBrainz provides genre.
+MUSICBRAINZ_FIELDS = frozenset({"genre"})
+# Provided by MusicBrainz alone (API.md, "†"): refused when it is off, in every mode.
+MUSICBRAINZ_ONLY_FIELDS = frozenset({"original_year"})
 
 OPERATORS = {
     "string": frozenset({"eq", "neq", "contains", "not_contains", "starts_with",
@@ -120,10 +126,12 @@ def _is_day(v):
     return True
 
 
-def validate_rule(rule, mode="extended", path=""):
+def validate_rule(rule, mode="extended", path="", musicbrainz=False):
     """Raises RuleError for a malformed rule.  `mode` "development" refuses
-    the extended-only fields (API.md: 400 validation_failed).  Paths are JSON
-    Pointers relative to the rule (prefix "/filter" for a child's body)."""
+    the extended-only fields (API.md: 400 validation_failed) unless MusicBrainz
+    (musicbrainz=True) provides them; original_year needs MusicBrainz in every
+    mode.  Paths are JSON Pointers relative to the rule (prefix "/filter" for a
+    child's body)."""
     if not isinstance(rule, dict):
         raise RuleError(path, "a rule is an object")
     if "all" in rule or "any" in rule:
@@ -132,17 +140,20 @@ def validate_rule(rule, mode="extended", path=""):
         if not isinstance(items, list):
             raise RuleError(path + "/" + key, "must be an array")
         for i, sub in enumerate(items):
-            validate_rule(sub, mode, "%s/%s/%d" % (path, key, i))
+            validate_rule(sub, mode, "%s/%s/%d" % (path, key, i), musicbrainz)
         return
     if "not" in rule:
-        validate_rule(rule["not"], mode, path + "/not")
+        validate_rule(rule["not"], mode, path + "/not", musicbrainz)
         return
     field = rule.get("field")
     if field not in FIELD_TYPES:
         raise RuleError(path + "/field", "unknown field %r" % (field,))
-    if mode == "development" and field in EXTENDED_ONLY_FIELDS:
+    if mode == "development" and field in EXTENDED_ONLY_FIELDS and not (
+            musicbrainz and field in MUSICBRAINZ_FIELDS):
         raise RuleError(path + "/field",
                         "field %r is not available in development mode" % field)
+    if field in MUSICBRAINZ_ONLY_FIELDS and not musicbrainz:
+        raise RuleError(path + "/field", "field %r needs MusicBrainz" % field)
     op = rule.get("op")
     ftype = FIELD_TYPES[field]
     if op in ANY_TYPE_OPERATORS:
@@ -302,7 +313,8 @@ def utc_today():
 
 def make_track(track_id, name=None, artists=(), album=None, isrc=None,
                track_number=None, disc_number=None, duration_ms=None,
-               explicit=None, popularity=None, added_at=None, added_by=None):
+               explicit=None, popularity=None, added_at=None, added_by=None,
+               musicbrainz=None, spotify_genres=True, tags=None, tagged=None):
     """A track view from catalogue-like metadata.
 
     artists: [{"id", "name", "genres": [...], "popularity": N}...] in the
@@ -312,13 +324,30 @@ def make_track(track_id, name=None, artists=(), album=None, isrc=None,
     "Several-valued fields cover every artist the track lists (not the
     album's artists); artist_popularity is the highest among them."
     `genre` is the artists' genres in artist order (a genre two artists
-    share appears once, at its first place)."""
+    share appears once, at its first place).
+
+    API.md "Metadata sources": musicbrainz is None (MusicBrainz off) or what
+    MusicBrainz knows of the track's ISRC: {"genres": [...], "original_year": N
+    or None} ({} or None values for an ISRC it does not know).  `genre` is then
+    "the union, lower-cased, of the Spotify genres of the track's artists
+    (extended mode: spotify_genres=True) and the MusicBrainz genres".
+    API.md "Tags": "a track's tags are its own and those of each of its
+    artists": tags is the track's own list, tagged a dict {artist id: [tags]}
+    (both already normalised, as the server answers them)."""
     album = album or {}
     genres = []
-    for a in artists:
+    for a in artists if spotify_genres else ():
         for g in a.get("genres") or []:
             if g not in genres:
                 genres.append(g)
+    if musicbrainz is not None:
+        genres = [g.lower() for g in genres]
+        for g in musicbrainz.get("genres") or []:
+            if g.lower() not in genres:
+                genres.append(g.lower())
+    tag_values = list(tags or [])
+    for a in artists:
+        tag_values += (tagged or {}).get(a.get("id"), [])
     pops = [a.get("popularity") for a in artists if _is_number(a.get("popularity"))]
     rd = album.get("release_date")
     return {
@@ -347,6 +376,8 @@ def make_track(track_id, name=None, artists=(), album=None, isrc=None,
         "popularity": popularity,
         "artist_popularity": max(pops) if pops else None,
         "explicit": explicit,
+        "original_year": (musicbrainz or {}).get("original_year"),
+        "tag": sorted(set(tag_values)),
     }
 
 

@@ -36,7 +36,7 @@ def leaf(field, op, value=None):
 class EvalTest(unittest.TestCase):
     def m(self, rule, t=None):
         ev = R.Evaluator(TODAY)
-        R.validate_rule(rule)
+        R.validate_rule(rule, musicbrainz=True)
         res = ev.matches(rule, t or track())
         self.assertEqual(ev.ambiguities, [], "hand cases must stay clear of silent corners")
         return res
@@ -172,6 +172,37 @@ class EvalTest(unittest.TestCase):
                             mode="development")
         self.assertEqual(cm.exception.path, "/any/1/field")
         R.validate_rule(leaf("genre", "eq", "pop"), mode="extended")
+        # "Metadata sources": MusicBrainz provides genre in development mode;
+        # original_year needs MusicBrainz in every mode.
+        R.validate_rule(leaf("genre", "eq", "pop"), mode="development", musicbrainz=True)
+        with self.assertRaises(R.RuleError) as cm:
+            R.validate_rule({"not": leaf("original_year", "lt", 1990)}, mode="extended")
+        self.assertEqual(cm.exception.path, "/not/field")
+        R.validate_rule(leaf("original_year", "lt", 1990), mode="development", musicbrainz=True)
+        with self.assertRaises(R.RuleError):
+            R.validate_rule(leaf("label", "eq", "x"), mode="development", musicbrainz=True)
+
+    def test_metadata_sources_and_tags(self):
+        # genre: the union, lower-cased, of Spotify's (extended) and MusicBrainz's genres
+        t = track(musicbrainz={"genres": ["Shoegaze", "indie rock"], "original_year": 1991})
+        self.assertEqual(t["genre"], ["indie rock", "pop", "jazz", "shoegaze"])
+        self.assertEqual(t["original_year"], 1991)
+        self.assertTrue(self.m(leaf("genre", "eq", "SHOEGAZE"), t))
+        self.assertTrue(self.m(leaf("original_year", "between", [1990, 1991]), t))
+        # development mode: MusicBrainz's alone
+        t = track(musicbrainz={"genres": ["Shoegaze"], "original_year": None}, spotify_genres=False)
+        self.assertEqual(t["genre"], ["shoegaze"])
+        self.assertTrue(self.m(leaf("original_year", "missing"), t))
+        self.assertFalse(self.m(leaf("original_year", "lt", 3000), t))
+        # unknown ISRC: no MusicBrainz values
+        t = track(musicbrainz={}, spotify_genres=False)
+        self.assertTrue(self.m(leaf("genre", "missing"), t))
+        # tag: the track's own and its artists', several-valued
+        t = track(tags=["workout"], tagged={"artB": ["calm", "workout"], "other": ["x"]})
+        self.assertEqual(t["tag"], ["calm", "workout"])
+        self.assertTrue(self.m(leaf("tag", "eq", "Calm"), t))
+        self.assertTrue(self.m(leaf("tag", "not_in", ["x"]), t))
+        self.assertTrue(self.m(leaf("tag", "missing"), track()))
 
 
 class SortTest(unittest.TestCase):
