@@ -119,7 +119,7 @@ static int eval_phase(void *ud, const char *phase, int64_t done, int64_t total)
     return step(ud, phase, done, total);
 }
 
-static const char *phase_what(const char *phase, const struct base_playlist *base)
+static const char *phase_what(struct arena *a, const char *phase, const struct base_playlist *base)
 {
     if (strcmp(phase, "metadata") == 0)
         return "fetching track metadata";
@@ -127,7 +127,13 @@ static const char *phase_what(const char *phase, const struct base_playlist *bas
         return "fetching MusicBrainz metadata";
     if (strcmp(phase, "evaluate") == 0)
         return "evaluating the rules";
-    return base_playlist_is_liked(base) ? "reading the Liked Songs" : "reading the base playlist";
+    /* Name what was being read, so "not found" says which playlist and which base. */
+    const char *what = base_playlist_is_liked(base)
+                           ? arena_sprintf(a, "reading the Liked Songs of base playlist '%s'",
+                                           base->name)
+                           : arena_sprintf(a, "reading Spotify playlist %s of base playlist '%s'",
+                                           base->spotify_playlist_id, base->name);
+    return what ? what : "reading the base playlist";
 }
 
 /* ---- Per child: current contents, a copy for restore, the minimal write ----------
@@ -205,11 +211,12 @@ static int first_failure(struct children *c, size_t n, const char *doing)
         size_t i = c->todo[k];
         struct child_job *cj = &c->jobs[i];
         const char *name = c->r->in.children[i].name;
+        const char *spid = c->r->in.children[i].spotify_playlist_id;
         if (cj->rc == ERR_NOMEM)
             return fail(c->r, cj->rc, "%s child playlist '%s': out of memory", doing, name);
         if (cj->rc != 0)
-            return fail(c->r, cj->rc, "%s child playlist '%s': %s", doing, name,
-                        cj->err && *cj->err ? cj->err : app_err_code(cj->rc));
+            return fail(c->r, cj->rc, "%s child playlist '%s' (Spotify playlist %s): %s", doing,
+                        name, spid, cj->err && *cj->err ? cj->err : app_err_code(cj->rc));
     }
     return 0;
 }
@@ -456,7 +463,7 @@ static int run_steps(struct run *r)
         if (rc == ERR_UNAVAILABLE && atomic_load(&r->app->shutting_down) > 1)
             return fail(r, rc, SYNC_MSG_SHUTDOWN);
         if (rc != 0)
-            return r->err.len ? rc : spotify_fail(r, rc, phase_what(r->phase, &in->base));
+            return r->err.len ? rc : spotify_fail(r, rc, phase_what(r->a, r->phase, &in->base));
         r->processed = (int64_t)r->ev.base.n_items;
         r->skipped = (int64_t)sync_tracks_skipped(&r->ev.tracks);
         r->base_snapshot = r->ev.base.info.snapshot_id;

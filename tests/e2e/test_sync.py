@@ -436,9 +436,23 @@ class SyncTest(unittest.TestCase):
         for method in WRITES:  # reads still work: the failure is in the writes
             self.emu.fail(method, path_pattern="/v1/playlists/*/items", status=503, count=-1)
         ev = self.sync(expect="failed")
-        self.assertIn("writing child playlist 'Explicit'", ev["error_message"])
+        # the failure names the child and its Spotify playlist (issue 16)
+        child_spid = self.api("GET", "/api/child-playlists/%s" % child)[2]["spotify_playlist_id"]
+        self.assertIn("writing child playlist 'Explicit' (Spotify playlist %s)" % child_spid,
+                      ev["error_message"])
         self.assertIn("503", ev["error_message"])
         self.assertIsNotNone(ev["completed_at"])
+        self.emu.clear_faults()
+        ev = self.sync()
+        self.check(ev)
+        # a base whose Spotify playlist cannot be read: the failure names it and the base
+        spid = self.state["base_spid"]
+        self.emu.remove_items(spid, positions=[0])  # a new snapshot: the base is read
+        self.emu.fail("GET", path_prefix="/v1/playlists/%s" % spid, status=404, count=-1)
+        ev = self.sync(expect="failed")
+        self.assertIn("reading Spotify playlist %s of base playlist 'Sync base'" % spid,
+                      ev["error_message"])
+        self.assertIn("not found", ev["error_message"])
         self.emu.clear_faults()
         ev = self.sync()
         self.check(ev)
