@@ -34,7 +34,7 @@ DEMO=""
 RESET_NOTE=""
 if [ -z "${SPOTIFY_CLIENT_ID:-}" ]; then
   DEMO=1
-  mkdir -p data
+  mkdir -p -m 700 data
   # The emulator starts from its demo catalogue every time: playlists the last run
   # created on it are gone. A database that still points at them would fail with
   # "playlist not found", so the demo database starts afresh too, and we say so.
