@@ -15,6 +15,7 @@ struct spotify_session_table;
 struct rate_limit;
 struct sync_watch;
 struct workpool;
+struct memo;
 
 struct app {
     const struct config *cfg;
@@ -26,6 +27,7 @@ struct app {
     struct workpool *workers;   /* the one bounded pool beside the HTTP threads (issue #11) */
     struct spotify_session_table *spotify_sessions; /* per-user Spotify token state */
     struct rate_limit *login_limiter; /* GET /api/auth/login per client address; NULL = off */
+    struct memo *status_answers; /* sync-status answers by event id; thread-safe; NULL = none */
     struct sync_watch *sync_watch; /* who follows which sync's progress; thread-safe; NULL ok */
     /* 0 running; 1 after SIGTERM: take no new work (queued syncs stay queued), let
      * running syncs finish; 2 once the shutdown grace is over: running syncs stop at

@@ -19,6 +19,12 @@ size_t util_base64url_encode(const unsigned char *in, size_t n, char *out);
  * bytes; out is NUL-terminated and *out_len (may be NULL) gets the decoded length.
  * 0, or -1 for a character outside the alphabet or a length no encoding has. */
 int util_base64url_decode(const char *in, size_t n, unsigned char *out, size_t *out_len);
+/* Length of the valid UTF-8 sequence that starts at s (s < end), 0 when it is not
+ * one: jansson's rules (no overlong forms, no surrogates, at most U+10FFFF). */
+size_t util_utf8_len(const unsigned char *s, const unsigned char *end);
+/* A copy of s (caller frees) with every byte that does not start a valid UTF-8
+ * sequence replaced by U+FFFD; NULL when out of memory. */
+char *util_utf8_repair(const char *s);
 /* The value of one hex digit (either case), or -1. */
 int util_hex_value(char c);
 
