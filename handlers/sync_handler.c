@@ -26,14 +26,6 @@ struct sync_wait {
     const char *idem_key; /* NULL = none */
 };
 
-static struct db *db_or_503(struct request *req, struct response *res)
-{
-    struct db *db = request_db(req);
-    if (!db)
-        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
-    return db;
-}
-
 /* The SyncEvent as the whole body. */
 static void answer_event(struct response *res, int status, const struct sync_event *ev)
 {
@@ -92,7 +84,7 @@ static void wait_done(struct sync_waiter *w, int status)
                             NULL, json_pack("{s:s}", "sync_event_id", w->event_id));
         goto done;
     }
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         goto done;
     if ((rc = sync_event_service_get(db, req->arena, req->user_id, w->event_id, &ev)) != 0) {
         response_error(res, rc);
@@ -145,7 +137,7 @@ void sync_handler_start(struct request *req, struct response *res)
         response_error_msg(res, ERR_UNAVAILABLE, "the sync service is not running");
         return;
     }
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         return;
     rc = sync_service_start(req->app, db, req->arena, req->user_id, base_id, key, wait,
                             SYNC_TRIGGER_MANUAL, &st);
@@ -200,7 +192,7 @@ void sync_handler_status(struct request *req, struct response *res)
 {
     struct sync_event ev;
     bool active = false, has = false;
-    struct db *db = db_or_503(req, res);
+    struct db *db = request_db_or_503(req, res);
     if (!db)
         return;
     int rc = sync_event_service_status(db, req->arena, req->user_id, request_param(req, "id"),
@@ -235,7 +227,7 @@ void sync_handler_list(struct request *req, struct response *res)
         }
         limit = limit < 1 ? 1 : limit > SYNC_EVENTS_LIST_MAX ? SYNC_EVENTS_LIST_MAX : limit;
     }
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         return;
     int rc =
         sync_event_service_list(db, req->arena, req->user_id, request_param(req, "id"),
@@ -264,7 +256,7 @@ void sync_handler_list(struct request *req, struct response *res)
 void sync_handler_get(struct request *req, struct response *res)
 {
     struct sync_event ev;
-    struct db *db = db_or_503(req, res);
+    struct db *db = request_db_or_503(req, res);
     if (!db)
         return;
     int rc = sync_event_service_get(db, req->arena, req->user_id, request_param(req, "id"), &ev);
@@ -338,7 +330,7 @@ void sync_handler_preview(struct request *req, struct response *res)
     struct preview_result p;
     struct buf why = BUF_INIT;
     const char *explain = request_query(req, "explain");
-    struct db *db = db_or_503(req, res);
+    struct db *db = request_db_or_503(req, res);
     if (!db)
         return;
     if (explain && !*explain) {
@@ -367,7 +359,7 @@ static void restore_work(struct request *req, struct response *res, void *arg)
 {
     struct sync_restore_result r;
     struct buf why = BUF_INIT;
-    struct db *db = db_or_503(req, res);
+    struct db *db = request_db_or_503(req, res);
     (void)arg;
     if (!db)
         return;

@@ -138,15 +138,13 @@ static void stream_release(void *ud)
 void sync_stream_handler_open(struct request *req, struct response *res)
 {
     const char *id = request_param(req, "id");
-    struct db *db = request_db(req);
+    struct db *db = request_db_or_503(req, res);
     struct sync_event ev;
     struct sse *s = NULL;
     int rc;
 
-    if (!db) {
-        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
+    if (!db)
         return;
-    }
     rc = sync_event_service_get(db, req->arena, req->user_id, id, &ev);
     if (rc == 0 && (strlen(id) >= SYNC_EVENT_ID_MAX || strlen(req->user_id) >= SYNC_EVENT_ID_MAX))
         rc = ERR_NOT_FOUND; /* no id of ours is that long */

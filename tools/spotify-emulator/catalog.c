@@ -453,11 +453,14 @@ int catalog_entry_uri(const struct catalog *c, const struct emu_entry *e, struct
 {
     switch (e->kind) {
     case ENTRY_TRACK:
-        return buf_puts(b, "spotify:track:") || buf_puts(b, c->tracks[e->idx].id) ? -1 : 0;
+        return buf_append_str(b, "spotify:track:") || buf_append_str(b, c->tracks[e->idx].id) ? -1
+                                                                                              : 0;
     case ENTRY_EPISODE:
-        return buf_puts(b, "spotify:episode:") || buf_puts(b, c->episodes[e->idx].id) ? -1 : 0;
+        return buf_append_str(b, "spotify:episode:") || buf_append_str(b, c->episodes[e->idx].id)
+                   ? -1
+                   : 0;
     default:
-        return buf_puts(b, c->locals[e->idx].uri);
+        return buf_append_str(b, c->locals[e->idx].uri);
     }
 }
 

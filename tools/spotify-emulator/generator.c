@@ -318,15 +318,16 @@ int generator_fill(struct catalog *c, struct emu_playlist *p, size_t size, bool 
         pair_name(&r, a, sizeof a);
         pair_name(&r, al, sizeof al);
         pair_name(&r, t, sizeof t);
-        int ok = buf_puts(&u, "spotify:local:") == 0 && url_encode(&u, a) == 0 &&
-                 buf_puts(&u, ":") == 0 && url_encode(&u, al) == 0 && buf_puts(&u, ":") == 0 &&
-                 url_encode(&u, t) == 0 && buf_printf(&u, ":%u", 120 + rng_below(&r, 200)) == 0;
+        int ok = buf_append_str(&u, "spotify:local:") == 0 && url_encode(&u, a) == 0 &&
+                 buf_append_str(&u, ":") == 0 && url_encode(&u, al) == 0 &&
+                 buf_append_str(&u, ":") == 0 && url_encode(&u, t) == 0 &&
+                 buf_appendf(&u, ":%u", 120 + rng_below(&r, 200)) == 0;
         /* url_encode writes %20; Spotify's local URIs use '+', so swap them. */
         if (ok) {
             struct buf v = BUF_INIT;
             for (size_t k = 0; ok && k < u.len; k++) {
                 if (strncmp(u.data + k, "%20", 3) == 0) {
-                    ok = buf_puts(&v, "+") == 0;
+                    ok = buf_append_str(&v, "+") == 0;
                     k += 2;
                 } else {
                     ok = buf_append(&v, u.data + k, 1) == 0;

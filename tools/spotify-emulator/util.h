@@ -1,7 +1,7 @@
 #ifndef EMU_UTIL_H
 #define EMU_UTIL_H
-/* Small self-contained helpers of the Spotify emulator: a growable string
- * (after Git's strbuf), a JSON writer on top of it, a string -> int hash map,
+/* Small self-contained helpers of the Spotify emulator: a JSON writer on top of
+ * lib/buf's growable string, a string -> int hash map,
  * a deterministic PRNG, base64 and URL/form decoding, and clocks.
  * Nothing here takes locks; callers synchronise. */
 #include <stdarg.h>
@@ -9,28 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- struct buf: growable, always NUL-terminated once written ---- */
-struct buf {
-    char *data; /* NULL until the first append */
-    size_t len;
-    size_t cap;
-};
-#define BUF_INIT                                                                                   \
-    {                                                                                              \
-        NULL, 0, 0                                                                                 \
-    }
-
-/* Appends; return 0, or -1 when out of memory (the buffer is then unchanged). */
-int buf_append(struct buf *b, const void *data, size_t len);
-int buf_puts(struct buf *b, const char *s);
-int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Makes room for extra more bytes; 0 or -1 (out of memory). */
-int buf_reserve(struct buf *b, size_t extra);
-void buf_reset(struct buf *b);
-void buf_release(struct buf *b);
-/* Hands the string to the caller (caller frees with free()); the buffer is emptied.
- * Returns NULL only when out of memory; an empty buffer yields "". */
-char *buf_detach(struct buf *b, size_t *len_out);
+/* struct buf (growable, always NUL-terminated once written) is playrouter's lib/buf:
+ * the one building block the emulator shares (it links none of playrouter's logic). */
+#include "lib/buf.h"
 
 /* ---- JSON writing into a buf. All return 0 or -1 (out of memory). ---- */
 /* Appends s as a quoted, escaped JSON string; NULL appends null. */
