@@ -290,7 +290,7 @@ int render_album_full(const struct catalog *c, const struct emu_album *al, int m
     buf_release(&tmp);
     OK(rc);
     OK(buf_appendf(b, ",\"type\":\"P\"}],\"external_ids\":{\"upc\":\"%012llu\"},",
-                  (unsigned long long)(hash_str(7, al->id) % 1000000000000ULL)));
+                   (unsigned long long)(id_hash(7, al->id) % 1000000000000ULL)));
     OK(ext_urls(b, "album", al->id));
     if (mode == MODE_EXT) {
         OK(buf_append_str(b, ",\"genres\":[],\"label\":"));

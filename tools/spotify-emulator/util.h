@@ -12,6 +12,7 @@
 /* struct buf (growable, always NUL-terminated once written) is playrouter's lib/buf:
  * the one building block the emulator shares (it links none of playrouter's logic). */
 #include "lib/buf.h"
+#include "lib/hash.h"
 
 /* ---- JSON writing into a buf. All return 0 or -1 (out of memory). ---- */
 /* Appends s as a quoted, escaped JSON string; NULL appends null. */
@@ -22,13 +23,10 @@ int jw_key(struct buf *b, const char *key, bool comma);
 int jw_int(struct buf *b, long long v);
 int jw_bool(struct buf *b, bool v);
 
-/* ---- string -> int map (open addressing). Keys are borrowed: the caller keeps
- * them alive and unchanged while they are in the map. ---- */
+/* ---- string -> int map (lib/hash's table). Keys are borrowed: the caller keeps
+ * them alive and unchanged while they are in the map. Zero-initialised = empty. ---- */
 struct strmap {
-    const char **keys;
-    int *vals;
-    size_t cap; /* power of two, or 0 */
-    size_t n;
+    struct hash h;
 };
 /* 0, or -1 when out of memory. Replaces the value of an existing key. */
 int strmap_put(struct strmap *m, const char *key, int val);
@@ -47,7 +45,7 @@ uint64_t rng_next(struct rng *r);
 /* Uniform in [0, n); n > 0. */
 uint32_t rng_below(struct rng *r, uint32_t n);
 /* Hash of a string mixed with a seed (FNV-1a then splitmix finaliser). */
-uint64_t hash_str(uint64_t seed, const char *s);
+uint64_t id_hash(uint64_t seed, const char *s);
 /* Writes a 22-character base62 id derived from h (and a NUL) into out[23]. */
 void base62_id(uint64_t h1, uint64_t h2, char out[23]);
 /* 1 when s is a syntactically valid Spotify id (1..32 chars of [0-9A-Za-z]). */
