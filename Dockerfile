@@ -17,7 +17,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPLAYROUTER_WERROR=ON \
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libsqlite3-0 libcurl4 libjansson4 libhiredis0.14 libjwt0 libssl3 \
+      libmicrohttpd12 libsqlite3-0 libcurl4 libjansson4 libhiredis0.14 libssl3 \
       libre2-9 libstdc++6 \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \

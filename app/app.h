@@ -16,6 +16,7 @@ struct rate_limit;
 struct rate_limiter;
 struct sync_watch;
 struct workpool;
+struct memo;
 
 struct app {
     const struct config *cfg;
@@ -30,6 +31,7 @@ struct app {
     /* Paces every MusicBrainz request of the process (PLAYROUTER_MUSICBRAINZ_RATE);
      * NULL when MusicBrainz is off. */
     struct rate_limiter *musicbrainz_limiter;
+    struct memo *status_answers; /* sync-status answers by event id; thread-safe; NULL = none */
     struct sync_watch *sync_watch; /* who follows which sync's progress; thread-safe; NULL ok */
     /* 0 running; 1 after SIGTERM: take no new work (queued syncs stay queued), let
      * running syncs finish; 2 once the shutdown grace is over: running syncs stop at

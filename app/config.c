@@ -387,17 +387,6 @@ static char *load_or_create_secret(const char *dir, const char *name, size_t nby
     return strdup(buf);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int config_load_secrets(struct config *cfg, char *err, size_t errlen)
 {
     int prod = strcmp(cfg->env, "production") == 0;
@@ -432,7 +421,7 @@ int config_load_secrets(struct config *cfg, char *err, size_t errlen)
         return 2;
     }
     for (size_t i = 0; i < CONFIG_KEY_LEN; i++) {
-        int hi = hex_value(cfg->token_key_hex[2 * i]), lo = hex_value(cfg->token_key_hex[2 * i + 1]);
+        int hi = util_hex_value(cfg->token_key_hex[2 * i]), lo = util_hex_value(cfg->token_key_hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             snprintf(err, errlen, "PLAYROUTER_TOKEN_KEY must be 64 hex characters (32 bytes)");
             return 2;

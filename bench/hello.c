@@ -1,6 +1,6 @@
 /* bench_hello: a bare libmicrohttpd hello-world, the baseline for the HTTP bench.
  *
- * Same threading model as the server (server/http.c): MHD_USE_EPOLL_INTERNAL_THREAD
+ * Same threading model as the server (http/http.c): MHD_USE_EPOLL_INTERNAL_THREAD
  * with suspend/resume allowed and a thread pool of PLAYROUTER_THREADS threads
  * (default 4, as the server), the same connection limit, memory limit and timeout.
  * Every request is answered 200 with a small JSON body shaped like an idle
@@ -96,8 +96,9 @@ int main(int argc, char **argv)
         on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, 1024u,
         MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(128 * 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        (size_t)(32 * 1024) /* the server's pool (http/http.c) */,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "bench_hello: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;

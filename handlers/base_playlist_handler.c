@@ -18,15 +18,6 @@ json_t *base_playlist_handler_to_json(const struct base_playlist *bp)
                      bp->created, "updated", bp->updated);
 }
 
-/* The database of the request, or a 503 answered. */
-static struct db *db_or_503(struct request *req, struct response *res)
-{
-    struct db *db = request_db(req);
-    if (!db)
-        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
-    return db;
-}
-
 static void answer(struct response *res, int status, const struct base_playlist *bp)
 {
     json_t *j = base_playlist_handler_to_json(bp);
@@ -50,7 +41,7 @@ void base_playlist_handler_list(struct request *req, struct response *res)
     struct db *db;
     int rc;
 
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         return;
     if (limit_s) {
         /* Out of range is clamped (STYLE rule 9); not a number is refused. */
@@ -93,14 +84,10 @@ void base_playlist_handler_create(struct request *req, struct response *res)
     struct report rep = {0};
     struct base_playlist bp;
     json_t *body = NULL;
-    struct db *db;
+    struct db *db = request_db_json(req, res, &body);
     int rc;
 
-    if ((rc = request_json(req, &body)) != 0) {
-        response_error(res, rc);
-        return;
-    }
-    if (!(db = db_or_503(req, res)))
+    if (!db)
         goto done;
     rc = base_playlist_service_create(req->app, db, req->arena, req->user_id, body, &bp, &rep);
     if (rc != 0) {
@@ -122,7 +109,7 @@ void base_playlist_handler_get(struct request *req, struct response *res)
     struct db *db;
     int rc;
 
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         return;
     rc = base_playlist_service_get(db, req->arena, req->user_id, request_param(req, "id"), &bp);
     if (rc != 0) {
@@ -137,14 +124,10 @@ void base_playlist_handler_update(struct request *req, struct response *res)
     struct report rep = {0};
     struct base_playlist bp;
     json_t *body = NULL;
-    struct db *db;
+    struct db *db = request_db_json(req, res, &body);
     int rc;
 
-    if ((rc = request_json(req, &body)) != 0) {
-        response_error(res, rc);
-        return;
-    }
-    if (!(db = db_or_503(req, res)))
+    if (!db)
         goto done;
     rc = base_playlist_service_update(req->app, db, req->arena, req->user_id,
                                       request_param(req, "id"), body,
@@ -164,7 +147,7 @@ void base_playlist_handler_delete(struct request *req, struct response *res)
     struct db *db;
     int rc;
 
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         return;
     rc = base_playlist_service_delete(db, req->user_id, request_param(req, "id"),
                                       request_if_match(req));

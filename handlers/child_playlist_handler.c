@@ -32,14 +32,6 @@ json_t *child_playlist_handler_to_json(const struct child_playlist *cp)
                      cp->updated);
 }
 
-static struct db *db_or_503(struct request *req, struct response *res)
-{
-    struct db *db = request_db(req);
-    if (!db)
-        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
-    return db;
-}
-
 static void answer(struct response *res, int status, const struct child_playlist *cp)
 {
     json_t *j = child_playlist_handler_to_json(cp);
@@ -77,7 +69,7 @@ void child_playlist_handler_list(struct request *req, struct response *res)
     struct db *db;
     int rc;
 
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         return;
     rc = child_playlist_service_list(db, req->arena, req->user_id, request_param(req, "id"), &items,
                                      &n);
@@ -93,14 +85,10 @@ void child_playlist_handler_create(struct request *req, struct response *res)
     struct report rep = {0};
     struct child_playlist cp;
     json_t *body = NULL;
-    struct db *db;
+    struct db *db = request_db_json(req, res, &body);
     int rc;
 
-    if ((rc = request_json(req, &body)) != 0) {
-        response_error(res, rc);
-        return;
-    }
-    if (!(db = db_or_503(req, res)))
+    if (!db)
         goto done;
     rc = child_playlist_service_create(req->app, db, req->arena, req->user_id,
                                        request_param(req, "id"), body, &cp, &rep);
@@ -123,14 +111,10 @@ void child_playlist_handler_replace(struct request *req, struct response *res)
     struct child_playlist *items = NULL;
     size_t n = 0;
     json_t *body = NULL;
-    struct db *db;
+    struct db *db = request_db_json(req, res, &body);
     int rc;
 
-    if ((rc = request_json(req, &body)) != 0) {
-        response_error(res, rc);
-        return;
-    }
-    if (!(db = db_or_503(req, res)))
+    if (!db)
         goto done;
     rc = child_playlist_service_replace(req->app, db, req->arena, req->user_id,
                                         request_param(req, "id"), body, &items, &n, &rep);
@@ -150,7 +134,7 @@ void child_playlist_handler_get(struct request *req, struct response *res)
     struct db *db;
     int rc;
 
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         return;
     rc = child_playlist_service_get(db, req->arena, req->user_id, request_param(req, "id"), &cp);
     if (rc != 0) {
@@ -165,14 +149,10 @@ void child_playlist_handler_update(struct request *req, struct response *res)
     struct report rep = {0};
     struct child_playlist cp;
     json_t *body = NULL;
-    struct db *db;
+    struct db *db = request_db_json(req, res, &body);
     int rc;
 
-    if ((rc = request_json(req, &body)) != 0) {
-        response_error(res, rc);
-        return;
-    }
-    if (!(db = db_or_503(req, res)))
+    if (!db)
         goto done;
     rc = child_playlist_service_update(req->app, db, req->arena, req->user_id,
                                        request_param(req, "id"), body,
@@ -192,7 +172,7 @@ void child_playlist_handler_delete(struct request *req, struct response *res)
     struct db *db;
     int rc;
 
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         return;
     rc = child_playlist_service_delete(db, req->user_id, request_param(req, "id"),
                                        request_if_match(req));

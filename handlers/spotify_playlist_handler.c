@@ -23,13 +23,11 @@ void spotify_playlist_handler_list(struct request *req, struct response *res)
     const char *next = NULL;
     struct buf why = BUF_INIT;
     size_t n = 0;
-    struct db *db = request_db(req);
+    struct db *db = request_db_or_503(req, res);
     json_t *arr = NULL;
 
-    if (!db) {
-        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
+    if (!db)
         return;
-    }
     int rc = spotify_library_service_page(req->app, db, req->arena, req->user_id,
                                           request_query(req, "cursor"), &items, &n, &next, &why);
     if (rc == ERR_VALIDATION) {

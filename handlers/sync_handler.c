@@ -26,24 +26,14 @@ struct sync_wait {
     const char *idem_key; /* NULL = none */
 };
 
-static struct db *db_or_503(struct request *req, struct response *res)
-{
-    struct db *db = request_db(req);
-    if (!db)
-        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
-    return db;
-}
-
-/* The SyncEvent as the whole body (printed without a json_t tree: see
- * sync_event_service_append_json). */
+/* The SyncEvent as the whole body. */
 static void answer_event(struct response *res, int status, const struct sync_event *ev)
 {
-    struct buf body = BUF_INIT;
-    if (sync_event_service_append_json(ev, &body) != 0)
+    json_t *body = sync_event_service_to_json(ev);
+    if (!body)
         response_error(res, ERR_NOMEM);
     else
-        response_text(res, status, JSON_TYPE, body.data);
-    buf_release(&body);
+        response_json(res, status, body);
 }
 
 static void answer_in_progress(struct response *res, const char *event_id)
@@ -83,7 +73,7 @@ static void wait_done(struct sync_waiter *w, int status)
     struct request *req = job->req;
     struct response *res = job->res;
     struct sync_event ev;
-    struct buf text = BUF_INIT;
+    const char *text;
     struct db *db = NULL;
     int rc;
 
@@ -94,21 +84,19 @@ static void wait_done(struct sync_waiter *w, int status)
                             NULL, json_pack("{s:s}", "sync_event_id", w->event_id));
         goto done;
     }
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         goto done;
     if ((rc = sync_event_service_get(db, req->arena, req->user_id, w->event_id, &ev)) != 0) {
         response_error(res, rc);
         goto done;
     }
-    /* On failure the buffer may still hold memory: released below either way. */
-    if (sync_event_service_append_json(&ev, &text) != 0) {
+    if (!(text = sync_event_service_text(req->arena, &ev))) {
         response_error(res, ERR_NOMEM);
     } else {
-        sync_service_remember(db, req->user_id, job->idem_key, 200, text.data);
-        response_text(res, 200, JSON_TYPE, text.data);
+        sync_service_remember(db, req->user_id, job->idem_key, 200, text);
+        response_text(res, 200, JSON_TYPE, text);
     }
 done:
-    buf_release(&text);
     request_db_release(req);
     request_resume(req);
 }
@@ -149,7 +137,7 @@ void sync_handler_start(struct request *req, struct response *res)
         response_error_msg(res, ERR_UNAVAILABLE, "the sync service is not running");
         return;
     }
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         return;
     rc = sync_service_start(req->app, db, req->arena, req->user_id, base_id, key, wait,
                             SYNC_TRIGGER_MANUAL, &st);
@@ -204,7 +192,7 @@ void sync_handler_status(struct request *req, struct response *res)
 {
     struct sync_event ev;
     bool active = false, has = false;
-    struct db *db = db_or_503(req, res);
+    struct db *db = request_db_or_503(req, res);
     if (!db)
         return;
     int rc = sync_event_service_status(db, req->arena, req->user_id, request_param(req, "id"),
@@ -213,17 +201,12 @@ void sync_handler_status(struct request *req, struct response *res)
         response_error(res, rc);
         return;
     }
-    /* {"active": bool, "sync_event": SyncEvent | null}, as json_dumps(JSON_COMPACT)
-     * would print it, written straight into one buffer (this route is polled). */
-    struct buf body = BUF_INIT;
-    if (buf_append_str(&body, active ? "{\"active\":true,\"sync_event\":"
-                                     : "{\"active\":false,\"sync_event\":") != 0 ||
-        (has ? sync_event_service_append_json(&ev, &body) : buf_append_str(&body, "null")) != 0 ||
-        buf_append(&body, "}", 1) != 0)
+    const char *text =
+        sync_event_service_status_text(req->app->status_answers, req->arena, active, has ? &ev : NULL);
+    if (!text)
         response_error(res, ERR_NOMEM);
     else
-        response_text(res, 200, JSON_TYPE, body.data);
-    buf_release(&body);
+        response_text(res, 200, JSON_TYPE, text);
 }
 
 void sync_handler_list(struct request *req, struct response *res)
@@ -244,7 +227,7 @@ void sync_handler_list(struct request *req, struct response *res)
         }
         limit = limit < 1 ? 1 : limit > SYNC_EVENTS_LIST_MAX ? SYNC_EVENTS_LIST_MAX : limit;
     }
-    if (!(db = db_or_503(req, res)))
+    if (!(db = request_db_or_503(req, res)))
         return;
     int rc =
         sync_event_service_list(db, req->arena, req->user_id, request_param(req, "id"),
@@ -257,27 +240,23 @@ void sync_handler_list(struct request *req, struct response *res)
         response_error(res, rc);
         return;
     }
-    /* {"items": [SyncEvent...], "next_cursor": string | null}, printed as
-     * json_dumps(JSON_COMPACT) would; the cursor is digits (a seq). */
-    struct buf body = BUF_INIT;
-    int bad = buf_append_str(&body, "{\"items\":[");
-    for (size_t i = 0; !bad && i < n; i++)
-        bad = (i > 0 && buf_append(&body, ",", 1) != 0) ||
-              sync_event_service_append_json(&items[i], &body) != 0;
-    if (!bad)
-        bad = next ? buf_appendf(&body, "],\"next_cursor\":\"%s\"}", next)
-                   : buf_append_str(&body, "],\"next_cursor\":null}");
-    if (bad)
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, sync_event_service_to_json(&items[i])) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    json_t *body = arr ? json_pack("{s:o, s:s?}", "items", arr, "next_cursor", next) : NULL;
+    if (!body)
         response_error(res, ERR_NOMEM);
     else
-        response_text(res, 200, JSON_TYPE, body.data);
-    buf_release(&body);
+        response_json(res, 200, body);
 }
 
 void sync_handler_get(struct request *req, struct response *res)
 {
     struct sync_event ev;
-    struct db *db = db_or_503(req, res);
+    struct db *db = request_db_or_503(req, res);
     if (!db)
         return;
     int rc = sync_event_service_get(db, req->arena, req->user_id, request_param(req, "id"), &ev);
@@ -355,7 +334,7 @@ void sync_handler_preview(struct request *req, struct response *res)
     struct preview_result p;
     struct buf why = BUF_INIT;
     const char *explain = request_query(req, "explain");
-    struct db *db = db_or_503(req, res);
+    struct db *db = request_db_or_503(req, res);
     if (!db)
         return;
     if (explain && !*explain) {
@@ -384,7 +363,7 @@ static void restore_work(struct request *req, struct response *res, void *arg)
 {
     struct sync_restore_result r;
     struct buf why = BUF_INIT;
-    struct db *db = db_or_503(req, res);
+    struct db *db = request_db_or_503(req, res);
     (void)arg;
     if (!db)
         return;

@@ -17,6 +17,7 @@
 #include "app/app.h"
 #include "app/config.h"
 #include "lib/app_err.h"
+#include "lib/json_text.h"
 #include "lib/log.h"
 #include "middleware/request_db.h"
 #include "services/database.h"
@@ -44,10 +45,15 @@ struct sse {
 /* event: NAME, data: the SyncEvent JSON, blank line. */
 static int append_event(struct buf *out, const char *name, const struct sync_event *ev)
 {
-    if (buf_appendf(out, "event: %s\ndata: ", name) != 0 ||
-        sync_event_service_append_json(ev, out) != 0 || buf_append(out, "\n\n", 2) != 0)
-        return ERR_NOMEM;
-    return 0;
+    json_t *j = sync_event_service_to_json(ev);
+    char *text = j ? json_text_dump(j, JSON_COMPACT) : NULL;
+    int rc = text && buf_appendf(out, "event: %s\ndata: ", name) == 0 &&
+                     buf_append_str(out, text) == 0 && buf_append(out, "\n\n", 2) == 0
+                 ? 0
+                 : ERR_NOMEM;
+    free(text);
+    json_decref(j);
+    return rc;
 }
 
 static bool same_progress(const struct sse *s, const struct sync_event *ev)
@@ -132,15 +138,13 @@ static void stream_release(void *ud)
 void sync_stream_handler_open(struct request *req, struct response *res)
 {
     const char *id = request_param(req, "id");
-    struct db *db = request_db(req);
+    struct db *db = request_db_or_503(req, res);
     struct sync_event ev;
     struct sse *s = NULL;
     int rc;
 
-    if (!db) {
-        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
+    if (!db)
         return;
-    }
     rc = sync_event_service_get(db, req->arena, req->user_id, id, &ev);
     if (rc == 0 && (strlen(id) >= SYNC_EVENT_ID_MAX || strlen(req->user_id) >= SYNC_EVENT_ID_MAX))
         rc = ERR_NOT_FOUND; /* no id of ours is that long */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int buf_grow(struct buf *b, size_t extra)
+int buf_reserve(struct buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap)
         return 0;
@@ -23,7 +23,7 @@ static int buf_grow(struct buf *b, size_t extra)
 
 int buf_append(struct buf *b, const void *data, size_t len)
 {
-    if (buf_grow(b, len) != 0)
+    if (buf_reserve(b, len) != 0)
         return -1;
     if (len)
         memcpy(b->data + b->len, data, len);
@@ -39,12 +39,21 @@ int buf_append_str(struct buf *b, const char *s)
 
 int buf_vappendf(struct buf *b, const char *fmt, va_list ap)
 {
+    /* Printed straight into the room there is; formatted twice only when it is short. */
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
     va_list cp;
     va_copy(cp, ap);
-    int n = vsnprintf(NULL, 0, fmt, cp);
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, cp);
     va_end(cp);
-    if (n < 0 || buf_grow(b, (size_t)n) != 0)
+    if (n >= 0 && (size_t)n < room) {
+        b->len += (size_t)n;
+        return 0;
+    }
+    if (n < 0 || buf_reserve(b, (size_t)n) != 0) {
+        if (b->data)
+            b->data[b->len] = '\0'; /* unchanged */
         return -1;
+    }
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
     return 0;

@@ -17,6 +17,8 @@ int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
 int buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vappendf(struct buf *b, const char *fmt, va_list ap);
+/* Makes room for `extra` more bytes (and the NUL); 0 or -1 (out of memory). */
+int buf_reserve(struct buf *b, size_t extra);
 /* Empties the buffer but keeps its memory. */
 void buf_reset(struct buf *b);
 /* Frees the memory; the buffer may be reused. */

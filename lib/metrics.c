@@ -4,15 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
+
 static const double bucket_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                        1,     2.5,  5,     10,   30,  60,  300};
 #define NBUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
 
 struct series {
     struct series *next;
-    struct series *hnext; /* chain of the hash index */
-    unsigned long hash;
-    char *name, *labels;
+    char *key;           /* "name\0labels\0": one allocation, the key in the index */
+    char *name, *labels; /* into key */
     int histogram;
     double value; /* counter value, or histogram sum */
     unsigned long long count;
@@ -24,25 +25,12 @@ struct family {
     char *name, *type, *help;
 };
 
-#define INDEX_SLOTS 1024 /* hash index of the series: O(1) lookups on the request path */
-
 struct metrics {
     pthread_mutex_t mu;
     struct series *series; /* sorted by name then labels, for rendering */
     struct family *families;
-    struct series *index[INDEX_SLOTS];
+    struct hash index; /* key -> series: O(1) lookups on the request path */
 };
-
-static unsigned long series_hash(const char *name, const char *labels)
-{
-    unsigned long h = 5381;
-    for (const char *p = name; *p; p++)
-        h = h * 33 + (unsigned char)*p;
-    h = h * 33 + '{';
-    for (const char *p = labels; *p; p++)
-        h = h * 33 + (unsigned char)*p;
-    return h;
-}
 
 struct metrics *metrics_new(void)
 {
@@ -58,8 +46,7 @@ void metrics_free(struct metrics *m)
         return;
     for (struct series *s = m->series, *n; s; s = n) {
         n = s->next;
-        free(s->name);
-        free(s->labels);
+        free(s->key);
         free(s);
     }
     for (struct family *f = m->families, *n; f; f = n) {
@@ -69,6 +56,7 @@ void metrics_free(struct metrics *m)
         free(f->help);
         free(f);
     }
+    hash_release(&m->index);
     pthread_mutex_destroy(&m->mu);
     free(m);
 }
@@ -93,32 +81,39 @@ static struct series *find_or_add(struct metrics *m, const char *name, const cha
 {
     if (!labels)
         labels = "";
-    unsigned long h = series_hash(name, labels);
-    for (struct series *s = m->index[h % INDEX_SLOTS]; s; s = s->hnext)
-        if (s->hash == h && strcmp(s->name, name) == 0 && strcmp(s->labels, labels) == 0)
-            return s;
-    struct series *s = calloc(1, sizeof *s);
-    if (!s)
+    size_t nlen = strlen(name), llen = strlen(labels), klen = nlen + 1 + llen;
+    char small[256], *key = klen < sizeof small ? small : malloc(klen + 1);
+    struct series *s = NULL;
+    struct hash_slot *slot = NULL;
+    bool created;
+    if (!key)
         return NULL;
-    s->name = strdup(name);
-    s->labels = strdup(labels);
-    if (!s->name || !s->labels) {
-        free(s->name);
-        free(s->labels);
+    memcpy(key, name, nlen + 1);
+    memcpy(key + nlen + 1, labels, llen + 1);
+    if ((s = hash_get(&m->index, key, klen)) || !(s = calloc(1, sizeof *s)))
+        goto done;
+    if ((s->key = malloc(klen + 1)))
+        slot = hash_insert(&m->index, memcpy(s->key, key, klen + 1), klen, &created);
+    if (!slot) {
+        free(s->key);
         free(s);
-        return NULL;
+        s = NULL;
+        goto done;
     }
+    slot->value = s;
+    s->name = s->key;
+    s->labels = s->key + nlen + 1;
     s->histogram = histogram;
-    s->hash = h;
-    s->hnext = m->index[h % INDEX_SLOTS];
-    m->index[h % INDEX_SLOTS] = s;
     /* Sorted insert keeps the output grouped by name and stable. */
     struct series **pp = &m->series;
-    while (*pp && (strcmp((*pp)->name, name) < 0 ||
-                   (strcmp((*pp)->name, name) == 0 && strcmp((*pp)->labels, labels) < 0)))
+    while (*pp && (strcmp((*pp)->name, s->name) < 0 ||
+                   (strcmp((*pp)->name, s->name) == 0 && strcmp((*pp)->labels, s->labels) < 0)))
         pp = &(*pp)->next;
     s->next = *pp;
     *pp = s;
+done:
+    if (key != small)
+        free(key);
     return s;
 }
 

@@ -69,6 +69,113 @@ size_t util_base64url_encode(const unsigned char *in, size_t n, char *out)
     return o;
 }
 
+static int b64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+int util_base64url_decode(const char *in, size_t n, unsigned char *out, size_t *out_len)
+{
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    if (n % 4 == 1)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64url_value((unsigned char)in[i]);
+        if (v < 0)
+            return -1;
+        acc = ((acc << 6) | (uint32_t)v) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)((acc >> bits) & 0xff);
+        }
+    }
+    out[o] = '\0';
+    if (out_len)
+        *out_len = o;
+    return 0;
+}
+
+size_t util_utf8_len(const unsigned char *s, const unsigned char *end)
+{
+    unsigned c = s[0];
+    size_t n;
+    uint32_t v;
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0) {
+        n = 2;
+        v = c & 0x1F;
+    } else if (c < 0xF0) {
+        n = 3;
+        v = c & 0x0F;
+    } else if (c < 0xF5) {
+        n = 4;
+        v = c & 0x07;
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - s) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF ||
+        (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+char *util_utf8_repair(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    size_t o = 0;
+    char *out = malloc(3 * (size_t)(end - p) + 1); /* each byte at most U+FFFD */
+    if (!out)
+        return NULL;
+    while (p < end) {
+        size_t n = util_utf8_len(p, end);
+        if (n == 0) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            p++;
+        } else {
+            memcpy(out + o, p, n);
+            o += n;
+            p += n;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+int util_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 void util_time_format(time_t t, char out[21])
 {
     struct tm tm;

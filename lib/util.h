@@ -15,6 +15,18 @@ int util_id_new(char out[ID_LEN + 1]);
 void util_hex_encode(const unsigned char *in, size_t n, char *out);
 /* base64url without padding; out must hold 4*ceil(n/3)+1 bytes. Returns the length written. */
 size_t util_base64url_encode(const unsigned char *in, size_t n, char *out);
+/* Decodes n characters of unpadded base64url into out, which must hold n / 4 * 3 + 3
+ * bytes; out is NUL-terminated and *out_len (may be NULL) gets the decoded length.
+ * 0, or -1 for a character outside the alphabet or a length no encoding has. */
+int util_base64url_decode(const char *in, size_t n, unsigned char *out, size_t *out_len);
+/* Length of the valid UTF-8 sequence that starts at s (s < end), 0 when it is not
+ * one: jansson's rules (no overlong forms, no surrogates, at most U+10FFFF). */
+size_t util_utf8_len(const unsigned char *s, const unsigned char *end);
+/* A copy of s (caller frees) with every byte that does not start a valid UTF-8
+ * sequence replaced by U+FFFD; NULL when out of memory. */
+char *util_utf8_repair(const char *s);
+/* The value of one hex digit (either case), or -1. */
+int util_hex_value(char c);
 
 /* RFC 3339 UTC, whole seconds: "2026-11-23T14:30:00Z" (21 bytes with NUL). */
 void util_time_format(time_t t, char out[21]);

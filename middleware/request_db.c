@@ -1,5 +1,6 @@
 #include "middleware/request_db.h"
 
+#include "lib/app_err.h"
 #include "services/database.h"
 
 #define REQUEST_DB_WAIT_MS 5000
@@ -36,4 +37,22 @@ void request_db_release(struct request *req)
 {
     if (req->db_conn)
         release(req);
+}
+
+struct db *request_db_or_503(struct request *req, struct response *res)
+{
+    struct db *db = request_db(req);
+    if (!db)
+        response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
+    return db;
+}
+
+struct db *request_db_json(struct request *req, struct response *res, json_t **body)
+{
+    int rc = request_json(req, body);
+    if (rc != 0) {
+        response_error(res, rc);
+        return NULL;
+    }
+    return request_db_or_503(req, res);
 }

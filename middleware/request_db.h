@@ -13,4 +13,12 @@ struct db *request_db(struct request *req);
  * left on it. Safe when none is held. */
 void request_db_release(struct request *req);
 
+/* request_db(), or NULL with the 503 answered ("no database connection is free"). */
+struct db *request_db_or_503(struct request *req, struct response *res);
+
+/* For a route that takes a JSON object body and the database: *body (caller frees with
+ * json_decref(); NULL on failure) and the connection, or NULL with the answer given
+ * (400 invalid_json, then 503). */
+struct db *request_db_json(struct request *req, struct response *res, json_t **body);
+
 #endif

@@ -28,8 +28,8 @@ int sync_lock_middleware_run(struct request *req, struct response *res, unsigned
 
     if (!id || !req->user_id || !(route_flags & (ROUTE_LOCK_BASE | ROUTE_LOCK_CHILD)))
         return 0;
-    if (!(db = request_db(req)))
-        return response_error_msg(res, ERR_UNAVAILABLE, "no database connection is free");
+    if (!(db = request_db_or_503(req, res)))
+        return ERR_UNAVAILABLE;
     rc = sync_event_service_active_lock(db, req->user_id, id, (route_flags & ROUTE_LOCK_CHILD) != 0,
                                         event_id, base_id);
     if (rc == ERR_NOT_FOUND)

@@ -14,21 +14,17 @@
 #include "repositories/migration.h"
 #include "lib/app_err.h"
 #include "lib/arena.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 
-#define STMT_SLOTS 512  /* open-addressing table of cached statements */
+#define STMT_MAX 384     /* distinct statements cached per connection */
 #define RECENT_SLOTS 64 /* direct-mapped by the caller's pointer, in front of the table */
-
-struct stmt_slot {
-    const char *sql; /* points into the statement (sqlite3_sql), so no copy */
-    unsigned long hash;
-    sqlite3_stmt *st;
-};
 
 struct db {
     sqlite3 *h;
-    struct stmt_slot slots[STMT_SLOTS];
-    size_t nslots;
+    /* SQL text -> its prepared statement; the key points into the statement
+     * (sqlite3_sql), so no copy. */
+    struct hash stmts;
     /* The statement last found for a given `sql` pointer (callers pass static
      * strings): a hit skips hashing the text. Confirmed by content, so a caller whose
      * buffer changed between calls still gets the right statement. */
@@ -45,14 +41,6 @@ struct db_pool {
     int nfree, size;
     struct db **all;
 };
-
-static unsigned long hash_str(const char *s)
-{
-    unsigned long h = 5381;
-    for (; *s; s++)
-        h = h * 33 + (unsigned char)*s;
-    return h;
-}
 
 int db_open(const char *path, struct db **out, char *err, size_t errlen)
 {
@@ -90,9 +78,10 @@ void db_close(struct db *db)
 {
     if (!db)
         return;
-    for (size_t i = 0; i < STMT_SLOTS; i++)
-        if (db->slots[i].st)
-            sqlite3_finalize(db->slots[i].st);
+    size_t pos = 0;
+    for (struct hash_slot *s; (s = hash_next(&db->stmts, &pos));)
+        sqlite3_finalize(s->value);
+    hash_release(&db->stmts);
     if (db->h)
         sqlite3_close(db->h);
     free(db);
@@ -108,33 +97,35 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
     size_t r = ((uintptr_t)sql >> 3) % RECENT_SLOTS;
     if (db->recent[r].key == sql && strcmp(sqlite3_sql(db->recent[r].st), sql) == 0)
         return db->recent[r].st;
-    unsigned long h = hash_str(sql);
-    size_t i = h % STMT_SLOTS;
-    for (size_t probe = 0; probe < STMT_SLOTS; probe++, i = (i + 1) % STMT_SLOTS) {
-        struct stmt_slot *s = &db->slots[i];
-        if (!s->st)
-            break;
-        if (s->hash == h && strcmp(s->sql, sql) == 0) {
-            db->recent[r].key = sql;
-            db->recent[r].st = s->st;
-            return s->st;
-        }
+    sqlite3_stmt *st = hash_get(&db->stmts, sql, strlen(sql));
+    struct hash_slot *slot;
+    bool created;
+    if (st) {
+        db->recent[r].key = sql;
+        db->recent[r].st = st;
+        return st;
     }
-    sqlite3_stmt *st = NULL;
+    if (db->stmts.count >= STMT_MAX) {
+        /* The code has far fewer distinct statements; refusing beats leaking. */
+        log_error("db: statement cache full");
+        return NULL;
+    }
     if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         log_error("db: prepare failed: %s", sqlite3_errmsg(db->h));
         return NULL;
     }
-    if (db->nslots >= STMT_SLOTS * 3 / 4) {
-        /* The code has far fewer distinct statements; refusing beats leaking. */
-        log_error("db: statement cache full");
+    const char *text = sqlite3_sql(st);
+    if (!(slot = hash_insert(&db->stmts, text, strlen(text), &created))) {
+        log_error("db: out of memory caching a statement");
         sqlite3_finalize(st);
         return NULL;
     }
-    db->slots[i].sql = sqlite3_sql(st);
-    db->slots[i].hash = h;
-    db->slots[i].st = st;
-    db->nslots++;
+    if (created) {
+        slot->value = st;
+    } else { /* `sql` has text sqlite3_sql() leaves out: keep the first statement */
+        sqlite3_finalize(st);
+        st = slot->value;
+    }
     db->recent[r].key = sql;
     db->recent[r].st = st;
     return st;

@@ -14,6 +14,7 @@
 #include "http/http.h"
 #include "lib/json_text.h"
 #include "lib/log.h"
+#include "lib/memo.h"
 #include "lib/metrics.h"
 #include "lib/rate_limit.h"
 #include "lib/rate_limiter.h"
@@ -22,6 +23,7 @@
 #include "services/cache/cache.h"
 #include "services/auth/session_cache.h"
 #include "services/spotify/spotify_session.h"
+#include "services/sync/sync_event_service.h"
 #include "services/sync/sync_manager.h"
 #include "services/sync/sync_watch.h"
 
@@ -95,6 +97,7 @@ int main(int argc, char **argv)
     if (spotify_session_table_new(&app.spotify_sessions) != 0 ||
         session_cache_new(SESSION_CACHE_MAX, &app.sessions) != 0 ||
         sync_watch_service_new(&app.sync_watch) != 0 ||
+        memo_new(SYNC_STATUS_MEMO_ENTRIES, SYNC_STATUS_MEMO_BYTES, &app.status_answers) != 0 ||
         (cfg.login_rate_limit > 0 && rate_limit_new(cfg.login_rate_limit, 60 * 1000,
                                                     LOGIN_LIMIT_ADDRESSES,
                                                     &app.login_limiter) != 0)) {
@@ -205,6 +208,7 @@ done:
     spotify_session_table_free(app.spotify_sessions);
     session_cache_free(app.sessions);
     rate_limit_free(app.login_limiter);
+    memo_free(app.status_answers);
     db_pool_free(app.db);
     rate_limiter_free(app.musicbrainz_limiter);
     metrics_free(app.metrics);

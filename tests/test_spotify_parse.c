@@ -290,6 +290,31 @@ static void test_spotify_parse_error_bodies(void **state)
     buf_release(&b);
 }
 
+/* A long message is cut to 300 bytes, never inside a character: the text ends up in a
+ * SyncEvent's error_message, which must stay valid UTF-8. */
+static void test_spotify_parse_error_cut_at_a_character(void **state)
+{
+    (void)state;
+    char body[512], want[301];
+    struct buf b = BUF_INIT;
+    bool quota;
+    /* 299 x 'a' then "é" (2 bytes: 299-300): the cut at 300 would split it. */
+    memset(want, 'a', 299);
+    want[299] = '\0';
+    snprintf(body, sizeof body, "{\"error\":{\"status\":400,\"message\":\"%s\xc3\xa9tail\"}}", want);
+    assert_int_equal(spotify_parse_error(body, strlen(body), &b, &quota), 0);
+    assert_int_equal(b.len, 299);
+    assert_string_equal(b.data, want);
+    buf_reset(&b);
+    /* 298 x 'a' then "é": it fits whole (300 bytes). */
+    want[298] = '\0';
+    snprintf(body, sizeof body, "{\"error\":{\"status\":400,\"message\":\"%s\xc3\xa9tail\"}}", want);
+    assert_int_equal(spotify_parse_error(body, strlen(body), &b, &quota), 0);
+    assert_int_equal(b.len, 300);
+    assert_int_equal(memcmp(b.data + 298, "\xc3\xa9", 2), 0);
+    buf_release(&b);
+}
+
 static void test_spotify_parse_timestamp_formats(void **state)
 {
     (void)state;
@@ -320,6 +345,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_spotify_parse_page_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spotify_parse_artist_album_user, setup, teardown),
         cmocka_unit_test(test_spotify_parse_error_bodies),
+        cmocka_unit_test(test_spotify_parse_error_cut_at_a_character),
         cmocka_unit_test(test_spotify_parse_timestamp_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,6 @@
-/* sync_event_service_append_json: byte for byte the text of
- * json_dumps(sync_event_service_to_json(ev), JSON_COMPACT), for ordinary events and for
- * every odd input the fast path must hand to jansson (stored arrays jansson would
- * print differently or not read, strings it refuses), plus the status route's query. */
+/* The SyncEvent as the routes print it (json_dumps(sync_event_service_to_json(ev),
+ * JSON_COMPACT)): the exact text of ordinary events, stored arrays of every form, strings
+ * that are not UTF-8; plus the status route's query. */
 // clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 #include "lib/app_err.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/memo.h"
 #include "services/sync/sync_event_service.h"
 
 static struct sync_event completed(void)
@@ -46,148 +46,150 @@ static struct sync_event completed(void)
     return ev;
 }
 
-/* The reference: what the handlers printed before (NULL when jansson refuses). */
-static char *reference(const struct sync_event *ev)
+/* json_dumps(sync_event_service_to_json(ev), JSON_COMPACT), as the routes print it.
+ * Caller frees. */
+static char *text_of(const struct sync_event *ev)
 {
     json_t *j = sync_event_service_to_json(ev);
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
+    assert_non_null(s);
     return s;
 }
 
-static void expect_same(const struct sync_event *ev)
+static void expect_text(const struct sync_event *ev, const char *want)
 {
-    char *want = reference(ev);
-    struct buf got = BUF_INIT;
-    assert_int_equal(buf_append_str(&got, "prefix:"), 0);
-    int rc = sync_event_service_append_json(ev, &got);
-    if (!want) {
-        assert_int_equal(rc, ERR_NOMEM);
-        assert_string_equal(got.data, "prefix:"); /* unchanged */
-    } else {
-        assert_int_equal(rc, 0);
-        assert_string_equal(got.data + 7, want);
-    }
-    free(want);
-    buf_release(&got);
+    char *got = text_of(ev);
+    assert_string_equal(got, want);
+    free(got);
 }
+
+/* Every member of API.md's SyncEvent, in this order (trigger: "manual" when unset). */
+#define IDS "\"id\":\"a2286db5f025e3868fc2dd5f1e56864d\",\"user_id\":" \
+            "\"871f968091faf4ef8c1247c53637864b\",\"base_playlist_id\":" \
+            "\"16b4589e46134757c41d86906e616fd0\","
+#define CHILD_IDS "[\"06ed75311d0644ea60eb604a32f66f8f\",\"d2db6007abcdf25b\"]"
+#define CHILDREN "[{\"child_playlist_id\":\"06ed75311d0644ea60eb604a32f66f8f\",\"matched\":980," \
+                 "\"added\":980,\"removed\":0},{\"child_playlist_id\":\"d2db6007abcdf25b\"," \
+                 "\"matched\":970,\"added\":970,\"removed\":0}]"
+#define STAMPS "\"created\":\"2026-11-23T18:36:35Z\",\"updated\":\"2026-11-23T18:36:36Z\"}"
 
 static void test_sync_event_json_ordinary_events(void **state)
 {
     struct sync_event ev = completed();
-    expect_same(&ev);
-    ev.status = "in_progress";
+    expect_text(&ev, "{" IDS "\"child_playlist_ids\":" CHILD_IDS ",\"status\":\"completed\","
+                     "\"trigger\":\"manual\",\"started_at\":\"2026-11-23T18:36:35Z\",\"completed_at\":"
+                     "\"2026-11-23T18:36:36Z\",\"error_message\":null,\"tracks_processed\":5000,"
+                     "\"tracks_skipped\":0,\"total_api_requests\":157,"
+                     "\"metadata_requests\":{\"musicbrainz\":55},\"cache_hits\":0,"
+                     "\"cache_misses\":2500,\"children\":" CHILDREN ",\"progress\":{\"phase\":"
+                     "\"done\",\"done\":5,\"total\":5}," STAMPS);
+    ev.status = "failed";
     ev.completed_at = NULL;
     ev.progress_phase = NULL;
-    ev.children = "[]";
-    expect_same(&ev);
-    ev.status = "failed";
-    ev.error_message = "Spotify said \"no\" \\ twice\n\ttab\r\b\f\x01\x1f end / é ü 日本 🎵";
-    expect_same(&ev);
-    ev.child_playlist_ids = NULL;
+    ev.error_message = "Spotify said \"no\" \\ twice\n\ttab\r\b\f\x01\x1f end / é 日本 🎵";
+    ev.child_playlist_ids = NULL; /* absent arrays: [] */
     ev.children = NULL;
     ev.tracks_skipped = -42;
     ev.cache_hits = INT64_MAX;
     ev.progress_total = INT64_MIN;
-    expect_same(&ev);
-    ev.id = ev.user_id = ev.base_playlist_id = ev.created = ev.updated = NULL;
-    expect_same(&ev);
+    expect_text(&ev, "{" IDS "\"child_playlist_ids\":[],\"status\":\"failed\","
+                     "\"trigger\":\"manual\",\"started_at\":\"2026-11-23T18:36:35Z\",\"completed_at\":null,"
+                     "\"error_message\":\"Spotify said \\\"no\\\" \\\\ twice\\n\\ttab\\r\\b\\f"
+                     "\\u0001\\u001F end / é 日本 🎵\",\"tracks_processed\":5000,"
+                     "\"tracks_skipped\":-42,\"total_api_requests\":157,"
+                     "\"metadata_requests\":{\"musicbrainz\":55},\"cache_hits\":9223372036854775807,\"cache_misses\":2500,\"children\":[],"
+                     "\"progress\":{\"phase\":null,\"done\":5,\"total\":-9223372036854775808},"
+                     STAMPS);
 }
 
-static void test_sync_event_json_stored_arrays_of_every_form(void **state)
+static void test_sync_event_json_stored_arrays(void **state)
 {
-    /* Texts jansson prints back unchanged (copied as they are) and texts it does not
-     * (handed to jansson): every one must give jansson's output. */
-    static const char *const arrays[] = {
-        "[]",
-        "[1]",
-        "[-1,0,12,-0]",
-        "[-0]",
-        "[01]",
-        "[1.0]",
-        "[1e3]",
-        "[1E3]",
-        "[0.5]",
-        "[123456789012345678]",
-        "[1234567890123456789]",
-        "[-9223372036854775808]",
-        "[99999999999999999999]",
-        "[true,false,null]",
-        "[tru]",
-        "[nul]",
-        "[\"a\",\"b\"]",
-        "[ 1]",
-        "[1 ]",
-        " [1]",
-        "[1] ",
-        "[1,]",
-        "[,1]",
-        "[1,,2]",
-        "[",
-        "]",
-        "[[[]]]",
-        "[{}]",
-        "[{\"a\":1,\"b\":[2,{\"c\":null}]}]",
-        "[{\"a\":1,\"a\":2}]",
-        "[{\"a\":1,\"b\":2,\"a\":3}]",
-        "[{\"a\" :1}]",
-        "[{\"a\":1,}]",
-        "[{1:2}]",
-        "[\"\\u00e9\"]",
-        "[\"\\u001F\"]",
-        "[\"\\/\"]",
-        "[\"\\\"\\\\\\b\\f\\n\\r\\t\"]",
-        "[\"\\x\"]",
-        "[\"tab\there\"]",
-        "[\"\xc3\xa9\"]",
-        "[\"\xc3\"]",
-        "[\"\xe0\x80\x80\"]",
-        "[\"\xed\xa0\x80\"]",
-        "[\"\xf4\x90\x80\x80\"]",
-        "[\"\xf0\x9f\x8e\xb5\"]",
-        "[\"\xc0\xaf\"]",
-        "[\"unterminated]",
-        "{\"a\":1}",
-        "\"s\"",
-        "1",
-        "null",
-        "not json",
-        "",
-        "[1]x",
-        "[1][2]",
-        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
-        "[{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,\"k9\":1,"
-        "\"k10\":1,\"k11\":1,\"k12\":1,\"k13\":1,\"k14\":1,\"k15\":1,\"k16\":1,\"k17\":1,"
-        "\"k18\":1,\"k19\":1,\"k20\":1,\"k21\":1,\"k22\":1,\"k23\":1,\"k24\":1,\"k25\":1,"
-        "\"k26\":1,\"k27\":1,\"k28\":1,\"k29\":1,\"k30\":1,\"k31\":1,\"k32\":1,\"k33\":1}]",
+    /* A stored text that is a JSON array is printed compactly; anything else is []. */
+    static const char *const arrays[][2] = {
+        {"[ 1 , 2 ]", "[1,2]"},
+        {"[{\"a\": 1, \"a\": 2}]", "[{\"a\":2}]"},
+        {"[\"\\u00e9\"]", "[\"é\"]"},
+        {"[1.0]", "[1.0]"},
+        {"{\"a\":1}", "[]"},
+        {"\"s\"", "[]"},
+        {"not json", "[]"},
+        {"", "[]"},
+        {"[1][2]", "[]"},
+        {"[\"\xc3\"]", "[]"},
     };
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
         struct sync_event ev = completed();
-        ev.children = arrays[i];
-        expect_same(&ev);
-        ev = completed();
-        ev.child_playlist_ids = arrays[i];
-        expect_same(&ev);
+        ev.children = arrays[i][0];
+        char *got = text_of(&ev);
+        const char *at = strstr(got, ",\"children\":");
+        assert_non_null(at);
+        assert_int_equal(strncmp(at + 12, arrays[i][1], strlen(arrays[i][1])), 0);
+        assert_int_equal(strncmp(at + 12 + strlen(arrays[i][1]), ",\"progress\":", 12), 0);
+        free(got);
     }
 }
 
-static void test_sync_event_json_strings_jansson_refuses(void **state)
+static void test_sync_event_json_invalid_utf8_is_replaced(void **state)
 {
-    /* Invalid UTF-8 in a field: jansson cannot build the object (the handlers answer
-     * 500), and neither may the fast path print it. */
-    static const char *const bad[] = {
-        "\xff", "a\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe0\x80\x80", "\x80"};
+    /* A text jansson refuses (no route stores one; a row edited by hand could) must not
+     * turn every answer about the event into a 500: each bad byte becomes U+FFFD. */
+#define R "\xef\xbf\xbd"
+    static const char *const bad[][2] = {
+        {"\xff", R},          {"a\xc3", "a" R},        {"\xc0\xaf", R R},
+        {"\xed\xa0\x80", R R R}, {"\xf4\x90\x80\x80", R R R R}, {"\xe0\x80\x80", R R R},
+        {"\x80z", R "z"},     {"ok \xc3\xa9", "ok \xc3\xa9"},
+    };
+    struct arena *a = arena_new();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct sync_event ev = completed();
-        ev.error_message = bad[i];
-        expect_same(&ev);
-        ev = completed();
-        ev.id = bad[i];
-        expect_same(&ev);
-        ev = completed();
-        ev.progress_phase = bad[i];
-        expect_same(&ev);
+        ev.error_message = bad[i][0];
+        ev.id = bad[i][0];
+        char want[96];
+        snprintf(want, sizeof want, "\"error_message\":\"%s\"", bad[i][1]);
+        const char *got = sync_event_service_text(a, &ev);
+        assert_non_null(got);
+        assert_non_null(strstr(got, want));
+        snprintf(want, sizeof want, "{\"id\":\"%s\",", bad[i][1]);
+        assert_int_equal(strncmp(got, want, strlen(want)), 0);
     }
+#undef R
+    arena_free(a);
+}
+
+static void test_sync_event_json_status_answer_and_its_memo(void **state)
+{
+    struct arena *a = arena_new();
+    struct memo *memo = NULL;
+    struct sync_event ev = completed();
+    char *event = text_of(&ev), want[4096];
+    assert_int_equal(memo_new(4, 1 << 20, &memo), 0);
+    assert_string_equal(sync_event_service_status_text(memo, a, false, NULL),
+                        "{\"active\":false,\"sync_event\":null}");
+    snprintf(want, sizeof want, "{\"active\":false,\"sync_event\":%s}", event);
+    assert_string_equal(sync_event_service_status_text(memo, a, false, &ev), want);
+    assert_int_equal(memo_count(memo), 1);
+    assert_string_equal(sync_event_service_status_text(memo, a, false, &ev), want); /* a hit */
+    assert_string_equal(sync_event_service_status_text(NULL, a, false, &ev), want);
+    /* Any change of the event or of `active` is printed anew, never answered stale. */
+    ev.progress_done = 4;
+    const char *got = sync_event_service_status_text(memo, a, false, &ev);
+    assert_non_null(strstr(got, "\"progress\":{\"phase\":\"done\",\"done\":4,\"total\":5}"));
+    ev.error_message = "";
+    got = sync_event_service_status_text(memo, a, false, &ev);
+    assert_non_null(strstr(got, "\"error_message\":\"\""));
+    ev.error_message = NULL;
+    got = sync_event_service_status_text(memo, a, false, &ev);
+    assert_non_null(strstr(got, "\"error_message\":null"));
+    got = sync_event_service_status_text(memo, a, true, &ev);
+    assert_int_equal(strncmp(got, "{\"active\":true,", 15), 0);
+    ev.children = "[]";
+    got = sync_event_service_status_text(memo, a, true, &ev);
+    assert_non_null(strstr(got, "\"children\":[],"));
+    assert_int_equal(memo_count(memo), 1); /* one entry per event */
+    free(event);
+    memo_free(memo);
+    arena_free(a);
 }
 
 /* ---- sync_event_repo_find_status against a real database ---- */
@@ -260,8 +262,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sync_event_json_ordinary_events),
-        cmocka_unit_test(test_sync_event_json_stored_arrays_of_every_form),
-        cmocka_unit_test(test_sync_event_json_strings_jansson_refuses),
+        cmocka_unit_test(test_sync_event_json_stored_arrays),
+        cmocka_unit_test(test_sync_event_json_invalid_utf8_is_replaced),
+        cmocka_unit_test(test_sync_event_json_status_answer_and_its_memo),
         cmocka_unit_test(test_sync_event_json_find_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,10 +2,11 @@
 #include "services/auth/session_service.h"
 
 #include <jansson.h>
-#include <jwt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,141 +24,22 @@
 #define HS256_B64_LEN 43                  /* unpadded base64url of 32 bytes */
 #define CLAIM_TIME_MAX (INT64_C(1) << 40) /* ~ year 36812 */
 
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
+/* ---- The one JWT path -----------------------------------------------------------
+ * Every token we issue has one shape: HEADER "." base64url(claims) "." base64url(MAC),
+ * MAC = HMAC-SHA256(secret, HEADER "." base64url(claims)). Issuing and verifying share
+ * sign(). libjwt 1.10.2 is used for neither (LIBRARIES.md): it accepts alg "none" with
+ * an empty key, takes the algorithm from the token, checks no claim and compares MACs
+ * with strcmp; the rest of what it does is base64url and JSON, which util_base64url_*
+ * and jansson already do. (The tests still cross-check our tokens with libjwt.) */
 
-/* Decodes n characters of unpadded base64url into a malloc'd NUL-terminated buffer
- * (caller frees). NULL on a bad character or length, or out of memory. */
-static char *b64url_decode(const char *s, size_t n, size_t *out_len)
-{
-    if (n % 4 == 1)
-        return NULL;
-    char *out = malloc(n / 4 * 3 + 3);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64url_value((unsigned char)s[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = ((acc << 6) | (uint32_t)v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    if (out_len)
-        *out_len = o;
-    return out;
-}
+/* {"alg":"HS256","typ":"JWT"}: the header of every token we issue (the one libjwt
+ * wrote, so tokens issued before this code verify the same way), recognised by
+ * verify() without decoding it. */
+static const char HEADER[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
-int session_service_issue(const unsigned char *key, size_t key_len, const char *user_id,
-                          int64_t now, int64_t ttl_s, char **token, struct session_claims *claims)
-{
-    jwt_t *jwt = NULL;
-    char jti[ID_LEN + 1];
-    char *out = NULL;
-    int rc = ERR_INTERNAL;
-
-    *token = NULL;
-    /* config_load_secrets refuses short keys; a short one here is our bug, and an
-     * empty one would make libjwt sign nothing. */
-    if (!key || key_len < SESSION_MIN_KEY_LEN || key_len > INT32_MAX)
-        return ERR_INTERNAL;
-    if (!user_id || !*user_id || strlen(user_id) > SESSION_ID_MAX || ttl_s <= 0)
-        return ERR_VALIDATION;
-    if (util_id_new(jti) != 0)
-        return ERR_INTERNAL;
-    if (jwt_new(&jwt) != 0) {
-        rc = ERR_NOMEM;
-        goto done;
-    }
-    if (jwt_add_grant(jwt, "iss", SESSION_ISSUER) != 0 || jwt_add_grant(jwt, "sub", user_id) != 0 ||
-        jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
-        jwt_add_grant_int(jwt, "exp", (long)(now + ttl_s)) != 0 ||
-        jwt_add_grant(jwt, "jti", jti) != 0 ||
-        jwt_set_alg(jwt, JWT_ALG_HS256, key, (int)key_len) != 0)
-        goto done;
-    if (!(out = jwt_encode_str(jwt)))
-        goto done;
-    if (claims) {
-        memset(claims, 0, sizeof *claims);
-        snprintf(claims->sub, sizeof claims->sub, "%s", user_id);
-        snprintf(claims->jti, sizeof claims->jti, "%s", jti);
-        claims->iat = now;
-        claims->exp = now + ttl_s;
-    }
-    *token = out;
-    rc = 0;
-done:
-    jwt_free(jwt);
-    return rc;
-}
-
-/* The header libjwt writes on every token we issue: base64url of
- * {"alg":"HS256","typ":"JWT"}. It passes check_header without being decoded. */
-static const char ISSUED_HEADER[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
-
-/* The header must be a JSON object whose alg is exactly "HS256", with no "crit"
- * (we understand no extension) and, if present, typ "JWT". */
-static int check_header(const char *s, size_t n, const char **why)
-{
-    size_t len = 0;
-    char *raw = NULL;
-    json_t *h = NULL;
-    int rc = ERR_UNAUTHORIZED;
-    if (n == sizeof ISSUED_HEADER - 1 && memcmp(s, ISSUED_HEADER, n) == 0)
-        return 0;
-    if (!(raw = b64url_decode(s, n, &len))) {
-        *why = "malformed token header";
-        goto done;
-    }
-    if (!(h = json_text_loadb(raw, len, JSON_REJECT_DUPLICATES, NULL)) || !json_is_object(h)) {
-        *why = "malformed token header";
-        goto done;
-    }
-    const char *alg = json_string_value(json_object_get(h, "alg"));
-    if (!alg || strcmp(alg, "HS256") != 0) {
-        *why = "algorithm not allowed (only HS256 is accepted)";
-        goto done;
-    }
-    json_t *typ = json_object_get(h, "typ");
-    if (typ && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0)) {
-        *why = "unexpected token type";
-        goto done;
-    }
-    if (json_object_get(h, "crit")) {
-        *why = "unsupported critical header";
-        goto done;
-    }
-    rc = 0;
-done:
-    json_decref(h);
-    free(raw);
-    return rc;
-}
-
-/* SHA-256, fetched from the provider once for the process (EVP_sha256() and HMAC()
- * look it up again on every call: a third of the cost of a verification). Written once
- * under pthread_once, read-only afterwards, never freed (like the config). */
+/* SHA-256, fetched from the provider once for the process (EVP_sha256() looks it up
+ * again on every call, a real cost on the per-request path of cache_key()). Written
+ * once under pthread_once, read-only afterwards, never freed (like the config). */
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static EVP_MD *sha256_fetched;
 
@@ -172,69 +54,150 @@ static const EVP_MD *sha256(void)
     return sha256_fetched ? sha256_fetched : EVP_sha256();
 }
 
-#define SHA256_BLOCK 64
-
-/* HMAC-SHA256 (RFC 2104) of msg into mac, with the digest fetched once; the same
- * result as HMAC(EVP_sha256(), ...) (tests/test_session_verify.c compares them, keys
- * longer than a block included). 0 or ERR_INTERNAL. */
-static int hmac_sha256(const unsigned char *key, size_t key_len, const unsigned char *msg,
-                       size_t msg_len, unsigned char mac[HS256_LEN])
+/* base64url(HMAC-SHA256(key, input)) into out. 0 or ERR_INTERNAL. */
+static int sign(const unsigned char *key, size_t key_len, const char *input, size_t input_len,
+                char out[HS256_B64_LEN + 1])
 {
-    unsigned char k[SHA256_BLOCK] = {0}, pad[SHA256_BLOCK], inner[HS256_LEN];
+    unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int rc = ERR_INTERNAL;
-    if (!ctx)
+    int ok = HMAC(sha256(), key, (int)key_len, (const unsigned char *)input, input_len, mac,
+                  &n) != NULL &&
+             n == HS256_LEN;
+    if (ok)
+        util_base64url_encode(mac, HS256_LEN, out);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return ok ? 0 : ERR_INTERNAL;
+}
+
+/* A key that is missing or shorter than SESSION_MIN_KEY_LEN signs and verifies
+ * nothing: an empty key is what lets libjwt accept alg "none", and config refuses
+ * short ones at start-up (this is the second lock). */
+static bool key_usable(const unsigned char *key, size_t key_len)
+{
+    return key && key_len >= SESSION_MIN_KEY_LEN && key_len <= INT32_MAX;
+}
+
+int session_service_issue(const unsigned char *key, size_t key_len, const char *user_id,
+                          int64_t now, int64_t ttl_s, char **token, struct session_claims *claims)
+{
+    char jti[ID_LEN + 1];
+    json_t *body = NULL;
+    char *payload = NULL, *out = NULL;
+    size_t plen, n;
+    int rc = ERR_NOMEM;
+
+    *token = NULL;
+    if (!key_usable(key, key_len))
+        return ERR_INTERNAL; /* our bug: config_load_secrets refuses such keys */
+    if (!user_id || !*user_id || strlen(user_id) > SESSION_ID_MAX || ttl_s <= 0)
+        return ERR_VALIDATION;
+    if (util_id_new(jti) != 0)
         return ERR_INTERNAL;
-    if (key_len > SHA256_BLOCK) {
-        if (EVP_DigestInit_ex(ctx, sha256(), NULL) != 1 ||
-            EVP_DigestUpdate(ctx, key, key_len) != 1 || EVP_DigestFinal_ex(ctx, k, &n) != 1)
-            goto done;
-    } else {
-        memcpy(k, key, key_len);
+    /* Sorted and compact: the bytes libjwt wrote for the same claims. */
+    if (!(body = json_pack("{s:s, s:s, s:I, s:I, s:s}", "iss", SESSION_ISSUER, "sub", user_id,
+                           "iat", (json_int_t)now, "exp", (json_int_t)(now + ttl_s), "jti",
+                           jti)) ||
+        !(payload = json_text_dump(body, JSON_COMPACT | JSON_SORT_KEYS)))
+        goto done;
+    plen = strlen(payload);
+    if (!(out = malloc(sizeof HEADER + 4 * (plen / 3 + 1) + 1 + HS256_B64_LEN + 1)))
+        goto done;
+    n = sizeof HEADER - 1;
+    memcpy(out, HEADER, n);
+    out[n++] = '.';
+    n += util_base64url_encode((const unsigned char *)payload, plen, out + n);
+    out[n] = '.';
+    if ((rc = sign(key, key_len, out, n, out + n + 1)) != 0)
+        goto done;
+    if (claims) {
+        memset(claims, 0, sizeof *claims);
+        snprintf(claims->sub, sizeof claims->sub, "%s", user_id);
+        snprintf(claims->jti, sizeof claims->jti, "%s", jti);
+        claims->iat = now;
+        claims->exp = now + ttl_s;
     }
-    for (size_t i = 0; i < SHA256_BLOCK; i++)
-        pad[i] = k[i] ^ 0x36;
-    if (EVP_DigestInit_ex(ctx, sha256(), NULL) != 1 ||
-        EVP_DigestUpdate(ctx, pad, SHA256_BLOCK) != 1 || EVP_DigestUpdate(ctx, msg, msg_len) != 1 ||
-        EVP_DigestFinal_ex(ctx, inner, &n) != 1 || n != HS256_LEN)
-        goto done;
-    for (size_t i = 0; i < SHA256_BLOCK; i++)
-        pad[i] = k[i] ^ 0x5c;
-    if (EVP_DigestInit_ex(ctx, sha256(), NULL) != 1 ||
-        EVP_DigestUpdate(ctx, pad, SHA256_BLOCK) != 1 ||
-        EVP_DigestUpdate(ctx, inner, HS256_LEN) != 1 || EVP_DigestFinal_ex(ctx, mac, &n) != 1 ||
-        n != HS256_LEN)
-        goto done;
+    *token = out;
+    out = NULL;
     rc = 0;
 done:
-    OPENSSL_cleanse(k, sizeof k);
-    OPENSSL_cleanse(pad, sizeof pad);
-    OPENSSL_cleanse(inner, sizeof inner);
-    EVP_MD_CTX_free(ctx);
+    free(out);
+    free(payload);
+    json_decref(body);
     return rc;
 }
 
-/* HMAC-SHA256 of the signing input, compared in constant time with the token's
- * signature text (both as unpadded base64url, so only the canonical encoding of
- * the right MAC passes). */
-static int check_signature(const unsigned char *key, size_t key_len, const char *input,
-                           size_t input_len, const char *sig, size_t sig_len)
+/* A base64url part decoded and read as JSON; NULL when it is not base64url or not
+ * JSON. The header is read whole, with one value per member (a repeated "alg" could
+ * mean one thing to us and another to a proxy). The claims are read as libjwt's
+ * jwt_decode() read them (json_loads: the text ends at a NUL; a repeated member keeps
+ * its last value), so the same tokens pass as before. */
+static json_t *decode_part(const char *s, size_t n, bool header)
 {
-    unsigned char mac[HS256_LEN];
-    char want[HS256_B64_LEN + 4];
-    int ok;
-    if (sig_len != HS256_B64_LEN)
-        return ERR_UNAUTHORIZED;
-    if (hmac_sha256(key, key_len, (const unsigned char *)input, input_len, mac) != 0)
-        return ERR_INTERNAL;
-    util_base64url_encode(mac, HS256_LEN, want);
-    ok = CRYPTO_memcmp(want, sig, HS256_B64_LEN) == 0;
-    OPENSSL_cleanse(mac, sizeof mac);
-    return ok ? 0 : ERR_UNAUTHORIZED;
+    unsigned char *raw = malloc(n / 4 * 3 + 3);
+    size_t len = 0;
+    json_t *j = NULL;
+    if (raw && util_base64url_decode(s, n, raw, &len) == 0)
+        j = header ? json_text_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL)
+                   : json_text_loads((const char *)raw, 0, NULL);
+    free(raw);
+    return j;
 }
 
-/* A required string claim of 1..max characters; NULL when absent or not a string. */
+/* The algorithm is ours, never the token's: alg must be exactly "HS256", so "none",
+ * HS384/512 and RS256 (algorithm confusion with the secret as a "public key") are
+ * refused before any signature work. No "crit": we understand no extension, and RFC
+ * 7515 says to refuse what we would ignore. typ, if present, must say JWT. Our own
+ * header is known without decoding it. */
+static int check_header(const char *s, size_t n, const char **why)
+{
+    json_t *h;
+    const char *alg;
+    const json_t *typ;
+
+    if (n == sizeof HEADER - 1 && memcmp(s, HEADER, n) == 0)
+        return 0;
+    if (!(h = decode_part(s, n, true)) || !json_is_object(h)) {
+        *why = "malformed token header";
+    } else if (!(alg = json_string_value(json_object_get(h, "alg"))) ||
+               strcmp(alg, "HS256") != 0) {
+        *why = "algorithm not allowed (only HS256 is accepted)";
+    } else if ((typ = json_object_get(h, "typ")) &&
+               (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0)) {
+        *why = "unexpected token type";
+    } else if (json_object_get(h, "crit")) {
+        *why = "unsupported critical header";
+    } else {
+        *why = NULL;
+    }
+    json_decref(h);
+    return *why ? ERR_UNAUTHORIZED : 0;
+}
+
+/* Our MAC of the signing input against the token's signature text, compared with
+ * CRYPTO_memcmp (constant time: libjwt's strcmp tells an attacker how many leading
+ * characters were right). Comparing the base64url text means only the canonical
+ * encoding of the right MAC passes. */
+static int check_signature(const unsigned char *key, size_t key_len, const char *input,
+                           size_t input_len, const char *sig, size_t sig_len, const char **why)
+{
+    char want[HS256_B64_LEN + 1];
+    if (sig_len != HS256_B64_LEN) {
+        *why = "bad signature";
+        return ERR_UNAUTHORIZED;
+    }
+    if (sign(key, key_len, input, input_len, want) != 0) {
+        *why = "cannot verify the signature";
+        return ERR_INTERNAL;
+    }
+    if (CRYPTO_memcmp(want, sig, HS256_B64_LEN) != 0) {
+        *why = "bad signature";
+        return ERR_UNAUTHORIZED;
+    }
+    return 0;
+}
+
+/* A required string claim of 1..max characters (it must fit struct session_claims);
+ * NULL when absent, empty, too long or not a string. */
 static const char *string_claim(const json_t *claims, const char *name, size_t max)
 {
     const char *v = json_string_value(json_object_get(claims, name));
@@ -243,10 +206,7 @@ static const char *string_claim(const json_t *claims, const char *name, size_t m
     return v;
 }
 
-/* A required JSON integer claim; -1 when absent or of another type. (The claims are
- * read from the JSON rather than with libjwt's jwt_get_grant_int(): in the installed
- * 1.10.2 a missing grant gives -1 with errno left at 0, indistinguishable from a
- * real -1.) */
+/* A required JSON integer claim (a string or a real is refused); -1 when absent. */
 static int int_claim(const json_t *claims, const char *name, int64_t *out)
 {
     const json_t *v = json_object_get(claims, name);
@@ -256,21 +216,58 @@ static int int_claim(const json_t *claims, const char *name, int64_t *out)
     return 0;
 }
 
-/* session_service_verify, also giving the first second the token is accepted from
- * (max(iat, nbf) - SESSION_MAX_SKEW_S), for the session cache's window. */
+/* libjwt checks no claim: every one is ours to check. Fills *out and *valid_from
+ * (max(iat, nbf) - skew, the session cache's window) or sets *why. */
+static int check_claims(const json_t *c, int64_t now, struct session_claims *out,
+                        int64_t *valid_from, const char **why)
+{
+    const char *iss = json_string_value(json_object_get(c, "iss"));
+    const char *sub = string_claim(c, "sub", SESSION_ID_MAX);
+    const char *jti = string_claim(c, "jti", SESSION_ID_MAX);
+    int64_t iat = 0, exp = 0, nbf = 0;
+
+    if (!json_is_object(c))
+        *why = "malformed token claims";
+    else if (!iss || strcmp(iss, SESSION_ISSUER) != 0) /* another issuer's token */
+        *why = "wrong or missing issuer";
+    else if (!sub || !jti || int_claim(c, "iat", &iat) != 0 || int_claim(c, "exp", &exp) != 0)
+        *why = "missing or invalid claims (sub, jti, iat, exp)";
+    else if (iat < 0 || exp < 0 || iat > CLAIM_TIME_MAX || exp > CLAIM_TIME_MAX)
+        *why = "invalid iat or exp"; /* plausible times only: the sums below cannot overflow */
+    else if (exp <= iat)
+        *why = "token expires before it was issued";
+    else if (iat > now + SESSION_MAX_SKEW_S) /* at most SESSION_MAX_SKEW_S of clock skew */
+        *why = "token issued in the future";
+    else if (json_object_get(c, "nbf") && (int_claim(c, "nbf", &nbf) != 0 ||
+                                             nbf > CLAIM_TIME_MAX || nbf > now + SESSION_MAX_SKEW_S))
+        *why = "token not valid yet";
+    else if (now > exp + SESSION_MAX_SKEW_S)
+        *why = "token expired";
+    else
+        *why = NULL;
+    if (*why)
+        return ERR_UNAUTHORIZED;
+    snprintf(out->sub, sizeof out->sub, "%s", sub);
+    snprintf(out->jti, sizeof out->jti, "%s", jti);
+    out->iat = iat;
+    out->exp = exp;
+    *valid_from = (nbf > iat ? nbf : iat) - SESSION_MAX_SKEW_S;
+    return 0;
+}
+
+/* session_service_verify, also giving the first second the token is accepted from,
+ * for the session cache's window. The checks run in this order so that nothing an
+ * attacker wrote is parsed beyond the header before the MAC has proved it is ours. */
 static int verify(const unsigned char *key, size_t key_len, const char *token, int64_t now,
                   struct session_claims *claims, int64_t *valid_from, const char **why)
 {
-    const char *reason = "invalid token";
-    char *payload = NULL;
-    json_t *claims_json = NULL;
-    int rc = ERR_UNAUTHORIZED;
-    const char *dot1, *dot2;
+    const char *reason = "invalid token", *dot1, *dot2;
+    json_t *body = NULL;
     size_t len;
+    int rc = ERR_UNAUTHORIZED;
 
     memset(claims, 0, sizeof *claims);
-    if (!key || key_len < SESSION_MIN_KEY_LEN || key_len > INT32_MAX) {
-        /* An empty or short key verifies nothing (libjwt would even accept alg "none"). */
+    if (!key_usable(key, key_len)) {
         reason = "server has no session key";
         goto done;
     }
@@ -278,11 +275,12 @@ static int verify(const unsigned char *key, size_t key_len, const char *token, i
         reason = "missing token";
         goto done;
     }
+    /* Hostile input costs bounded time: longer tokens are refused unread. */
     if ((len = strnlen(token, SESSION_TOKEN_MAX + 1)) > SESSION_TOKEN_MAX) {
         reason = "token too long";
         goto done;
     }
-    /* Exactly three non-empty base64url parts. */
+    /* Exactly three non-empty parts; an empty third one is an unsigned token. */
     dot1 = strchr(token, '.');
     dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
     if (!dot1 || !dot2 || strchr(dot2 + 1, '.') || dot1 == token || dot2 == dot1 + 1 ||
@@ -290,81 +288,22 @@ static int verify(const unsigned char *key, size_t key_len, const char *token, i
         reason = dot2 && dot2[1] == '\0' ? "unsigned token" : "malformed token";
         goto done;
     }
-    if ((rc = check_header(token, (size_t)(dot1 - token), &reason)) != 0)
+    if ((rc = check_header(token, (size_t)(dot1 - token), &reason)) != 0 ||
+        (rc = check_signature(key, key_len, token, (size_t)(dot2 - token), dot2 + 1,
+                              len - (size_t)(dot2 + 1 - token), &reason)) != 0)
         goto done;
-    rc = check_signature(key, key_len, token, (size_t)(dot2 - token), dot2 + 1,
-                         len - (size_t)(dot2 + 1 - token));
-    if (rc != 0) {
-        reason = rc == ERR_UNAUTHORIZED ? "bad signature" : "cannot verify the signature";
-        goto done;
-    }
-    /* The header is HS256 and the signature is ours: the claims are read directly
-     * (base64url, then jansson) instead of by a second full jwt_decode(), which would
-     * check the signature and parse the header again. The payload is read as libjwt
-     * 1.10.2 reads it (json_loads of the decoded text, flags 0: it stops at a NUL, and
-     * a repeated claim keeps its last value), so exactly the same tokens pass. */
-    rc = ERR_UNAUTHORIZED;
-    if (!(payload = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), NULL)) ||
-        !(claims_json = json_text_loads(payload, 0, NULL))) {
+    if (!(body = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1), false))) {
+        rc = ERR_UNAUTHORIZED;
         reason = "malformed token";
         goto done;
     }
-    if (!json_is_object(claims_json)) {
-        reason = "malformed token claims";
-        goto done;
-    }
-    const char *iss = json_string_value(json_object_get(claims_json, "iss"));
-    const char *sub = string_claim(claims_json, "sub", SESSION_ID_MAX);
-    const char *jti = string_claim(claims_json, "jti", SESSION_ID_MAX);
-    int64_t iat = 0, exp = 0, nbf = 0;
-    if (!iss || strcmp(iss, SESSION_ISSUER) != 0) {
-        reason = "wrong or missing issuer";
-        goto done;
-    }
-    if (!sub || !jti || int_claim(claims_json, "iat", &iat) != 0 ||
-        int_claim(claims_json, "exp", &exp) != 0) {
-        reason = "missing or invalid claims (sub, jti, iat, exp)";
-        goto done;
-    }
-    /* Plausible unix times only (also keeps the arithmetic below from overflowing). */
-    if (iat < 0 || exp < 0 || iat > CLAIM_TIME_MAX || exp > CLAIM_TIME_MAX) {
-        reason = "invalid iat or exp";
-        goto done;
-    }
-    if (exp <= iat) {
-        reason = "token expires before it was issued";
-        goto done;
-    }
-    if (iat > now + SESSION_MAX_SKEW_S) {
-        reason = "token issued in the future";
-        goto done;
-    }
-    if (json_object_get(claims_json, "nbf") &&
-        (int_claim(claims_json, "nbf", &nbf) != 0 || nbf > CLAIM_TIME_MAX ||
-         nbf > now + SESSION_MAX_SKEW_S)) {
-        reason = "token not valid yet";
-        goto done;
-    }
-    if (now > exp + SESSION_MAX_SKEW_S) {
-        reason = "token expired";
-        goto done;
-    }
-    snprintf(claims->sub, sizeof claims->sub, "%s", sub);
-    snprintf(claims->jti, sizeof claims->jti, "%s", jti);
-    claims->iat = iat;
-    claims->exp = exp;
-    *valid_from = (nbf > iat ? nbf : iat) - SESSION_MAX_SKEW_S;
-    reason = NULL;
-    rc = 0;
+    rc = check_claims(body, now, claims, valid_from, &reason);
 done:
-    json_decref(claims_json);
-    free(payload);
-    if (rc != 0 && rc != ERR_INTERNAL)
-        rc = ERR_UNAUTHORIZED;
+    json_decref(body);
     if (rc != 0)
         memset(claims, 0, sizeof *claims);
     if (why)
-        *why = reason;
+        *why = rc == 0 ? NULL : reason;
     return rc;
 }
 

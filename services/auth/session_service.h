@@ -1,14 +1,15 @@
 #ifndef PLAYROUTER_SESSION_SERVICE_H
 #define PLAYROUTER_SESSION_SERVICE_H
-/* Session tokens: HS256 JWTs made with libjwt 1.10.2 (LIBRARIES.md) and read by us.
+/* Session tokens: HS256 JWTs, issued and verified by the same few functions of
+ * session_service.c (OpenSSL HMAC + jansson; libjwt 1.10.2 is not used, LIBRARIES.md).
  *
  * A token carries iss = "playrouter", sub = user id, iat, exp and jti; every one is
  * required and checked, with at most SESSION_MAX_SKEW_S seconds of clock skew. Only
  * HS256 is accepted: the header's alg is checked before anything else (exactly
  * "HS256"), the HMAC-SHA256 is computed with OpenSSL and compared with CRYPTO_memcmp
  * (constant time), and only then are the claims decoded (base64url + jansson, read as
- * libjwt's jwt_decode() read them). A key shorter than SESSION_MIN_KEY_LEN verifies
- * nothing.
+ * libjwt's jwt_decode() read them). A key shorter than SESSION_MIN_KEY_LEN signs and
+ * verifies nothing.
  *
  * A token is accepted as "Authorization: Bearer <jwt>" or as the SESSION_COOKIE
  * cookie. Logout writes its jti into revoked_tokens until it would have expired. */

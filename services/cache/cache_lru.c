@@ -1,5 +1,5 @@
-/* In-process LRU backend of the metadata cache: a chained hash map for lookups and a
- * doubly linked list for recency (head = most recently used), both under one mutex.
+/* In-process LRU backend of the metadata cache: a hash table (lib/hash.h) for lookups
+ * and a doubly linked list for recency (head = most recently used), both under one mutex.
  * Memory is bounded in bytes, counted per entry by cache_memory_entry_size(). */
 #include <assert.h>
 #include <pthread.h>
@@ -9,18 +9,17 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/hash.h"
 #include "lib/util.h"
 #include "services/cache/cache_internal.h"
 
-#define LRU_INITIAL_BUCKETS 64
+#define LRU_INITIAL_ENTRIES 64
 /* How many expired entries a write removes from the cold end of the list, so that
  * entries nobody asks for again do not sit there until memory pressure evicts them. */
 #define LRU_EXPIRED_SWEEP 4
 
 struct lru_entry {
-    struct lru_entry *hnext;       /* next in the hash bucket */
     struct lru_entry *prev, *next; /* recency list */
-    uint64_t hash;
     int64_t expires_ms; /* expired when now >= expires_ms */
     size_t klen, vlen;
     char data[]; /* key, NUL, value, NUL */
@@ -28,21 +27,20 @@ struct lru_entry {
 
 struct cache_lru {
     pthread_mutex_t mu;
-    struct lru_entry **buckets; /* nbuckets slots, a power of two */
-    size_t nbuckets;
+    struct hash index; /* key (in the entry) -> entry; seeded at random: keys are partly
+                          chosen by outsiders */
     size_t count;
     struct lru_entry *head, *tail; /* most / least recently used */
     size_t used_bytes, max_bytes;
-    uint64_t seed;                   /* random per cache: keys are partly chosen by outsiders */
     struct cache_stats *stats;       /* borrowed from struct cache */
     const struct cache_clock *clock; /* borrowed from struct cache */
 };
 
 size_t cache_memory_entry_size(size_t key_len, size_t value_len)
 {
-    /* Header, the two NUL terminators, and one bucket slot (the table is kept at a
-     * load factor of at most 1, so about one pointer per entry). */
-    size_t overhead = sizeof(struct lru_entry) + 2 + sizeof(struct lru_entry *);
+    /* Header, the two NUL terminators, and two table slots (the table is kept between
+     * 3/8 and 3/4 full, so about two slots per entry). */
+    size_t overhead = sizeof(struct lru_entry) + 2 + 2 * sizeof(struct hash_slot);
     if (key_len > SIZE_MAX - overhead || value_len > SIZE_MAX - overhead - key_len)
         return SIZE_MAX;
     return overhead + key_len + value_len;
@@ -53,30 +51,9 @@ static size_t entry_size(const struct lru_entry *e)
     return cache_memory_entry_size(e->klen, e->vlen);
 }
 
-/* FNV-1a over the key, seeded, with a murmur3 finaliser so that the low bits used to
- * pick a bucket depend on every byte. */
-static uint64_t key_hash(const struct cache_lru *lru, const char *key, size_t klen)
+static struct lru_entry *lru_find(const struct cache_lru *lru, const char *key, size_t klen)
 {
-    uint64_t h = 0xcbf29ce484222325ULL ^ lru->seed;
-    for (size_t i = 0; i < klen; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 0x100000001b3ULL;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
-static struct lru_entry *lru_find(const struct cache_lru *lru, const char *key, size_t klen,
-                                  uint64_t hash)
-{
-    for (struct lru_entry *e = lru->buckets[hash & (lru->nbuckets - 1)]; e != NULL; e = e->hnext)
-        if (e->hash == hash && e->klen == klen && memcmp(e->data, key, klen) == 0)
-            return e;
-    return NULL;
+    return hash_get(&lru->index, key, klen);
 }
 
 static void list_unlink(struct cache_lru *lru, struct lru_entry *e)
@@ -106,40 +83,14 @@ static void list_push_head(struct cache_lru *lru, struct lru_entry *e)
 /* Unlinks e from both structures, updates the accounting and frees it. */
 static void lru_remove(struct cache_lru *lru, struct lru_entry *e)
 {
-    struct lru_entry **link = &lru->buckets[e->hash & (lru->nbuckets - 1)];
-    while (*link != e) {
-        assert(*link != NULL);
-        link = &(*link)->hnext;
-    }
-    *link = e->hnext;
+    void *found = hash_remove(&lru->index, e->data, e->klen);
+    assert(found == e);
+    (void)found;
     list_unlink(lru, e);
     assert(lru->used_bytes >= entry_size(e) && lru->count > 0);
     lru->used_bytes -= entry_size(e);
     lru->count--;
     free(e);
-}
-
-/* Doubles the table; on allocation failure the old table stays (longer chains only). */
-static void lru_grow(struct cache_lru *lru)
-{
-    if (lru->nbuckets > SIZE_MAX / 2 / sizeof(struct lru_entry *))
-        return;
-    size_t nb = lru->nbuckets * 2;
-    struct lru_entry **b = calloc(nb, sizeof *b);
-    if (b == NULL)
-        return;
-    for (size_t i = 0; i < lru->nbuckets; i++) {
-        struct lru_entry *e = lru->buckets[i];
-        while (e != NULL) {
-            struct lru_entry *next = e->hnext;
-            e->hnext = b[e->hash & (nb - 1)];
-            b[e->hash & (nb - 1)] = e;
-            e = next;
-        }
-    }
-    free(lru->buckets);
-    lru->buckets = b;
-    lru->nbuckets = nb;
 }
 
 int cache_lru_new(size_t max_bytes, struct cache_stats *stats, const struct cache_clock *clk,
@@ -152,15 +103,14 @@ int cache_lru_new(size_t max_bytes, struct cache_stats *stats, const struct cach
     lru = calloc(1, sizeof *lru);
     if (lru == NULL)
         goto done;
-    lru->buckets = calloc(LRU_INITIAL_BUCKETS, sizeof *lru->buckets);
-    if (lru->buckets == NULL)
+    uint64_t seed;
+    if (util_random_bytes(&seed, sizeof seed) != 0)
+        seed = (uint64_t)util_now_ms() * 0x9e3779b97f4a7c15ULL; /* still works, less random */
+    if (hash_init(&lru->index, LRU_INITIAL_ENTRIES, seed, NULL) != 0)
         goto done;
-    lru->nbuckets = LRU_INITIAL_BUCKETS;
     lru->max_bytes = max_bytes;
     lru->stats = stats;
     lru->clock = clk;
-    if (util_random_bytes(&lru->seed, sizeof lru->seed) != 0)
-        lru->seed = (uint64_t)util_now_ms() * 0x9e3779b97f4a7c15ULL; /* still works, less random */
     if (pthread_mutex_init(&lru->mu, NULL) != 0) {
         rc = ERR_INTERNAL;
         goto done;
@@ -170,7 +120,7 @@ int cache_lru_new(size_t max_bytes, struct cache_stats *stats, const struct cach
     rc = 0;
 done:
     if (lru != NULL) {
-        free(lru->buckets);
+        hash_release(&lru->index);
         free(lru);
     }
     return rc;
@@ -186,7 +136,7 @@ void cache_lru_free(struct cache_lru *lru)
         free(e);
         e = next;
     }
-    free(lru->buckets);
+    hash_release(&lru->index);
     pthread_mutex_destroy(&lru->mu);
     free(lru);
 }
@@ -201,8 +151,7 @@ int cache_lru_mget(struct cache_lru *lru, const char *const *keys, size_t n, cha
     for (size_t i = 0; i < n; i++) {
         assert(keys[i] != NULL);
         size_t klen = strlen(keys[i]);
-        uint64_t h = key_hash(lru, keys[i], klen);
-        struct lru_entry *e = lru_find(lru, keys[i], klen, h);
+        struct lru_entry *e = lru_find(lru, keys[i], klen);
         if (e != NULL && now >= e->expires_ms) {
             lru_remove(lru, e);
             e = NULL;
@@ -238,17 +187,20 @@ int cache_lru_mget(struct cache_lru *lru, const char *const *keys, size_t n, cha
 }
 
 /* Inserts e (not yet linked) in place of any entry with the same key, then evicts
- * from the cold end until the bound holds again. Called with the mutex held. */
+ * from the cold end until the bound holds again. Called with the mutex held. When the
+ * table cannot grow, e is freed and the key is left out (never a stale value). */
 static void lru_insert(struct cache_lru *lru, struct lru_entry *e, int64_t now)
 {
-    struct lru_entry *old = lru_find(lru, e->data, e->klen, e->hash);
+    struct lru_entry *old = lru_find(lru, e->data, e->klen);
+    struct hash_slot *slot;
+    bool created;
     if (old != NULL)
         lru_remove(lru, old);
-    if (lru->count >= lru->nbuckets)
-        lru_grow(lru);
-    struct lru_entry **slot = &lru->buckets[e->hash & (lru->nbuckets - 1)];
-    e->hnext = *slot;
-    *slot = e;
+    if (!(slot = hash_insert(&lru->index, e->data, e->klen, &created))) {
+        free(e);
+        return;
+    }
+    slot->value = e;
     list_push_head(lru, e);
     lru->used_bytes += entry_size(e);
     lru->count++;
@@ -265,9 +217,8 @@ static void lru_insert(struct cache_lru *lru, struct lru_entry *e, int64_t now)
  * older value behind). */
 static void lru_delete(struct cache_lru *lru, const char *key, size_t klen)
 {
-    uint64_t h = key_hash(lru, key, klen);
     pthread_mutex_lock(&lru->mu);
-    struct lru_entry *e = lru_find(lru, key, klen, h);
+    struct lru_entry *e = lru_find(lru, key, klen);
     if (e != NULL)
         lru_remove(lru, e);
     pthread_mutex_unlock(&lru->mu);
@@ -299,9 +250,8 @@ int cache_lru_mset(struct cache_lru *lru, const char *const *keys, const char *c
         memcpy(e->data + klen + 1, values[i], vlen + 1);
         e->klen = klen;
         e->vlen = vlen;
-        e->hash = key_hash(lru, keys[i], klen);
         e->expires_ms = expires;
-        e->hnext = e->prev = e->next = NULL;
+        e->prev = e->next = NULL;
 
         pthread_mutex_lock(&lru->mu);
         lru_insert(lru, e, now);

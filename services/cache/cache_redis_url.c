@@ -12,17 +12,6 @@
 
 /* ---- URL ------------------------------------------------------------------------ */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Copies s[0..len) percent-decoded into a new string; NULL on error (*rc set). */
 static char *pct_decode(const char *s, size_t len, int *rc)
 {
@@ -37,13 +26,13 @@ static char *pct_decode(const char *s, size_t len, int *rc)
             out[o++] = s[i];
             continue;
         }
-        if (i + 2 >= len || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0 ||
-            (hexval(s[i + 1]) == 0 && hexval(s[i + 2]) == 0)) {
+        if (i + 2 >= len || util_hex_value(s[i + 1]) < 0 || util_hex_value(s[i + 2]) < 0 ||
+            (util_hex_value(s[i + 1]) == 0 && util_hex_value(s[i + 2]) == 0)) {
             free(out);
             *rc = ERR_VALIDATION;
             return NULL;
         }
-        out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        out[o++] = (char)(util_hex_value(s[i + 1]) * 16 + util_hex_value(s[i + 2]));
         i += 2;
     }
     out[o] = '\0';

@@ -103,22 +103,6 @@ static size_t node_append(struct compile_ctx *c)
 
 /* ---- values ---------------------------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
-{
-    const struct rule_str *x = a, *y = b;
-    size_t n = x->len < y->len ? x->len : y->len;
-    int d = memcmp(x->s, y->s, n);
-    if (d)
-        return d;
-    return (x->len > y->len) - (x->len < y->len);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* A copy of a JSON string in the rule's arena, folded when `fold`. */
 static int copy_str(struct compile_ctx *c, const json_t *v, bool fold, struct rule_str *out)
 {
@@ -238,7 +222,7 @@ static void compile_str_list(struct compile_ctx *c, struct rule_node *n, const j
     }
     if (!ok)
         return;
-    qsort(items, cnt, sizeof *items, cmp_str);
+    qsort(items, cnt, sizeof *items, rule_str_cmp);
     n->v.strs.v = items;
     n->v.strs.n = cnt;
 }
@@ -273,7 +257,7 @@ static void compile_num_list(struct compile_ctx *c, struct rule_node *n, const j
     }
     if (!ok)
         return;
-    qsort(items, cnt, sizeof *items, cmp_double);
+    qsort(items, cnt, sizeof *items, rule_num_cmp);
     n->v.nums.v = items;
     n->v.nums.n = cnt;
 }

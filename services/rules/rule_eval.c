@@ -33,22 +33,6 @@ static bool fold_equal(const char *s, size_t len, const char *folded)
     return eq;
 }
 
-static int cmp_str_key(const void *key, const void *item)
-{
-    const struct rule_str *x = key, *y = item;
-    size_t n = x->len < y->len ? x->len : y->len;
-    int d = memcmp(x->s, y->s, n);
-    if (d)
-        return d;
-    return (x->len > y->len) - (x->len < y->len);
-}
-
-static int cmp_double_key(const void *key, const void *item)
-{
-    double x = *(const double *)key, y = *(const double *)item;
-    return (x > y) - (x < y);
-}
-
 /* The positive string operators on one value (eq contains starts_with ends_with matches
  * in); the caller handles negation and missing values. */
 static bool str_test(const struct rule_node *n, const char *v)
@@ -88,7 +72,7 @@ static bool str_test(const struct rule_node *n, const char *v)
         break;
     case RULE_OP_IN: {
         struct rule_str key = {h, len};
-        hit = bsearch(&key, n->v.strs.v, n->v.strs.n, sizeof key, cmp_str_key) != NULL;
+        hit = bsearch(&key, n->v.strs.v, n->v.strs.n, sizeof key, rule_str_cmp) != NULL;
         break;
     }
     default:
@@ -148,7 +132,7 @@ static bool eval_cmp(const struct rule_node *n, const struct track *t, int32_t t
             hit = x >= n->v.num.lo && x <= n->v.num.hi;
             break;
         case RULE_OP_IN:
-            hit = bsearch(&x, n->v.nums.v, n->v.nums.n, sizeof x, cmp_double_key) != NULL;
+            hit = bsearch(&x, n->v.nums.v, n->v.nums.n, sizeof x, rule_num_cmp) != NULL;
             break;
         default:
             break;

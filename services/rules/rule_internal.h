@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lib/arena.h"
 #include "services/rules/rule.h"
@@ -88,6 +89,25 @@ struct rule {
     unsigned needs;
     struct arena *arena; /* the nodes' strings and sets */
 };
+
+/* The order of sorted `in` lists (qsort when compiling, bsearch when evaluating):
+ * rule_str by bytes then length; doubles ascending. Inline so that glibc's inline
+ * bsearch can inline them on the evaluation path. */
+static inline int rule_str_cmp(const void *a, const void *b)
+{
+    const struct rule_str *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int d = memcmp(x->s, y->s, n);
+    if (d)
+        return d;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+static inline int rule_num_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 
 /* in_the_last N is clamped to this many days (more than any int32 day number spans). */
 #define RULE_MAX_LAST_DAYS INT64_C(1000000000000)

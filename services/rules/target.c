@@ -8,56 +8,37 @@
 
 #include "lib/app_err.h"
 #include "lib/buf.h"
+#include "lib/hash.h"
 
 
 /* ---- computing targets ----------------------------------------------------------- */
 
-/* Track id -> first index, open addressing; a slot holds index + 1 (0 = empty). */
-struct idmap {
-    size_t *slots;
-    size_t mask;
-};
-
-static uint64_t hash_str(const char *s)
+/* Track id -> its first track (the first entry of a duplicated id wins). */
+static int idmap_build(struct hash *m, struct arena *a, const struct track *tracks, size_t n)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static int idmap_build(struct idmap *m, const struct track *tracks, size_t n)
-{
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    if (!(m->slots = calloc(cap, sizeof *m->slots)))
+    bool created;
+    if (hash_init(m, n, 0, a) != 0)
         return ERR_NOMEM;
-    m->mask = cap - 1;
     for (size_t i = 0; i < n; i++) {
+        struct hash_slot *s;
         if (!tracks[i].id)
             continue;
-        size_t s = hash_str(tracks[i].id) & m->mask;
-        bool dup = false;
-        while (m->slots[s] && !(dup = strcmp(tracks[m->slots[s] - 1].id, tracks[i].id) == 0))
-            s = (s + 1) & m->mask;
-        if (!dup) /* the first entry of a duplicated id wins */
-            m->slots[s] = i + 1;
+        if (!(s = hash_insert(m, tracks[i].id, strlen(tracks[i].id), &created)))
+            return ERR_NOMEM;
+        if (created)
+            s->value = (void *)&tracks[i];
     }
     return 0;
 }
 
-static bool idmap_get(const struct idmap *m, const struct track *tracks, const char *id,
+static bool idmap_get(const struct hash *m, const struct track *tracks, const char *id,
                       size_t *out)
 {
-    size_t s = hash_str(id) & m->mask;
-    for (; m->slots[s]; s = (s + 1) & m->mask) {
-        if (strcmp(tracks[m->slots[s] - 1].id, id) == 0) {
-            *out = m->slots[s] - 1;
-            return true;
-        }
-    }
-    return false;
+    const struct track *t = hash_get(m, id, strlen(id));
+    if (!t)
+        return false;
+    *out = (size_t)(t - tracks);
+    return true;
 }
 
 struct vec {
@@ -84,7 +65,7 @@ enum { MARK_PIN = 1, MARK_BAN = 2 };
 struct compute_ctx {
     const struct track *tracks;
     size_t n_tracks;
-    struct idmap ids;
+    struct hash ids; /* track id -> its first track, in `scratch` */
     unsigned char *mark; /* per track, MARK_* of the child being finished; all 0 between */
     struct arena *scratch;
 };
@@ -334,7 +315,7 @@ int target_compute_until(const struct track *tracks, size_t n_tracks, enum targe
         goto done;
     }
     res->n_children = n_children;
-    if ((rc = idmap_build(&x.ids, tracks, n_tracks)) != 0)
+    if ((rc = idmap_build(&x.ids, x.scratch, tracks, n_tracks)) != 0)
         goto done;
 
     /* Track-major: a track is read once while the (small) rules stay in cache. */
@@ -372,7 +353,6 @@ done:
         for (size_t c = 0; c < n_children; c++)
             free(cand[c].v);
     free(cand);
-    free(x.ids.slots);
     free(x.mark);
     free(held);
     arena_free(x.scratch);

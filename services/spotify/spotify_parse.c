@@ -317,9 +317,13 @@ int spotify_parse_error(const char *body, size_t len, struct buf *msg, bool *quo
         (text && strstr(text, "QUOTA_EXCEEDED")))
         *quota_exceeded = true;
     if (text && *text) {
-        /* Spotify's text, cut to a sane length for an error_message. */
+        /* Spotify's text, cut to a sane length for an error_message, at a character
+         * boundary (jansson gave valid UTF-8; half a character would not be). */
         size_t n = strlen(text);
-        rc = buf_append(msg, text, n > 300 ? 300 : n);
+        if (n > 300)
+            for (n = 300; n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80; n--)
+                ;
+        rc = buf_append(msg, text, n);
     }
 done:
     json_decref(root);

@@ -12,6 +12,7 @@
 #include "app/app.h"
 #include "lib/app_err.h"
 #include "lib/arena.h"
+#include "lib/hash.h"
 #include "app/config.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -19,14 +20,12 @@
 #include "services/spotify/spotify_accounts.h"
 #include "services/auth/token_crypto.h"
 
-#define BUCKETS 256
 #define USER_ID_MAX 64
 #define AAD_MAX (USER_ID_MAX + 32)
 #define POOL_WAIT_MS 5000
 
 /* One user's record. Everything below `mu` is guarded by it. */
 struct session_rec {
-    struct session_rec *next; /* bucket chain (guarded by the table's mutex) */
     struct app *app;
     char user_id[USER_ID_MAX + 1];
     pthread_mutex_t mu;
@@ -37,7 +36,7 @@ struct session_rec {
 
 struct spotify_session_table {
     pthread_mutex_t mu;
-    struct session_rec *buckets[BUCKETS];
+    struct hash records; /* user id -> struct session_rec (guarded by mu) */
 };
 
 /* The token version this thread was last handed, and for which record. A client
@@ -72,26 +71,16 @@ void spotify_session_table_free(struct spotify_session_table *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < BUCKETS; i++) {
-        struct session_rec *r = t->buckets[i];
-        while (r) {
-            struct session_rec *next = r->next;
-            drop_cached(r);
-            pthread_mutex_destroy(&r->mu);
-            free(r);
-            r = next;
-        }
+    size_t pos = 0;
+    for (struct hash_slot *sl; (sl = hash_next(&t->records, &pos));) {
+        struct session_rec *r = sl->value;
+        drop_cached(r);
+        pthread_mutex_destroy(&r->mu);
+        free(r);
     }
+    hash_release(&t->records);
     pthread_mutex_destroy(&t->mu);
     free(t);
-}
-
-static unsigned long hash_str(const char *s)
-{
-    unsigned long h = 5381;
-    for (; *s; s++)
-        h = h * 33 + (unsigned char)*s;
-    return h;
 }
 
 /* The record of user_id, made on first use when create is set. NULL when absent (or
@@ -102,18 +91,22 @@ static struct session_rec *record_of(struct app *app, const char *user_id, int c
     struct session_rec *r;
     if (!t)
         return NULL;
-    unsigned long b = hash_str(user_id) % BUCKETS;
     pthread_mutex_lock(&t->mu);
-    for (r = t->buckets[b]; r; r = r->next)
-        if (strcmp(r->user_id, user_id) == 0)
-            break;
+    r = hash_get(&t->records, user_id, strlen(user_id));
     if (!r && create && (r = calloc(1, sizeof *r))) {
+        struct hash_slot *sl;
+        bool created;
         r->app = app;
         snprintf(r->user_id, sizeof r->user_id, "%s", user_id);
-        pthread_mutex_init(&r->mu, NULL);
-        r->version = -1;
-        r->next = t->buckets[b];
-        t->buckets[b] = r;
+        sl = hash_insert(&t->records, r->user_id, strlen(r->user_id), &created);
+        if (!sl || !created) { /* out of memory; or an over-long id cut to a known one */
+            free(r);
+            r = sl ? sl->value : NULL;
+        } else {
+            pthread_mutex_init(&r->mu, NULL);
+            r->version = -1;
+            sl->value = r;
+        }
     }
     pthread_mutex_unlock(&t->mu);
     return r;

@@ -6,57 +6,56 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/hash.h"
 
 #define NONE SIZE_MAX
 
-/* ---- A small string -> info hash table (open addressing, linear probing) ---------- */
+/* ---- What is known of each distinct uri ---------------------------------------- */
 
-struct slot {
-    const char *key; /* NULL = empty slot */
-    size_t tidx;     /* index in target, or NONE */
-    size_t count;    /* occurrences in current */
+struct uri_info {
+    const char *uri;
+    size_t tidx;  /* index in target, or NONE */
+    size_t count; /* occurrences in current */
+    bool listed;  /* already in the removal list */
 };
 
-struct smap {
-    struct slot *slots;
-    size_t mask;
+/* uri -> its uri_info in infos[0..n), room for cap distinct uris (lib/hash.h). */
+struct uri_map {
+    struct hash index;
+    struct uri_info *infos;
+    size_t n;
 };
 
-static uint64_t hash_str(const char *s)
+static int uri_map_init(struct uri_map *m, size_t cap)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    m->n = 0;
+    m->infos = malloc((cap ? cap : 1) * sizeof *m->infos);
+    if (!m->infos || hash_init(&m->index, cap, 0, NULL) != 0)
+        return ERR_NOMEM;
+    return 0;
 }
 
-static int smap_init(struct smap *m, size_t n)
+static void uri_map_release(struct uri_map *m)
 {
-    size_t cap = 16;
-    while (cap < 2 * n + 1)
-        cap <<= 1;
-    m->slots = calloc(cap, sizeof(*m->slots));
-    m->mask = cap - 1;
-    return m->slots ? 0 : ERR_NOMEM;
+    hash_release(&m->index);
+    free(m->infos);
 }
 
-/* The slot of `key`, created empty (tidx NONE, count 0) when absent. */
-static struct slot *smap_get(struct smap *m, const char *key, bool create)
+/* The info of uri: created (tidx NONE, count 0) when absent and `create`, else NULL.
+ * The map was sized for every uri, so creating never allocates. */
+static struct uri_info *uri_info(struct uri_map *m, const char *uri, bool create)
 {
-    size_t i = (size_t)hash_str(key) & m->mask;
-    while (m->slots[i].key) {
-        if (strcmp(m->slots[i].key, key) == 0)
-            return &m->slots[i];
-        i = (i + 1) & m->mask;
-    }
+    bool created;
+    struct hash_slot *s;
     if (!create)
-        return NULL;
-    m->slots[i].key = key;
-    m->slots[i].tidx = NONE;
-    m->slots[i].count = 0;
-    return &m->slots[i];
+        return hash_get(&m->index, uri, strlen(uri));
+    s = hash_insert(&m->index, uri, strlen(uri), &created);
+    if (created) {
+        struct uri_info *in = &m->infos[m->n++];
+        *in = (struct uri_info){.uri = uri, .tidx = NONE};
+        s->value = in;
+    }
+    return s->value;
 }
 
 /* ---- Helpers ---------------------------------------------------------------------- */
@@ -339,10 +338,10 @@ int write_plan_build(const char *const *current, size_t n_current, const char *c
                      size_t n_target, struct write_plan *out)
 {
     int rc = 0;
-    struct smap map = {NULL, 0};
+    struct uri_map map = {.index = HASH_INIT};
     const char **dlist = NULL; /* uris to remove (first-occurrence order), then movers */
     size_t *kseq = NULL;       /* target indices of the survivors, in current order */
-    bool *stay = NULL, *present = NULL, *listed = NULL;
+    bool *stay = NULL, *present = NULL;
     struct builder fin = {0}, reord = {0};
     size_t m = n_current, n = n_target, nd = 0, k = 0, nm = 0;
     bool force_replace = false;
@@ -350,14 +349,14 @@ int write_plan_build(const char *const *current, size_t n_current, const char *c
     write_plan_release(out);
     if ((n && !target) || (m && !current))
         return ERR_VALIDATION;
-    if ((rc = smap_init(&map, m + n)) != 0)
+    if ((rc = uri_map_init(&map, m + n)) != 0)
         goto done;
     for (size_t j = 0; j < n; j++) {
         if (!target[j]) {
             rc = ERR_VALIDATION;
             goto done;
         }
-        struct slot *sl = smap_get(&map, target[j], true);
+        struct uri_info *sl = uri_info(&map, target[j], true);
         if (sl->tidx != NONE) {
             rc = ERR_VALIDATION; /* duplicate in target */
             goto done;
@@ -368,12 +367,10 @@ int write_plan_build(const char *const *current, size_t n_current, const char *c
         if (!current[i])
             force_replace = true; /* an entry without uri cannot be removed by uri */
         else
-            smap_get(&map, current[i], true)->count++;
+            uri_info(&map, current[i], true)->count++;
     }
-    for (size_t s = 0; s <= map.mask; s++) {
-        const struct slot *sl = &map.slots[s];
-        if (!sl->key)
-            continue;
+    for (size_t s = 0; s < map.n; s++) {
+        const struct uri_info *sl = &map.infos[s];
         if (sl->tidx != NONE && sl->count == 0)
             out->added++;
         else if (sl->tidx == NONE && sl->count > 0)
@@ -388,24 +385,22 @@ int write_plan_build(const char *const *current, size_t n_current, const char *c
     kseq = malloc((m ? m : 1) * sizeof(*kseq));
     stay = calloc(m ? m : 1, sizeof(*stay));
     present = calloc(n ? n : 1, sizeof(*present));
-    listed = calloc(map.mask + 1, sizeof(*listed));
-    if (!dlist || !kseq || !stay || !present || !listed) {
+    if (!dlist || !kseq || !stay || !present) {
         rc = ERR_NOMEM;
         goto done;
     }
     for (size_t i = 0; i < m; i++) {
         if (!current[i])
             continue;
-        struct slot *sl = smap_get(&map, current[i], false);
+        struct uri_info *sl = uri_info(&map, current[i], false);
         if (sl->tidx != NONE && sl->count == 1) {
             kseq[k++] = sl->tidx;
             continue;
         }
-        size_t si = (size_t)(sl - map.slots);
-        if (!listed[si]) {
-            listed[si] = true;
-            dlist[nd++] = sl->key;
-            if (is_local_uri(sl->key))
+        if (!sl->listed) {
+            sl->listed = true;
+            dlist[nd++] = sl->uri;
+            if (is_local_uri(sl->uri))
                 force_replace = true; /* Spotify does not reliably remove local files */
         }
     }
@@ -473,12 +468,11 @@ int write_plan_build(const char *const *current, size_t n_current, const char *c
     fin.ops = NULL;
     fin.store = NULL;
 done:
-    free(map.slots);
+    uri_map_release(&map);
     free(dlist);
     free(kseq);
     free(stay);
     free(present);
-    free(listed);
     free(fin.ops);
     free(fin.store);
     free(reord.ops);

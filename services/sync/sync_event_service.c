@@ -2,6 +2,7 @@
 #include "services/sync/sync_event_service.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,28 @@
 #include "repositories/sync_event_repo.h"
 #include "repositories/sync_queue_repo.h"
 #include "lib/app_err.h"
+#include "lib/buf.h"
 #include "lib/json_text.h"
+#include "lib/memo.h"
 #include "lib/util.h"
 
+/* A string member: null for NULL. A text jansson refuses (invalid UTF-8: nothing we
+ * write makes one, but a row written by hand or by an older version could hold one)
+ * comes out with each bad byte replaced by U+FFFD rather than failing the answer. */
 static json_t *str_or_null(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    json_t *j;
+    char *fixed;
+    if (!s)
+        return json_null();
+    if ((j = json_string(s)))
+        return j;
+    fixed = util_utf8_repair(s);
+    j = fixed ? json_string(fixed) : NULL;
+    free(fixed);
+    return j;
 }
+
 
 /* A stored JSON array text as a JSON array (an unreadable one as []); NULL when out of
  * memory, so that the event is never printed with a part silently lost. */
@@ -56,67 +72,31 @@ json_t *sync_event_service_to_json(const struct sync_event *ev)
     if (!progress)
         return NULL;
     return json_pack(
-        "{s:s?, s:s?, s:s?, s:o, s:s?, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I}, s:I, s:I, s:o, "
-        "s:o, s:s?, s:s?}",
-        "id", ev->id, "user_id", ev->user_id, "base_playlist_id", ev->base_playlist_id,
-        "child_playlist_ids", array_of(ev->child_playlist_ids), "status", ev->status, "trigger",
-        ev->trigger ? ev->trigger : SYNC_TRIGGER_MANUAL, "started_at",
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I}, s:I, s:I, s:o, "
+        "s:o, s:o, s:o}",
+        "id", str_or_null(ev->id), "user_id", str_or_null(ev->user_id), "base_playlist_id",
+        str_or_null(ev->base_playlist_id), "child_playlist_ids", array_of(ev->child_playlist_ids),
+        "status", str_or_null(ev->status), "trigger",
+        str_or_null(ev->trigger ? ev->trigger : SYNC_TRIGGER_MANUAL), "started_at",
         str_or_null(ev->started_at), "completed_at", str_or_null(ev->completed_at), "error_message",
         str_or_null(ev->error_message), "tracks_processed", (json_int_t)ev->tracks_processed,
         "tracks_skipped", (json_int_t)ev->tracks_skipped, "total_api_requests",
         (json_int_t)ev->total_api_requests, "metadata_requests", "musicbrainz",
         (json_int_t)ev->metadata_musicbrainz, "cache_hits", (json_int_t)ev->cache_hits,
         "cache_misses", (json_int_t)ev->cache_misses, "children", array_of(ev->children),
-        "progress", progress, "created", ev->created, "updated", ev->updated);
+        "progress", progress, "created", str_or_null(ev->created), "updated",
+        str_or_null(ev->updated));
 }
 
-/* ---- The SyncEvent as text, without a json_t tree ---------------------------
- * sync_event_service_append_json() prints exactly what json_dumps(JSON_COMPACT) prints
- * for sync_event_service_to_json() (tests/test_sync_event_json.c compares the two on
- * odd inputs). It writes the text itself while every string field is valid UTF-8 (jansson
- * refuses the others) and each stored array is already in the form jansson prints:
- * ours always are (sync_run.c stores json_dumps(JSON_COMPACT) texts), so the array text
- * is copied as it is instead of being parsed and printed again. Any other event is
- * taken back and printed by jansson, whose output (or failure) is the reference. */
+/* ---- Stored array texts in jansson's own form -----------------------------------
+ * array_of() above uses canonical_array() to tell a text jansson failed to read (out
+ * of memory) from one that is not JSON: a text in the form json_dumps(JSON_COMPACT)
+ * prints (ours always are: sync_run.c stores such texts) must read and print back the
+ * same. */
 
 #define CANON_MAX_DEPTH 32
 #define CANON_MAX_KEYS 32
 
-/* Length of the valid UTF-8 sequence at s (jansson's rules: no overlong forms, no
- * surrogates, at most U+10FFFF), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, const unsigned char *end)
-{
-    unsigned c = s[0];
-    size_t n;
-    uint32_t v;
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0) {
-        n = 2;
-        v = c & 0x1F;
-    } else if (c < 0xF0) {
-        n = 3;
-        v = c & 0x0F;
-    } else if (c < 0xF5) {
-        n = 4;
-        v = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - s) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF ||
-        (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    return n;
-}
 
 /* A string token as jansson prints it: no \u escape, no raw control character, valid
  * UTF-8. *p is at the opening quote; on success it is past the closing one. */
@@ -135,7 +115,7 @@ static bool canon_string(const unsigned char **p, const unsigned char *end)
                 return false;
             s += 2;
         } else {
-            size_t n = c < 0x20 ? 0 : utf8_len(s, end);
+            size_t n = c < 0x20 ? 0 : util_utf8_len(s, end);
             if (n == 0)
                 return false;
             s += n;
@@ -263,146 +243,59 @@ static bool canonical_array(const char *text)
     return p < end && *p == '[' && canon_array(&p, end, 1) && p == end;
 }
 
-/* The fast writer's steps give 0, FAST_NOMEM, or FAST_JANSSON: this event must be
- * printed by jansson (a string it refuses, an array it would print differently). */
-#define FAST_NOMEM (-1)
-#define FAST_JANSSON 1
-
-/* Appends key, then s as a JSON string with jansson's escapes (or null). */
-static int put_key_str(struct buf *b, const char *key, const char *s)
-{
-    if (buf_append_str(b, key) != 0)
-        return FAST_NOMEM;
-    if (!s)
-        return buf_append(b, "null", 4) != 0 ? FAST_NOMEM : 0;
-    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s), *run = p;
-    if (buf_append(b, "\"", 1) != 0)
-        return FAST_NOMEM;
-    while (p < end) {
-        unsigned char c = *p;
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            p++;
-            continue;
-        }
-        if (c >= 0x80) {
-            size_t n = utf8_len(p, end);
-            if (n == 0)
-                return FAST_JANSSON; /* json_string() refuses invalid UTF-8 */
-            p += n;
-            continue;
-        }
-        char esc[8];
-        switch (c) {
-        case '"':
-            memcpy(esc, "\\\"", 3);
-            break;
-        case '\\':
-            memcpy(esc, "\\\\", 3);
-            break;
-        case '\b':
-            memcpy(esc, "\\b", 3);
-            break;
-        case '\f':
-            memcpy(esc, "\\f", 3);
-            break;
-        case '\n':
-            memcpy(esc, "\\n", 3);
-            break;
-        case '\r':
-            memcpy(esc, "\\r", 3);
-            break;
-        case '\t':
-            memcpy(esc, "\\t", 3);
-            break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04X", (unsigned)c);
-            break;
-        }
-        if ((p > run && buf_append(b, run, (size_t)(p - run)) != 0) || buf_append_str(b, esc) != 0)
-            return FAST_NOMEM;
-        run = ++p;
-    }
-    if ((p > run && buf_append(b, run, (size_t)(p - run)) != 0) || buf_append(b, "\"", 1) != 0)
-        return FAST_NOMEM;
-    return 0;
-}
-
-/* key then v in decimal (as "%" PRId64 prints it; snprintf costs more than the rest
- * of the event). */
-static int put_key_int(struct buf *b, const char *key, int64_t v)
-{
-    char digits[24];
-    char *p = digits + sizeof digits;
-    /* Through uint64_t so that INT64_MIN negates without overflow. */
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    if (buf_append_str(b, key) != 0 || buf_append(b, p, (size_t)(digits + sizeof digits - p)) != 0)
-        return FAST_NOMEM;
-    return 0;
-}
-
-/* key then a stored array text: as it is when jansson would print it unchanged. */
-static int put_key_array(struct buf *b, const char *key, const char *text)
-{
-    if (text && !canonical_array(text))
-        return FAST_JANSSON;
-    if (buf_append_str(b, key) != 0 || buf_append_str(b, text ? text : "[]") != 0)
-        return FAST_NOMEM;
-    return 0;
-}
-
-/* The jansson path: the reference output. */
-static int append_via_jansson(const struct sync_event *ev, struct buf *out)
+const char *sync_event_service_text(struct arena *a, const struct sync_event *ev)
 {
     json_t *j = sync_event_service_to_json(ev);
-    char *text = j ? json_text_dump(j, JSON_COMPACT) : NULL;
-    int rc = text && buf_append_str(out, text) == 0 ? 0 : ERR_NOMEM;
-    free(text);
+    char *s = j ? json_text_dump(j, JSON_COMPACT) : NULL;
+    const char *out = s ? arena_strdup(a, s) : NULL;
+    free(s);
     json_decref(j);
+    return out;
+}
+
+/* Every byte the status answer is made from, in order, a NULL string told apart from
+ * an empty one: the memo's source (lib/memo.h), compared whole on every hit. */
+static int status_source(const struct sync_event *ev, bool active, struct buf *out)
+{
+    const char *const strs[] = {ev->id,          ev->user_id,       ev->base_playlist_id,
+                                ev->child_playlist_ids, ev->status, ev->started_at,
+                                ev->completed_at, ev->error_message, ev->children,
+                                ev->progress_phase, ev->created,    ev->updated,
+                                ev->trigger};
+    const int64_t nums[] = {active,          ev->tracks_processed, ev->tracks_skipped,
+                            ev->total_api_requests, ev->cache_hits, ev->cache_misses,
+                            ev->progress_done, ev->progress_total};
+    int rc = buf_append(out, nums, sizeof nums);
+    for (size_t i = 0; rc == 0 && i < sizeof strs / sizeof strs[0]; i++) {
+        size_t len = strs[i] ? strlen(strs[i]) : SIZE_MAX;
+        rc = buf_append(out, &len, sizeof len);
+        if (rc == 0 && strs[i])
+            rc = buf_append(out, strs[i], len);
+    }
     return rc;
 }
 
-int sync_event_service_append_json(const struct sync_event *ev, struct buf *out)
+const char *sync_event_service_status_text(struct memo *memo, struct arena *a, bool active,
+                                           const struct sync_event *ev)
 {
-    size_t mark = out->len;
-    int rc;
-    /* Same members, same order as sync_event_service_to_json(). */
-    if ((rc = put_key_str(out, "{\"id\":", ev->id)) ||
-        (rc = put_key_str(out, ",\"user_id\":", ev->user_id)) ||
-        (rc = put_key_str(out, ",\"base_playlist_id\":", ev->base_playlist_id)) ||
-        (rc = put_key_array(out, ",\"child_playlist_ids\":", ev->child_playlist_ids)) ||
-        (rc = put_key_str(out, ",\"status\":", ev->status)) ||
-        (rc = put_key_str(out, ",\"trigger\":",
-                          ev->trigger ? ev->trigger : SYNC_TRIGGER_MANUAL)) ||
-        (rc = put_key_str(out, ",\"started_at\":", ev->started_at)) ||
-        (rc = put_key_str(out, ",\"completed_at\":", ev->completed_at)) ||
-        (rc = put_key_str(out, ",\"error_message\":", ev->error_message)) ||
-        (rc = put_key_int(out, ",\"tracks_processed\":", ev->tracks_processed)) ||
-        (rc = put_key_int(out, ",\"tracks_skipped\":", ev->tracks_skipped)) ||
-        (rc = put_key_int(out, ",\"total_api_requests\":", ev->total_api_requests)) ||
-        (rc = put_key_int(out, ",\"metadata_requests\":{\"musicbrainz\":",
-                          ev->metadata_musicbrainz)) ||
-        (rc = put_key_int(out, "},\"cache_hits\":", ev->cache_hits)) ||
-        (rc = put_key_int(out, ",\"cache_misses\":", ev->cache_misses)) ||
-        (rc = put_key_array(out, ",\"children\":", ev->children)) ||
-        (rc = put_key_str(out, ",\"progress\":{\"phase\":", ev->progress_phase)) ||
-        (rc = put_key_int(out, ",\"done\":", ev->progress_done)) ||
-        (rc = put_key_int(out, ",\"total\":", ev->progress_total)) ||
-        (rc = put_key_str(out, "},\"created\":", ev->created)) ||
-        (rc = put_key_str(out, ",\"updated\":", ev->updated)) ||
-        (rc = buf_append(out, "}", 1) != 0 ? FAST_NOMEM : 0)) {
-        /* Take back what was written, then: out of memory, or jansson's way. */
-        out->len = mark;
-        if (out->data)
-            out->data[mark] = '\0';
-        return rc == FAST_JANSSON ? append_via_jansson(ev, out) : ERR_NOMEM;
-    }
-    return 0;
+    struct buf src = BUF_INIT;
+    const char *out = NULL;
+    char *text = NULL;
+    json_t *body;
+    /* Clients poll this answer: an unchanged event is printed once, not once a poll. */
+    bool memoize = memo && ev && ev->id && status_source(ev, active, &src) == 0;
+    if (memoize && (out = memo_get(memo, ev->id, strlen(ev->id), src.data, src.len, a)))
+        goto done;
+    body = json_pack("{s:b, s:o}", "active", active, "sync_event",
+                     ev ? sync_event_service_to_json(ev) : json_null());
+    if (body && (text = json_text_dump(body, JSON_COMPACT)) && (out = arena_strdup(a, text)) &&
+        memoize)
+        memo_put(memo, ev->id, strlen(ev->id), src.data, src.len, text);
+    json_decref(body);
+done:
+    free(text);
+    buf_release(&src);
+    return out;
 }
 
 int sync_event_service_get(struct db *db, struct arena *a, const char *user_id, const char *id,

@@ -9,9 +9,9 @@
 
 #include "repositories/sync_event_repo.h"
 #include "lib/arena.h"
-#include "lib/buf.h"
 
 struct db;
+struct memo;
 
 #define SYNC_EVENTS_LIST_DEFAULT 20
 #define SYNC_EVENTS_LIST_MAX 100
@@ -19,15 +19,26 @@ struct db;
 #define SYNC_MSG_RESTART "interrupted by server restart"
 #define SYNC_MSG_SHUTDOWN "interrupted by server shutdown"
 
+/* The memo of sync-status answers (struct app's status_answers): one entry per event
+ * polled, within these bounds. */
+#define SYNC_STATUS_MEMO_ENTRIES 1024
+#define SYNC_STATUS_MEMO_BYTES ((size_t)4 * 1024 * 1024)
+
 /* The SyncEvent JSON object of *ev (new reference; NULL only when out of memory).
- * Stored JSON texts that do not parse come out as empty arrays. */
+ * Stored JSON texts that do not parse come out as empty arrays; a string that is not
+ * valid UTF-8 comes out with each bad byte replaced by U+FFFD. */
 json_t *sync_event_service_to_json(const struct sync_event *ev);
 
-/* Appends the SyncEvent JSON text of *ev to out: byte for byte what
- * json_dumps(sync_event_service_to_json(ev), JSON_COMPACT) gives, without building the
- * tree when the event allows (it nearly always does). 0; ERR_NOMEM (out unchanged) when
- * out of memory or when sync_event_service_to_json() would return NULL. */
-int sync_event_service_append_json(const struct sync_event *ev, struct buf *out);
+/* json_dumps(sync_event_service_to_json(ev), JSON_COMPACT) in arena `a` (for a stored
+ * answer); NULL when out of memory. */
+const char *sync_event_service_text(struct arena *a, const struct sync_event *ev);
+
+/* The sync-status answer {"active": bool, "sync_event": SyncEvent | null} (ev NULL =
+ * no event) as JSON text in arena `a`; NULL when out of memory. Clients poll it: the
+ * answer for an event exactly as it was last time comes from `memo` (NULL = none; it
+ * holds sync-status answers by event id, see lib/memo.h) instead of being printed again. */
+const char *sync_event_service_status_text(struct memo *memo, struct arena *a, bool active,
+                                           const struct sync_event *ev);
 
 /* The event `id`. 0, ERR_NOT_FOUND, ERR_NOMEM, ERR_INTERNAL. */
 int sync_event_service_get(struct db *db, struct arena *a, const char *user_id, const char *id,

@@ -45,17 +45,6 @@ done:
     return rc;
 }
 
-/* The event as JSON text (arena), for a stored answer. */
-static const char *event_text(struct arena *a, const struct sync_event *ev)
-{
-    json_t *j = sync_event_service_to_json(ev);
-    char *s = j ? json_text_dump(j, JSON_COMPACT) : NULL;
-    const char *out = s ? arena_strdup(a, s) : NULL;
-    free(s);
-    json_decref(j);
-    return out;
-}
-
 /* Looks for an earlier request with this key. 0 with out->replay_status set (replay),
  * 0 with it unset (no record: go on), or an error. */
 static int idem_lookup(struct db *db, struct arena *a, const char *user_id, const char *key,
@@ -93,7 +82,7 @@ static int idem_lookup(struct db *db, struct arena *a, const char *user_id, cons
     }
     if (rc != 0)
         return rc;
-    if (!(out->replay_body = event_text(a, &ev)))
+    if (!(out->replay_body = sync_event_service_text(a, &ev)))
         return ERR_NOMEM;
     out->replay_status = 200;
     sync_service_remember(db, user_id, key, 200, out->replay_body);
@@ -152,7 +141,7 @@ int sync_service_start(struct app *app, struct db *db, struct arena *a, const ch
                                   0,        NULL};
         /* Without waiting the first answer is the 202 given right now. */
         if (idem_key && !wait) {
-            if (!(k.answer_body = event_text(a, ev)))
+            if (!(k.answer_body = sync_event_service_text(a, ev)))
                 return ERR_NOMEM;
             k.answer_status = 202;
         }

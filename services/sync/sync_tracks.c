@@ -6,34 +6,17 @@
 
 #include "lib/app_err.h"
 
-/* FNV-1a: ids are short and random, any decent spread will do. */
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 int sync_strset_init(struct sync_strset *s, struct arena *a, size_t n)
 {
-    s->cap = 16;
-    while (s->cap < n * 2)
-        s->cap <<= 1;
-    s->slots = arena_alloc(a, s->cap * sizeof *s->slots);
-    return s->slots ? 0 : ERR_NOMEM;
+    return hash_init(&s->set, n, 0, a);
 }
 
 bool sync_strset_add(struct sync_strset *s, const char *str)
 {
-    size_t slot = (size_t)hash_str(str) & (s->cap - 1);
-    while (s->slots[slot]) {
-        if (strcmp(s->slots[slot], str) == 0)
-            return false;
-        slot = (slot + 1) & (s->cap - 1);
-    }
-    s->slots[slot] = str;
-    return true;
+    bool created = false;
+    /* Sized for every string at init: the insert never allocates, so never fails. */
+    hash_insert(&s->set, str, strlen(str), &created);
+    return created;
 }
 
 int sync_tracks_build(struct arena *a, const struct spotify_item *items, size_t n_items,

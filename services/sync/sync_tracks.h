@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "lib/arena.h"
+#include "lib/hash.h"
 #include "services/spotify/spotify_parse.h"
 #include "domain/track.h"
 
@@ -34,10 +35,9 @@ size_t sync_tracks_skipped(const struct sync_tracks *t);
  * entry matches. For preview's explain (local files answer `skipped_local`). */
 int sync_tracks_find_kind(const struct spotify_item *items, size_t n_items, const char *id_or_uri);
 
-/* A set of borrowed strings for de-duplication (open addressing in an arena). */
+/* A set of borrowed strings for de-duplication (lib/hash.h, in an arena). */
 struct sync_strset {
-    const char **slots;
-    size_t cap; /* a power of two, above twice the most strings added */
+    struct hash set;
 };
 
 /* Room for up to n strings. 0 or ERR_NOMEM. */

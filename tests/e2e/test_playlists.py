@@ -396,6 +396,35 @@ class PlaylistsTest(unittest.TestCase):
         self.assertEqual(self.children(base), [])
         self.assertEqual(len(self.emu.playlists()), before)  # nothing created on Spotify
 
+    def test_names_that_are_not_utf8_are_refused_at_input(self):
+        # A name must reach no SyncEvent, answer or Spotify call as invalid UTF-8 (jansson
+        # could not print it: a 500). Bytes that are not UTF-8, overlong forms, surrogates
+        # and a lone surrogate escape are not JSON (RFC 8259 text is UTF-8): 400
+        # invalid_json, and nothing changes.
+        base = self.new_base()
+        child = self.new_child(base, name="Kept")
+        base_url = "/api/base-playlists/" + base["id"]
+        child_url = "/api/child-playlists/" + child["id"]
+        before = len(self.emu.playlists())
+        for name in (b"\xff", b"ok\xc3", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80",
+                     b"\\ud800", b"x\\udc00y"):
+            raw = b'{"name": "' + name + b'", "filter": {"all": []}}'
+            self.assert_error(self.api("POST", base_url + "/child-playlists", raw=raw), 400,
+                              "invalid_json")
+            self.assert_error(self.api("PATCH", child_url, raw=b'{"name": "' + name + b'"}'), 400,
+                              "invalid_json")
+            self.assert_error(self.api("PATCH", base_url, raw=b'{"name": "' + name + b'"}'), 400,
+                              "invalid_json")
+            self.assert_error(self.api("POST", "/api/base-playlists", raw=b'{"spotify_playlist_id": "'
+                                       + self.spotify_playlist().encode() + b'", "name": "' + name
+                                       + b'"}'), 400, "invalid_json")
+        self.assertEqual([c["name"] for c in self.children(base)], ["Kept"])
+        status, _, got = self.api("GET", base_url)
+        self.assertEqual((status, got["name"], got["version"]), (200, base["name"], 1))
+        self.assertEqual(len(self.emu.playlists()), before + 7)  # only the spotify_playlist() calls
+        status, _, body = self.api("GET", base_url + "/sync-status")
+        self.assertEqual((status, body), (200, {"active": False, "sync_event": None}))
+
     def test_child_spotify_playlist_rules(self):
         base = self.new_base()
         other_base = self.new_base()

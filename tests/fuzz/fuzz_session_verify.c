@@ -47,7 +47,7 @@ static void issue_and_tamper(struct fuzz_input *in)
     if (!user)
         return;
     int rc = session_service_issue(KEY, sizeof KEY - 1, user, now, ttl, &token, &issued);
-    if (rc != 0) { /* ERR_INTERNAL: libjwt refuses a user id that is not UTF-8 */
+    if (rc != 0) { /* ERR_INTERNAL: jansson refuses a user id that is not UTF-8 */
         FUZZ_CHECK(rc == ERR_VALIDATION || rc == ERR_NOMEM || rc == ERR_INTERNAL);
         free(user);
         return;

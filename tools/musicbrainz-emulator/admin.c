@@ -60,7 +60,7 @@ static void config_json(struct mb *mb, struct mb_resp *res)
     pthread_mutex_lock(&mb->storm_mu);
     int left = mb->storm_left, kind = mb->storm_kind, ra = mb->storm_retry_after;
     pthread_mutex_unlock(&mb->storm_mu);
-    int rc = buf_printf(
+    int rc = buf_appendf(
         &res->body,
         "{\"port\":%d,\"rate\":%d,\"window_ms\":%d,\"latency_ms\":%d,\"down\":\"%s\","
         "\"storm\":{\"remaining\":%d,\"kind\":\"%s\",\"retry_after\":%d},"
@@ -151,7 +151,7 @@ static void latency(struct mb_req *req, struct mb_resp *res)
         }
     }
     knobs_set_latency(req->mb->knobs, (int)ms);
-    resp_json(res, 200, buf_printf(&res->body, "{\"ms\":%ld}", ms));
+    resp_json(res, 200, buf_appendf(&res->body, "{\"ms\":%ld}", ms));
 }
 
 /* /down: PUT {"mode": "503"} until DELETE, or {"mode": "refuse", "ms"}: the
@@ -184,7 +184,7 @@ static void down(struct mb_req *req, struct mb_resp *res)
         }
     }
     resp_json(res, 200,
-              buf_printf(&res->body, "{\"down\":\"%s\",\"ms\":%ld}",
+              buf_appendf(&res->body, "{\"down\":\"%s\",\"ms\":%ld}",
                          down_name(atomic_load(&mb->down)), ms));
 }
 
@@ -223,7 +223,7 @@ static void storm(struct mb_req *req, struct mb_resp *res)
     ra = mb->storm_retry_after;
     pthread_mutex_unlock(&mb->storm_mu);
     resp_json(res, 200,
-              buf_printf(&res->body, "{\"remaining\":%ld,\"kind\":\"%s\",\"retry_after\":%ld}",
+              buf_appendf(&res->body, "{\"remaining\":%ld,\"kind\":\"%s\",\"retry_after\":%ld}",
                          count, kind == STORM_BUSY ? "busy" : "rate", ra));
 }
 
@@ -232,7 +232,7 @@ static void requests(struct mb_req *req, struct mb_resp *res)
     struct knobs *k = req->mb->knobs;
     if (method_is(req, "DELETE")) {
         knobs_reset_log(k);
-        resp_json(res, 200, buf_puts(&res->body, "{\"requests\":[]}"));
+        resp_json(res, 200, buf_append_str(&res->body, "{\"requests\":[]}"));
         return;
     }
     char *since = req_arg(req, "since_ms");
@@ -267,7 +267,7 @@ void admin_handle(struct mb_req *req, struct mb_resp *res)
     const char *s0 = n ? seg[0] : "";
     bool get = method_is(req, "GET");
     if (n == 1 && strcmp(s0, "health") == 0 && get)
-        resp_json(res, 200, buf_puts(&res->body, "{\"status\":\"ok\"}"));
+        resp_json(res, 200, buf_append_str(&res->body, "{\"status\":\"ok\"}"));
     else if (n == 1 && strcmp(s0, "config") == 0 && (get || method_is(req, "PUT")))
         get ? config_json(req->mb, res) : config_put(req, res);
     else if (n == 1 && strcmp(s0, "rate") == 0 && !method_is(req, "POST"))

@@ -171,8 +171,8 @@ void resp_error(struct mb_resp *res, int status, const char *message)
 {
     buf_reset(&res->body);
     res->status = status;
-    if (buf_puts(&res->body, "{\"error\":") || jw_str(&res->body, message) ||
-        buf_puts(&res->body,
+    if (buf_append_str(&res->body, "{\"error\":") || jw_str(&res->body, message) ||
+        buf_append_str(&res->body,
                  ",\"help\":\"For usage, please see: https://musicbrainz.org/development/mmd\"}")) {
         buf_reset(&res->body);
         res->status = 500;
@@ -224,7 +224,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct mb_resp *re
 static void edge(struct mb_resp *res, int status, const char *body, const char *ctype)
 {
     buf_reset(&res->body);
-    res->status = buf_puts(&res->body, body) == 0 ? status : 500;
+    res->status = buf_append_str(&res->body, body) == 0 ? status : 500;
     res->ctype = ctype;
     res->edge = true;
 }

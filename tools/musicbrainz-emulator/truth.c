@@ -17,20 +17,20 @@
 
 static int str_list(struct buf *b, const char *const *v, int n)
 {
-    int rc = buf_puts(b, "[");
+    int rc = buf_append_str(b, "[");
     for (int i = 0; i < n && rc == 0; i++)
-        rc = (i && buf_puts(b, ",")) || jw_str(b, v[i]);
-    return rc || buf_puts(b, "]");
+        rc = (i && buf_append_str(b, ",")) || jw_str(b, v[i]);
+    return rc || buf_append_str(b, "]");
 }
 
 static void isrc_lists(const struct mb_world *w, struct mb_resp *res)
 {
     static const char *const KEYS[] = {"known", "unknown", "multiple", "musicbrainz_only"};
     struct buf *b = &res->body;
-    int rc = buf_puts(b, "{");
+    int rc = buf_append_str(b, "{");
     for (int k = 0; k < 4 && rc == 0; k++) {
         bool first = true;
-        rc = buf_printf(b, "%s\"%s\":[", k ? "," : "", KEYS[k]);
+        rc = buf_appendf(b, "%s\"%s\":[", k ? "," : "", KEYS[k]);
         for (size_t i = 0; i < w->nisrcs && rc == 0; i++) {
             const struct mb_isrc *x = &w->isrcs[i];
             bool in = k == 3 ? x->track < 0
@@ -38,13 +38,13 @@ static void isrc_lists(const struct mb_world *w, struct mb_resp *res)
                                                  : k == 1 ? x->nrecs == 0
                                                           : x->nrecs > 1);
             if (in) {
-                rc = (!first && buf_puts(b, ",")) || jw_str(b, x->code);
+                rc = (!first && buf_append_str(b, ",")) || jw_str(b, x->code);
                 first = false;
             }
         }
-        rc = rc || buf_puts(b, "]");
+        rc = rc || buf_append_str(b, "]");
     }
-    resp_json(res, 200, rc || buf_puts(b, "}"));
+    resp_json(res, 200, rc || buf_append_str(b, "}"));
 }
 
 /* Adds s to the sorted set v (n entries, at most MAX_NAMES). */
@@ -64,10 +64,10 @@ static int artist_brief(const struct mb *mb, const struct mb_artist *a, struct b
 {
     const char *g[MAX_NAMES];
     int ng = world_artist_genres(&mb->world, a, g, MAX_NAMES);
-    return buf_printf(b, "{\"id\":\"%s\",\"spotify_id\":", a->id) ||
-           jw_str(b, mb->cat->artists[a->spotify].id) || buf_puts(b, ",\"name\":") ||
-           jw_str(b, a->name) || buf_puts(b, ",\"genres\":") || str_list(b, g, ng) ||
-           buf_puts(b, "}");
+    return buf_appendf(b, "{\"id\":\"%s\",\"spotify_id\":", a->id) ||
+           jw_str(b, mb->cat->artists[a->spotify].id) || buf_append_str(b, ",\"name\":") ||
+           jw_str(b, a->name) || buf_append_str(b, ",\"genres\":") || str_list(b, g, ng) ||
+           buf_append_str(b, "}");
 }
 
 static void isrc_truth(const struct mb *mb, int xi, struct mb_resp *res)
@@ -77,14 +77,14 @@ static void isrc_truth(const struct mb *mb, int xi, struct mb_resp *res)
     struct buf *b = &res->body;
     const char *genres[MAX_NAMES];
     int artists[16], na = 0, ng = 0, year = 0;
-    int rc = buf_printf(b, "{\"isrc\":\"%s\",\"spotify_track\":", x->code) ||
+    int rc = buf_appendf(b, "{\"isrc\":\"%s\",\"spotify_track\":", x->code) ||
              jw_str(b, x->track >= 0 ? mb->cat->tracks[x->track].id : NULL) ||
-             buf_printf(b, ",\"known\":%s,\"recordings\":[", x->nrecs ? "true" : "false");
+             buf_appendf(b, ",\"known\":%s,\"recordings\":[", x->nrecs ? "true" : "false");
     for (int k = 0; k < x->nrecs && rc == 0; k++) {
         const struct mb_recording *r = &w->recs[x->recs[k]];
-        rc = (k && buf_puts(b, ",")) || buf_printf(b, "{\"id\":\"%s\",\"title\":", r->id) ||
-             jw_str(b, r->title) || buf_puts(b, ",\"first_release_date\":") ||
-             jw_str(b, r->date[0] ? r->date : NULL) || buf_puts(b, ",\"artists\":[");
+        rc = (k && buf_append_str(b, ",")) || buf_appendf(b, "{\"id\":\"%s\",\"title\":", r->id) ||
+             jw_str(b, r->title) || buf_append_str(b, ",\"first_release_date\":") ||
+             jw_str(b, r->date[0] ? r->date : NULL) || buf_append_str(b, ",\"artists\":[");
         for (int c = 0; c < r->ncredits && rc == 0; c++) {
             int a = r->credits[c].artist;
             bool dup = false;
@@ -92,27 +92,27 @@ static void isrc_truth(const struct mb *mb, int xi, struct mb_resp *res)
                 dup = dup || artists[j] == a;
             if (!dup && na < 16)
                 artists[na++] = a;
-            rc = (c && buf_puts(b, ",")) || jw_str(b, w->artists[a].id);
+            rc = (c && buf_append_str(b, ",")) || jw_str(b, w->artists[a].id);
         }
-        rc = rc || buf_puts(b, "],\"isrcs\":[");
+        rc = rc || buf_append_str(b, "],\"isrcs\":[");
         for (int i = 0; i < r->nisrcs && rc == 0; i++)
-            rc = (i && buf_puts(b, ",")) || jw_str(b, w->isrcs[r->isrcs[i]].code);
-        rc = rc || buf_puts(b, "]}");
+            rc = (i && buf_append_str(b, ",")) || jw_str(b, w->isrcs[r->isrcs[i]].code);
+        rc = rc || buf_append_str(b, "]}");
         int y = r->date[0] ? atoi(r->date) : 0;
         if (y && (!year || y < year))
             year = y;
     }
-    rc = rc || buf_puts(b, "],\"artists\":[");
+    rc = rc || buf_append_str(b, "],\"artists\":[");
     for (int j = 0; j < na && rc == 0; j++) {
         const char *g[MAX_NAMES];
         int n = world_artist_genres(w, &w->artists[artists[j]], g, MAX_NAMES);
         for (int i = 0; i < n; i++)
             add_sorted(genres, &ng, g[i]);
-        rc = (j && buf_puts(b, ",")) || artist_brief(mb, &w->artists[artists[j]], b);
+        rc = (j && buf_append_str(b, ",")) || artist_brief(mb, &w->artists[artists[j]], b);
     }
-    rc = rc || buf_puts(b, "],\"genres\":") || str_list(b, genres, ng) ||
-         (year ? buf_printf(b, ",\"original_year\":%d}", year)
-               : buf_puts(b, ",\"original_year\":null}"));
+    rc = rc || buf_append_str(b, "],\"genres\":") || str_list(b, genres, ng) ||
+         (year ? buf_appendf(b, ",\"original_year\":%d}", year)
+               : buf_append_str(b, ",\"original_year\":null}"));
     resp_json(res, 200, rc);
 }
 
@@ -122,15 +122,15 @@ static void artist_truth(const struct mb *mb, int ai, struct mb_resp *res)
     const char *g[MAX_NAMES];
     int ng = world_artist_genres(&mb->world, a, g, MAX_NAMES);
     struct buf *b = &res->body;
-    int rc = buf_printf(b, "{\"id\":\"%s\",\"spotify_id\":", a->id) ||
-             jw_str(b, mb->cat->artists[a->spotify].id) || buf_puts(b, ",\"name\":") ||
-             jw_str(b, a->name) || buf_puts(b, ",\"sort_name\":") || jw_str(b, a->sort_name) ||
-             buf_printf(b, ",\"type\":\"%s\",\"country\":", a->type) || jw_str(b, a->country) ||
-             buf_puts(b, ",\"tags\":[");
+    int rc = buf_appendf(b, "{\"id\":\"%s\",\"spotify_id\":", a->id) ||
+             jw_str(b, mb->cat->artists[a->spotify].id) || buf_append_str(b, ",\"name\":") ||
+             jw_str(b, a->name) || buf_append_str(b, ",\"sort_name\":") || jw_str(b, a->sort_name) ||
+             buf_appendf(b, ",\"type\":\"%s\",\"country\":", a->type) || jw_str(b, a->country) ||
+             buf_append_str(b, ",\"tags\":[");
     for (int i = 0; i < a->ntags && rc == 0; i++)
-        rc = (i && buf_puts(b, ",")) || buf_puts(b, "{\"name\":") || jw_str(b, a->tags[i].name) ||
-             buf_printf(b, ",\"count\":%d}", a->tags[i].count);
-    rc = rc || buf_puts(b, "],\"genres\":") || str_list(b, g, ng) || buf_puts(b, "}");
+        rc = (i && buf_append_str(b, ",")) || buf_append_str(b, "{\"name\":") || jw_str(b, a->tags[i].name) ||
+             buf_appendf(b, ",\"count\":%d}", a->tags[i].count);
+    rc = rc || buf_append_str(b, "],\"genres\":") || str_list(b, g, ng) || buf_append_str(b, "}");
     resp_json(res, 200, rc);
 }
 
@@ -143,10 +143,10 @@ void truth_handle(struct mb_req *req, struct mb_resp *res, char **seg, int nseg)
         isrc_lists(w, res);
     } else if (nseg == 1 && strcmp(what, "genres") == 0) {
         struct buf *b = &res->body;
-        int rc = buf_puts(b, "{\"genres\":[");
+        int rc = buf_append_str(b, "{\"genres\":[");
         for (size_t i = 0; i < w->ngenres && rc == 0; i++)
-            rc = (i && buf_puts(b, ",")) || jw_str(b, w->genres[i].name);
-        resp_json(res, 200, rc || buf_puts(b, "]}"));
+            rc = (i && buf_append_str(b, ",")) || jw_str(b, w->genres[i].name);
+        resp_json(res, 200, rc || buf_append_str(b, "]}"));
     } else if (nseg == 2 && strcmp(what, "isrc") == 0) {
         int x = world_isrc(w, seg[1]);
         if (x < 0)

@@ -28,8 +28,8 @@ static const char *const COUNTRIES[] = {"GB", "US", "SE", "DE", "FR", "JP", "KR"
 /* A version-4-shaped UUID from a kind ("artist", "recording", …) and a key. */
 static void uuid_of(const char *kind, const char *key, char out[37])
 {
-    uint64_t h1 = hash_str(hash_str(SALT, kind), key);
-    uint64_t h2 = hash_str(hash_str(SALT ^ 0x9e3779b97f4a7c15ULL, kind), key);
+    uint64_t h1 = id_hash(id_hash(SALT, kind), key);
+    uint64_t h2 = id_hash(id_hash(SALT ^ 0x9e3779b97f4a7c15ULL, kind), key);
     snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h1 >> 32),
              (unsigned)((h1 >> 16) & 0xffff), (unsigned)(h1 & 0xfff),
              (unsigned)(0x8000 | ((h2 >> 48) & 0x3fff)),
@@ -90,7 +90,7 @@ static int build_artist(struct mb_world *w, const struct catalog *c, int i)
     const struct emu_artist *sa = &c->artists[i];
     struct mb_artist *a = &w->artists[i];
     struct rng r;
-    rng_seed(&r, hash_str(SALT, sa->id));
+    rng_seed(&r, id_hash(SALT, sa->id));
     uuid_of("artist", sa->id, a->id);
     a->spotify = i;
     a->name = sa->name;
@@ -211,7 +211,7 @@ static int build_track(struct mb_world *w, const struct catalog *c, int ti)
     if (world_isrc(w, code) >= 0)
         return 0; /* two Spotify tracks with one ISRC: the first one's recordings */
     struct rng r;
-    rng_seed(&r, hash_str(SALT ^ 0x52, code));
+    rng_seed(&r, id_hash(SALT ^ 0x52, code));
     int xi = add_isrc(w, code, ti);
     if (xi < 0)
         return -1;

@@ -187,18 +187,18 @@ static void search(struct mb_req *req, struct mb_resp *res, bool recordings)
         count += (size_t)hit[i];
     json_created(created);
     struct buf *b = &res->body;
-    int rc = buf_printf(b, "{\"created\":\"%s\",\"count\":%zu,\"offset\":%ld,\"%s\":[", created,
+    int rc = buf_appendf(b, "{\"created\":\"%s\",\"count\":%zu,\"offset\":%ld,\"%s\":[", created,
                         count, offset, recordings ? "recordings" : "artists");
     size_t seen = 0, shown = 0;
     for (size_t i = 0; i < n && rc == 0 && shown < (size_t)limit; i++) {
         if (!hit[i] || seen++ < (size_t)offset)
             continue;
-        rc = (shown++ && buf_puts(b, ",")) ||
+        rc = (shown++ && buf_append_str(b, ",")) ||
              (recordings ? json_recording_search(req->mb, &w->recs[i], b)
                          : json_artist_search(&w->artists[i], b));
     }
     free(hit);
-    resp_json(res, 200, rc || buf_puts(b, "]}"));
+    resp_json(res, 200, rc || buf_append_str(b, "]}"));
 }
 
 void ws_recording_search(struct mb_req *req, struct mb_resp *res)
@@ -241,11 +241,11 @@ void ws_isrc_lookup(struct mb_req *req, struct mb_resp *res)
         return;
     }
     struct buf *b = &res->body;
-    int rc = buf_printf(b, "{\"isrc\":\"%s\",\"recordings\":[", w->isrcs[x].code);
+    int rc = buf_appendf(b, "{\"isrc\":\"%s\",\"recordings\":[", w->isrcs[x].code);
     for (int k = 0; k < w->isrcs[x].nrecs && rc == 0; k++)
-        rc = (k && buf_puts(b, ",")) ||
+        rc = (k && buf_append_str(b, ",")) ||
              json_recording_lookup(w, &w->recs[w->isrcs[x].recs[k]], incs, b);
-    resp_json(res, 200, rc || buf_puts(b, "]}"));
+    resp_json(res, 200, rc || buf_append_str(b, "]}"));
 }
 
 static void lookup(struct mb_req *req, struct mb_resp *res, bool recording)
@@ -319,7 +319,7 @@ void ws_genre_all(struct mb_req *req, struct mb_resp *res)
     int rc = 0;
     if (txt) { /* every name, one a line; limit and offset ignored */
         for (size_t i = 0; i < w->ngenres && rc == 0; i++)
-            rc = (i && buf_puts(b, "\n")) || buf_puts(b, w->genres[i].name);
+            rc = (i && buf_append_str(b, "\n")) || buf_append_str(b, w->genres[i].name);
         res->ctype = "text/plain; charset=utf-8";
         resp_json(res, 200, rc || buf_reserve(b, 1));
         return;
@@ -332,10 +332,10 @@ void ws_genre_all(struct mb_req *req, struct mb_resp *res)
     if (browse_paging(req, res, &limit, &offset) != 0)
         return;
     rc =
-        buf_printf(b, "{\"genre-count\":%zu,\"genre-offset\":%ld,\"genres\":[", w->ngenres, offset);
+        buf_appendf(b, "{\"genre-count\":%zu,\"genre-offset\":%ld,\"genres\":[", w->ngenres, offset);
     for (size_t i = (size_t)offset; i < w->ngenres && i < (size_t)(offset + limit) && rc == 0; i++)
-        rc = (i > (size_t)offset && buf_puts(b, ",")) ||
-             buf_printf(b, "{\"id\":\"%s\",\"name\":", w->genres[i].id) ||
-             jw_str(b, w->genres[i].name) || buf_puts(b, ",\"disambiguation\":\"\"}");
-    resp_json(res, 200, rc || buf_puts(b, "]}"));
+        rc = (i > (size_t)offset && buf_append_str(b, ",")) ||
+             buf_appendf(b, "{\"id\":\"%s\",\"name\":", w->genres[i].id) ||
+             jw_str(b, w->genres[i].name) || buf_append_str(b, ",\"disambiguation\":\"\"}");
+    resp_json(res, 200, rc || buf_append_str(b, "]}"));
 }

@@ -288,10 +288,11 @@ static void redirect_with(struct emu_resp *res, const char *redirect_uri, const 
                           const char *v1, const char *state)
 {
     struct buf b = BUF_INIT;
-    int rc = buf_puts(&b, redirect_uri) || buf_puts(&b, strchr(redirect_uri, '?') ? "&" : "?") ||
-             buf_puts(&b, k1) || buf_puts(&b, "=") || url_encode(&b, v1);
+    int rc = buf_append_str(&b, redirect_uri) ||
+             buf_append_str(&b, strchr(redirect_uri, '?') ? "&" : "?") || buf_append_str(&b, k1) ||
+             buf_append_str(&b, "=") || url_encode(&b, v1);
     if (state)
-        rc = rc || buf_puts(&b, "&state=") || url_encode(&b, state);
+        rc = rc || buf_append_str(&b, "&state=") || url_encode(&b, state);
     if (rc) {
         buf_release(&b);
         resp_error(res, 500, "Server error");
@@ -300,7 +301,7 @@ static void redirect_with(struct emu_resp *res, const char *redirect_uri, const 
     res->location = buf_detach(&b, NULL);
     res->status = 302;
     res->ctype = "text/html; charset=utf-8";
-    if (buf_puts(&res->body, "<html><body>Redirecting</body></html>") != 0)
+    if (buf_append_str(&res->body, "<html><body>Redirecting</body></html>") != 0)
         res->ctype = NULL;
 }
 
@@ -309,7 +310,7 @@ static void plain_400(struct emu_resp *res, const char *msg)
     res->status = 400;
     res->ctype = "text/plain; charset=utf-8";
     buf_reset(&res->body);
-    if (buf_puts(&res->body, msg) != 0)
+    if (buf_append_str(&res->body, msg) != 0)
         res->ctype = NULL;
 }
 
@@ -395,9 +396,9 @@ static void oauth_error(struct emu_resp *res, int status, const char *error, con
 {
     buf_reset(&res->body);
     res->status = status;
-    if (buf_puts(&res->body, "{\"error\":") || jw_str(&res->body, error) ||
-        buf_puts(&res->body, ",\"error_description\":") || jw_str(&res->body, desc) ||
-        buf_puts(&res->body, "}"))
+    if (buf_append_str(&res->body, "{\"error\":") || jw_str(&res->body, error) ||
+        buf_append_str(&res->body, ",\"error_description\":") || jw_str(&res->body, desc) ||
+        buf_append_str(&res->body, "}"))
         resp_error(res, 500, "Server error");
 }
 
@@ -463,11 +464,11 @@ static void token_answer(struct emu_resp *res, const struct access_tok *at,
                          const struct refresh_tok *rt, int lifetime)
 {
     struct buf *b = &res->body;
-    int rc = buf_puts(b, "{\"access_token\":") || jw_str(b, at->tok) ||
-             buf_printf(
+    int rc = buf_append_str(b, "{\"access_token\":") || jw_str(b, at->tok) ||
+             buf_appendf(
                  b, ",\"token_type\":\"Bearer\",\"expires_in\":%d,\"refresh_token\":", lifetime) ||
-             jw_str(b, rt->tok) || buf_puts(b, ",\"scope\":") || jw_str(b, rt->scope) ||
-             buf_puts(b, "}");
+             jw_str(b, rt->tok) || buf_append_str(b, ",\"scope\":") || jw_str(b, rt->scope) ||
+             buf_append_str(b, "}");
     resp_json(res, 200, rc);
 }
 

@@ -31,23 +31,23 @@ static const char *mode_name(int mode)
 static void config_json(struct emu *emu, struct emu_resp *res)
 {
     struct buf *b = &res->body;
-    int rc = buf_printf(b,
+    int rc = buf_appendf(b,
                         "{\"mode\":\"%s\",\"foreign_playlists_forbidden\":%s,\"token_lifetime\":%d,"
                         "\"latency_ms\":%d,\"port\":%d,\"base_url\":",
                         mode_name(atomic_load(&emu->cfg.mode)),
                         atomic_load(&emu->cfg.foreign_forbidden) ? "true" : "false",
                         atomic_load(&emu->cfg.token_lifetime), knobs_latency(emu->knobs),
                         emu->cfg.port) ||
-             jw_str(b, emu->cat->base_url) || buf_puts(b, ",\"client_id\":") ||
-             jw_str(b, emu->cfg.client_id) || buf_puts(b, ",\"redirect_uris\":[");
+             jw_str(b, emu->cat->base_url) || buf_append_str(b, ",\"client_id\":") ||
+             jw_str(b, emu->cfg.client_id) || buf_append_str(b, ",\"redirect_uris\":[");
     pthread_mutex_lock(&emu->cfg.redirect_mu);
     for (int i = 0; i < emu->cfg.nredirect && rc == 0; i++)
-        rc = (i && buf_puts(b, ",")) || jw_str(b, emu->cfg.redirect_uris[i]);
+        rc = (i && buf_append_str(b, ",")) || jw_str(b, emu->cfg.redirect_uris[i]);
     pthread_mutex_unlock(&emu->cfg.redirect_mu);
-    rc = rc || buf_puts(b, "],\"rate_limit\":") || knobs_rate_json(emu->knobs, b);
+    rc = rc || buf_append_str(b, "],\"rate_limit\":") || knobs_rate_json(emu->knobs, b);
     int ra = 0;
     bool quota = knobs_quota(emu->knobs, &ra);
-    rc = rc || buf_printf(b, ",\"quota\":{\"enabled\":%s,\"retry_after\":%d}}",
+    rc = rc || buf_appendf(b, ",\"quota\":{\"enabled\":%s,\"retry_after\":%d}}",
                           quota ? "true" : "false", ra);
     resp_json(res, 200, rc);
 }
@@ -170,7 +170,7 @@ static void quota(struct emu_req *req, struct emu_resp *res)
     bool on = knobs_quota(k, &ra);
     resp_json(
         res, 200,
-        buf_printf(&res->body, "{\"enabled\":%s,\"retry_after\":%d}", on ? "true" : "false", ra));
+        buf_appendf(&res->body, "{\"enabled\":%s,\"retry_after\":%d}", on ? "true" : "false", ra));
 }
 
 static void faults(struct emu_req *req, struct emu_resp *res)
@@ -205,7 +205,7 @@ static void faults(struct emu_req *req, struct emu_resp *res)
             resp_error(res, 400, "too many fault rules");
             return;
         }
-        resp_json(res, 201, buf_printf(&res->body, "{\"id\":%d}", id));
+        resp_json(res, 201, buf_appendf(&res->body, "{\"id\":%d}", id));
         return;
     }
     resp_json(res, 200, knobs_faults_json(k, &res->body));
@@ -241,7 +241,7 @@ static void tokens(struct emu_req *req, struct emu_resp *res)
         resp_error(res, 500, "out of memory");
     } else {
         resp_json(res, 201,
-                  buf_printf(&res->body,
+                  buf_appendf(&res->body,
                              "{\"access_token\":\"%s\",\"token_type\":\"Bearer\","
                              "\"expires_in\":%d,\"refresh_token\":\"%s\"}",
                              access, atomic_load(&emu->cfg.token_lifetime), refresh));
@@ -270,8 +270,8 @@ static void users_create(struct emu_req *req, struct emu_resp *res)
             resp_error(res, 500, "out of memory");
         else
             resp_json(res, 201,
-                      buf_puts(&res->body, "{\"id\":") || jw_str(&res->body, id) ||
-                          buf_puts(&res->body, "}"));
+                      buf_append_str(&res->body, "{\"id\":") || jw_str(&res->body, id) ||
+                          buf_append_str(&res->body, "}"));
     }
     json_decref(b);
 }
@@ -287,7 +287,7 @@ static void expire_refresh(struct emu_req *req, struct emu_resp *res, const char
         return;
     }
     int n = accounts_expire_refresh(emu->acc, u);
-    resp_json(res, 200, buf_printf(&res->body, "{\"expired\":%d}", n));
+    resp_json(res, 200, buf_appendf(&res->body, "{\"expired\":%d}", n));
 }
 
 static bool is(const char *method, const char *want)
@@ -315,7 +315,7 @@ void admin_handle(struct emu_req *req, struct emu_resp *res)
     }
     const char *s0 = seg[0];
     if (nseg == 1 && strcmp(s0, "health") == 0 && is(m, "GET")) {
-        resp_json(res, 200, buf_puts(&res->body, "{\"status\":\"ok\"}"));
+        resp_json(res, 200, buf_append_str(&res->body, "{\"status\":\"ok\"}"));
     } else if (nseg == 1 && strcmp(s0, "config") == 0) {
         if (is(m, "GET"))
             config_json(emu, res);
@@ -335,7 +335,7 @@ void admin_handle(struct emu_req *req, struct emu_resp *res)
             return;
         }
         knobs_set_latency(emu->knobs, is(m, "DELETE") ? 0 : ms);
-        resp_json(res, 200, buf_printf(&res->body, "{\"ms\":%d}", knobs_latency(emu->knobs)));
+        resp_json(res, 200, buf_appendf(&res->body, "{\"ms\":%d}", knobs_latency(emu->knobs)));
     } else if (nseg == 1 && strcmp(s0, "rate-limit") == 0) {
         rate_limit(req, res);
     } else if (nseg == 1 && strcmp(s0, "quota") == 0) {
@@ -360,13 +360,13 @@ void admin_handle(struct emu_req *req, struct emu_resp *res)
         knobs_reset(emu->knobs);
         knobs_reset_counters(emu->knobs);
         knobs_reset_log(emu->knobs);
-        resp_json(res, 200, buf_puts(&res->body, "{\"reset\":true}"));
+        resp_json(res, 200, buf_append_str(&res->body, "{\"reset\":true}"));
     } else if (nseg == 1 && strcmp(s0, "tokens") == 0 && is(m, "POST")) {
         tokens(req, res);
     } else if (nseg == 2 && strcmp(s0, "tokens") == 0 && strcmp(seg[1], "expire") == 0 &&
                is(m, "POST")) {
         accounts_expire_access(emu->acc);
-        resp_json(res, 200, buf_puts(&res->body, "{\"expired\":true}"));
+        resp_json(res, 200, buf_append_str(&res->body, "{\"expired\":true}"));
     } else if ((nseg == 3 || nseg == 4) && strcmp(s0, "users") == 0 &&
                strcmp(seg[2], "liked") == 0) {
         admin_liked(req, res, seg, nseg);

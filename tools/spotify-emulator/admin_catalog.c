@@ -17,29 +17,29 @@ static bool is(const char *method, const char *want)
 
 static int artist_full(const struct catalog *c, const struct emu_artist *a, struct buf *b)
 {
-    int rc = buf_puts(b, "{\"id\":") || jw_str(b, a->id) || buf_puts(b, ",\"name\":") ||
+    int rc = buf_append_str(b, "{\"id\":") || jw_str(b, a->id) || buf_append_str(b, ",\"name\":") ||
              jw_str(b, a->name) ||
-             buf_printf(b, ",\"uri\":\"spotify:artist:%s\",\"genres\":[", a->id);
+             buf_appendf(b, ",\"uri\":\"spotify:artist:%s\",\"genres\":[", a->id);
     for (int i = 0; i < a->ngenres && rc == 0; i++)
-        rc = (i && buf_puts(b, ",")) || jw_str(b, a->genres[i]);
+        rc = (i && buf_append_str(b, ",")) || jw_str(b, a->genres[i]);
     (void)c;
     return rc ||
-           buf_printf(b, "],\"popularity\":%d,\"followers\":%ld}", a->popularity, a->followers);
+           buf_appendf(b, "],\"popularity\":%d,\"followers\":%ld}", a->popularity, a->followers);
 }
 
 static int album_full(const struct catalog *c, const struct emu_album *al, struct buf *b)
 {
-    int rc = buf_puts(b, "{\"id\":") || jw_str(b, al->id) || buf_puts(b, ",\"name\":") ||
-             jw_str(b, al->name) ||
-             buf_printf(b, ",\"uri\":\"spotify:album:%s\",\"album_type\":", al->id) ||
-             jw_str(b, al->album_type) || buf_puts(b, ",\"release_date\":") ||
-             jw_str(b, al->release_date) || buf_puts(b, ",\"release_date_precision\":") ||
-             jw_str(b, al->precision) || buf_puts(b, ",\"label\":") || jw_str(b, al->label) ||
-             buf_printf(b, ",\"popularity\":%d,\"total_tracks\":%d,\"artists\":[", al->popularity,
-                        al->ntracks);
+    int rc = buf_append_str(b, "{\"id\":") || jw_str(b, al->id) ||
+             buf_append_str(b, ",\"name\":") || jw_str(b, al->name) ||
+             buf_appendf(b, ",\"uri\":\"spotify:album:%s\",\"album_type\":", al->id) ||
+             jw_str(b, al->album_type) || buf_append_str(b, ",\"release_date\":") ||
+             jw_str(b, al->release_date) || buf_append_str(b, ",\"release_date_precision\":") ||
+             jw_str(b, al->precision) || buf_append_str(b, ",\"label\":") || jw_str(b, al->label) ||
+             buf_appendf(b, ",\"popularity\":%d,\"total_tracks\":%d,\"artists\":[", al->popularity,
+                         al->ntracks);
     for (int i = 0; i < al->nartists && rc == 0; i++)
-        rc = (i && buf_puts(b, ",")) || jw_str(b, c->artists[al->artists[i]].id);
-    return rc || buf_puts(b, "]}");
+        rc = (i && buf_append_str(b, ",")) || jw_str(b, c->artists[al->artists[i]].id);
+    return rc || buf_append_str(b, "]}");
 }
 
 /* A track with everything: its artists in full, its album in full, and the
@@ -47,18 +47,18 @@ static int album_full(const struct catalog *c, const struct emu_album *al, struc
 static int track_full(const struct catalog *c, const struct emu_track *t, struct buf *b)
 {
     int rc =
-        buf_puts(b, "{\"id\":") || jw_str(b, t->id) ||
-        buf_printf(b, ",\"uri\":\"spotify:track:%s\",\"type\":\"track\",\"name\":", t->id) ||
+        buf_append_str(b, "{\"id\":") || jw_str(b, t->id) ||
+        buf_appendf(b, ",\"uri\":\"spotify:track:%s\",\"type\":\"track\",\"name\":", t->id) ||
         jw_str(b, t->name) ||
-        buf_printf(b, ",\"duration_ms\":%d,\"explicit\":%s,\"isrc\":", t->duration_ms,
-                   t->explicit_ ? "true" : "false") ||
+        buf_appendf(b, ",\"duration_ms\":%d,\"explicit\":%s,\"isrc\":", t->duration_ms,
+                    t->explicit_ ? "true" : "false") ||
         jw_str(b, t->isrc) ||
-        buf_printf(b, ",\"track_number\":%d,\"disc_number\":%d,\"popularity\":%d,\"artists\":[",
-                   t->track_number, t->disc_number, t->popularity);
+        buf_appendf(b, ",\"track_number\":%d,\"disc_number\":%d,\"popularity\":%d,\"artists\":[",
+                    t->track_number, t->disc_number, t->popularity);
     for (int i = 0; i < t->nartists && rc == 0; i++)
-        rc = (i && buf_puts(b, ",")) || artist_full(c, &c->artists[t->artists[i]], b);
-    rc = rc || buf_puts(b, "],\"album\":") || album_full(c, &c->albums[t->album], b) ||
-         buf_puts(b, ",\"genres\":[");
+        rc = (i && buf_append_str(b, ",")) || artist_full(c, &c->artists[t->artists[i]], b);
+    rc = rc || buf_append_str(b, "],\"album\":") || album_full(c, &c->albums[t->album], b) ||
+         buf_append_str(b, ",\"genres\":[");
     bool first = true;
     for (int i = 0; i < t->nartists && rc == 0; i++) {
         const struct emu_artist *a = &c->artists[t->artists[i]];
@@ -71,52 +71,54 @@ static int track_full(const struct catalog *c, const struct emu_track *t, struct
                     seen = strcmp(p->genres[h], a->genres[g]) == 0;
             }
             if (!seen) {
-                rc = (!first && buf_puts(b, ",")) || jw_str(b, a->genres[g]);
+                rc = (!first && buf_append_str(b, ",")) || jw_str(b, a->genres[g]);
                 first = false;
             }
         }
     }
-    return rc || buf_puts(b, "]}");
+    return rc || buf_append_str(b, "]}");
 }
 
 static int episode_full(const struct emu_episode *e, struct buf *b)
 {
-    return buf_puts(b, "{\"id\":") || jw_str(b, e->id) ||
-           buf_printf(b, ",\"uri\":\"spotify:episode:%s\",\"type\":\"episode\",\"name\":", e->id) ||
-           jw_str(b, e->name) || buf_puts(b, ",\"show\":") || jw_str(b, e->show_name) ||
-           buf_printf(b, ",\"duration_ms\":%d,\"release_date\":", e->duration_ms) ||
-           jw_str(b, e->release_date) || buf_puts(b, "}");
+    return buf_append_str(b, "{\"id\":") || jw_str(b, e->id) ||
+           buf_appendf(b,
+                       ",\"uri\":\"spotify:episode:%s\",\"type\":\"episode\",\"name\":", e->id) ||
+           jw_str(b, e->name) || buf_append_str(b, ",\"show\":") || jw_str(b, e->show_name) ||
+           buf_appendf(b, ",\"duration_ms\":%d,\"release_date\":", e->duration_ms) ||
+           jw_str(b, e->release_date) || buf_append_str(b, "}");
 }
 
 /* {id, name, owner, ..., snapshot_id, total, uris, items[, item metadata]} */
 static int playlist_detail(const struct catalog *c, const struct emu_playlist *p, bool full,
                            struct buf *b)
 {
-    int rc = buf_puts(b, "{\"id\":") || jw_str(b, p->id) || buf_puts(b, ",\"name\":") ||
-             jw_str(b, p->name) || buf_puts(b, ",\"owner\":") || jw_str(b, c->users[p->owner].id) ||
-             buf_puts(b, ",\"description\":") || jw_str(b, p->description) ||
-             buf_printf(b, ",\"public\":%s,\"collaborative\":%s,\"collaborators\":[",
-                        p->public_ ? "true" : "false", p->collaborative ? "true" : "false");
+    int rc = buf_append_str(b, "{\"id\":") || jw_str(b, p->id) || buf_append_str(b, ",\"name\":") ||
+             jw_str(b, p->name) || buf_append_str(b, ",\"owner\":") ||
+             jw_str(b, c->users[p->owner].id) || buf_append_str(b, ",\"description\":") ||
+             jw_str(b, p->description) ||
+             buf_appendf(b, ",\"public\":%s,\"collaborative\":%s,\"collaborators\":[",
+                         p->public_ ? "true" : "false", p->collaborative ? "true" : "false");
     for (int k = 0; k < p->ncollabs && rc == 0; k++)
-        rc = (k && buf_puts(b, ",")) || jw_str(b, c->users[p->collabs[k]].id);
-    rc = rc || buf_puts(b, "],\"snapshot_id\":") || jw_str(b, p->snapshot) ||
-         buf_printf(b, ",\"total\":%zu,\"uris\":[", p->n);
+        rc = (k && buf_append_str(b, ",")) || jw_str(b, c->users[p->collabs[k]].id);
+    rc = rc || buf_append_str(b, "],\"snapshot_id\":") || jw_str(b, p->snapshot) ||
+         buf_appendf(b, ",\"total\":%zu,\"uris\":[", p->n);
     for (size_t k = 0; k < p->n && rc == 0; k++)
-        rc = (k && buf_puts(b, ",")) || buf_puts(b, "\"") ||
-             catalog_entry_uri(c, &p->entries[k], b) || buf_puts(b, "\"");
-    rc = rc || buf_puts(b, "],\"items\":[");
+        rc = (k && buf_append_str(b, ",")) || buf_append_str(b, "\"") ||
+             catalog_entry_uri(c, &p->entries[k], b) || buf_append_str(b, "\"");
+    rc = rc || buf_append_str(b, "],\"items\":[");
     for (size_t k = 0; k < p->n && rc == 0; k++) {
         const struct emu_entry *e = &p->entries[k];
-        rc = (k && buf_puts(b, ",")) || catalog_file_item(c, e, b);
+        rc = (k && buf_append_str(b, ",")) || catalog_file_item(c, e, b);
         if (rc == 0 && full && e->kind != ENTRY_LOCAL) {
             b->len--; /* reopen the item object */
-            rc = buf_puts(b, e->kind == ENTRY_TRACK ? ",\"track\":" : ",\"episode\":") ||
+            rc = buf_append_str(b, e->kind == ENTRY_TRACK ? ",\"track\":" : ",\"episode\":") ||
                  (e->kind == ENTRY_TRACK ? track_full(c, &c->tracks[e->idx], b)
                                          : episode_full(&c->episodes[e->idx], b)) ||
-                 buf_puts(b, "}");
+                 buf_append_str(b, "}");
         }
     }
-    return rc || buf_puts(b, "]}");
+    return rc || buf_append_str(b, "]}");
 }
 
 static int collaborators(struct catalog *c, struct emu_playlist *p, json_t *arr,
@@ -290,21 +292,22 @@ void admin_playlists(struct emu_req *req, struct emu_resp *res, char **seg, int 
     if (nseg == 1 && is(m, "GET")) {
         const char *owner = req_query(req, "owner");
         int u = owner ? catalog_user_find(c, owner) : -1;
-        int rc = buf_puts(&res->body, "{\"playlists\":[");
+        int rc = buf_append_str(&res->body, "{\"playlists\":[");
         bool first = true;
         for (size_t i = 0; i < c->n_playlists && rc == 0; i++) {
             const struct emu_playlist *p = c->playlists[i];
             if (owner && p->owner != u)
                 continue;
-            rc =
-                (!first && buf_puts(&res->body, ",")) || buf_puts(&res->body, "{\"id\":") ||
-                jw_str(&res->body, p->id) || buf_puts(&res->body, ",\"name\":") ||
-                jw_str(&res->body, p->name) || buf_puts(&res->body, ",\"owner\":") ||
-                jw_str(&res->body, c->users[p->owner].id) ||
-                buf_printf(&res->body, ",\"total\":%zu,\"snapshot_id\":\"%s\"}", p->n, p->snapshot);
+            rc = (!first && buf_append_str(&res->body, ",")) ||
+                 buf_append_str(&res->body, "{\"id\":") || jw_str(&res->body, p->id) ||
+                 buf_append_str(&res->body, ",\"name\":") || jw_str(&res->body, p->name) ||
+                 buf_append_str(&res->body, ",\"owner\":") ||
+                 jw_str(&res->body, c->users[p->owner].id) ||
+                 buf_appendf(&res->body, ",\"total\":%zu,\"snapshot_id\":\"%s\"}", p->n,
+                             p->snapshot);
             first = false;
         }
-        resp_json(res, 200, rc || buf_puts(&res->body, "]}"));
+        resp_json(res, 200, rc || buf_append_str(&res->body, "]}"));
         goto done;
     }
     if (nseg == 1 && is(m, "POST")) {
@@ -387,9 +390,9 @@ void admin_catalog_read(struct emu_req *req, struct emu_resp *res, char **seg, i
      : kind == 1 ? artist_full(c, &c->artists[idx], b)                                             \
      : kind == 2 ? album_full(c, &c->albums[idx], b)                                               \
      : kind == 3 ? episode_full(&c->episodes[idx], b)                                              \
-                 : (buf_puts(b, "{\"id\":") || jw_str(b, c->users[idx].id) ||                      \
-                    buf_puts(b, ",\"display_name\":") || jw_str(b, c->users[idx].display_name) ||  \
-                    buf_puts(b, "}")))
+                 : (buf_append_str(b, "{\"id\":") || jw_str(b, c->users[idx].id) ||                \
+                    buf_append_str(b, ",\"display_name\":") ||                                     \
+                    jw_str(b, c->users[idx].display_name) || buf_append_str(b, "}")))
     if (nseg == 2) {
         int idx = strmap_get(maps[kind], seg[1]);
         if (idx < 0)
@@ -399,7 +402,7 @@ void admin_catalog_read(struct emu_req *req, struct emu_resp *res, char **seg, i
         goto done;
     }
     const char *ids = req_query(req, "ids");
-    rc = buf_printf(b, "{\"%s\":[", KINDS[kind]);
+    rc = buf_appendf(b, "{\"%s\":[", KINDS[kind]);
     if (ids) {
         char *copy = strdup(ids);
         bool first = true;
@@ -407,16 +410,17 @@ void admin_catalog_read(struct emu_req *req, struct emu_resp *res, char **seg, i
         for (char *save = NULL, *id = copy ? strtok_r(copy, ",", &save) : NULL; id && rc == 0;
              id = strtok_r(NULL, ",", &save)) {
             int idx = strmap_get(maps[kind], id);
-            rc = (!first && buf_puts(b, ",")) || (idx < 0 ? buf_puts(b, "null") : ONE(idx));
+            rc = (!first && buf_append_str(b, ",")) ||
+                 (idx < 0 ? buf_append_str(b, "null") : ONE(idx));
             first = false;
         }
         free(copy);
     } else {
         for (size_t k = 0; k < counts[kind] && rc == 0; k++)
-            rc = (k && buf_puts(b, ",")) || ONE(k);
+            rc = (k && buf_append_str(b, ",")) || ONE(k);
     }
 #undef ONE
-    resp_json(res, 200, rc || buf_puts(b, "]}"));
+    resp_json(res, 200, rc || buf_append_str(b, "]}"));
 done:
     pthread_rwlock_unlock(&c->lock);
 }

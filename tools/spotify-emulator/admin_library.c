@@ -12,9 +12,9 @@
 static int liked_answer(const struct catalog *c, int user, struct buf *b)
 {
     const struct emu_user *u = &c->users[user];
-    return buf_puts(b, "{\"user\":") || jw_str(b, u->id) ||
-           buf_printf(b, ",\"total\":%zu,\"items\":", u->nliked) || library_json(c, u, b) ||
-           buf_puts(b, "}");
+    return buf_append_str(b, "{\"user\":") || jw_str(b, u->id) ||
+           buf_appendf(b, ",\"total\":%zu,\"items\":", u->nliked) || library_json(c, u, b) ||
+           buf_append_str(b, "}");
 }
 
 /* PUT {"items": [...]} replaces the list; PUT {"size": N} generates one like

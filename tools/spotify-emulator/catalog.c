@@ -309,7 +309,7 @@ int catalog_add_playlist(struct catalog *c, const char *id, int owner, const cha
     if (!id) {
         /* Deterministic: the n-th playlist made at run time has the same id every run. */
         do {
-            base62_id(hash_str(c->seed, "runtime-playlist"), ++c->created_playlists, gen);
+            base62_id(id_hash(c->seed, "runtime-playlist"), ++c->created_playlists, gen);
         } while (strmap_get(&c->playlist_map, gen) >= 0);
         id = gen;
     }
@@ -453,11 +453,14 @@ int catalog_entry_uri(const struct catalog *c, const struct emu_entry *e, struct
 {
     switch (e->kind) {
     case ENTRY_TRACK:
-        return buf_puts(b, "spotify:track:") || buf_puts(b, c->tracks[e->idx].id) ? -1 : 0;
+        return buf_append_str(b, "spotify:track:") || buf_append_str(b, c->tracks[e->idx].id) ? -1
+                                                                                              : 0;
     case ENTRY_EPISODE:
-        return buf_puts(b, "spotify:episode:") || buf_puts(b, c->episodes[e->idx].id) ? -1 : 0;
+        return buf_append_str(b, "spotify:episode:") || buf_append_str(b, c->episodes[e->idx].id)
+                   ? -1
+                   : 0;
     default:
-        return buf_puts(b, c->locals[e->idx].uri);
+        return buf_append_str(b, c->locals[e->idx].uri);
     }
 }
 
@@ -545,9 +548,9 @@ void playlist_remove_at(struct emu_playlist *p, size_t pos)
 static void snapshot_for(const struct emu_playlist *p, uint64_t version, char out[48])
 {
     unsigned char raw[24];
-    uint64_t h1 = hash_str(version * 0x9E3779B97F4A7C15ULL + 1, p->id);
-    uint64_t h2 = hash_str(h1, p->id);
-    uint64_t mask = hash_str(0x5eed, p->id); /* hides the counter; same for every version */
+    uint64_t h1 = id_hash(version * 0x9E3779B97F4A7C15ULL + 1, p->id);
+    uint64_t h2 = id_hash(h1, p->id);
+    uint64_t mask = id_hash(0x5eed, p->id); /* hides the counter; same for every version */
     for (int i = 0; i < 8; i++) {
         raw[i] = (unsigned char)(h1 >> (56 - 8 * i));
         raw[8 + i] = (unsigned char)((version ^ mask) >> (56 - 8 * i));
@@ -570,7 +573,7 @@ bool playlist_snapshot_valid(const struct emu_playlist *p, const char *snap)
     uint64_t v = 0;
     for (int i = 8; i < 16; i++)
         v = (v << 8) | raw[i];
-    v ^= hash_str(0x5eed, p->id);
+    v ^= id_hash(0x5eed, p->id);
     if (v == 0 || v > p->version)
         return false;
     char again[48];

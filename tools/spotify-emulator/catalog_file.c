@@ -256,18 +256,18 @@ done:
 
 static int strs(struct buf *b, char *const *v, int n)
 {
-    int rc = buf_puts(b, "[");
+    int rc = buf_append_str(b, "[");
     for (int i = 0; i < n && rc == 0; i++)
-        rc = (i && buf_puts(b, ",")) || jw_str(b, v[i]);
-    return rc || buf_puts(b, "]");
+        rc = (i && buf_append_str(b, ",")) || jw_str(b, v[i]);
+    return rc || buf_append_str(b, "]");
 }
 
 static int ids(struct buf *b, const struct catalog *c, const int *v, int n)
 {
-    int rc = buf_puts(b, "[");
+    int rc = buf_append_str(b, "[");
     for (int i = 0; i < n && rc == 0; i++)
-        rc = (i && buf_puts(b, ",")) || jw_str(b, c->artists[v[i]].id);
-    return rc || buf_puts(b, "]");
+        rc = (i && buf_append_str(b, ",")) || jw_str(b, c->artists[v[i]].id);
+    return rc || buf_append_str(b, "]");
 }
 
 int catalog_file_item(const struct catalog *c, const struct emu_entry *e, struct buf *b)
@@ -275,87 +275,87 @@ int catalog_file_item(const struct catalog *c, const struct emu_entry *e, struct
     char when[21];
     static const char *const TYPES[] = {"track", "episode", "track"};
     iso8601(e->added_at, when);
-    return buf_puts(b, "{\"uri\":\"") || catalog_entry_uri(c, e, b) ||
-           buf_printf(b, "\",\"added_at\":\"%s\",\"added_by\":", when) ||
+    return buf_append_str(b, "{\"uri\":\"") || catalog_entry_uri(c, e, b) ||
+           buf_appendf(b, "\",\"added_at\":\"%s\",\"added_by\":", when) ||
            jw_str(b, c->users[e->added_by].id) ||
-           buf_printf(b, ",\"is_local\":%s,\"type\":\"%s\"}",
+           buf_appendf(b, ",\"is_local\":%s,\"type\":\"%s\"}",
                       e->kind == ENTRY_LOCAL ? "true" : "false", TYPES[e->kind]);
 }
 
 int catalog_file_export(const struct catalog *c, struct buf *b)
 {
-    int rc = buf_puts(b, "{\"users\":[");
+    int rc = buf_append_str(b, "{\"users\":[");
     for (size_t i = 0; i < c->n_users && rc == 0; i++)
-        rc = (i && buf_puts(b, ",")) || buf_puts(b, "{\"id\":") || jw_str(b, c->users[i].id) ||
-             buf_puts(b, ",\"display_name\":") || jw_str(b, c->users[i].display_name) ||
-             buf_puts(b, "}");
-    rc = rc || buf_puts(b, "],\"artists\":[");
+        rc = (i && buf_append_str(b, ",")) || buf_append_str(b, "{\"id\":") || jw_str(b, c->users[i].id) ||
+             buf_append_str(b, ",\"display_name\":") || jw_str(b, c->users[i].display_name) ||
+             buf_append_str(b, "}");
+    rc = rc || buf_append_str(b, "],\"artists\":[");
     for (size_t i = 0; i < c->n_artists && rc == 0; i++) {
         const struct emu_artist *a = &c->artists[i];
-        rc = (i && buf_puts(b, ",")) || buf_puts(b, "{\"id\":") || jw_str(b, a->id) ||
-             buf_puts(b, ",\"name\":") || jw_str(b, a->name) || buf_puts(b, ",\"genres\":") ||
+        rc = (i && buf_append_str(b, ",")) || buf_append_str(b, "{\"id\":") || jw_str(b, a->id) ||
+             buf_append_str(b, ",\"name\":") || jw_str(b, a->name) || buf_append_str(b, ",\"genres\":") ||
              strs(b, a->genres, a->ngenres) ||
-             buf_printf(b, ",\"popularity\":%d,\"followers\":%ld}", a->popularity, a->followers);
+             buf_appendf(b, ",\"popularity\":%d,\"followers\":%ld}", a->popularity, a->followers);
     }
-    rc = rc || buf_puts(b, "],\"albums\":[");
+    rc = rc || buf_append_str(b, "],\"albums\":[");
     for (size_t i = 0; i < c->n_albums && rc == 0; i++) {
         const struct emu_album *a = &c->albums[i];
-        rc = (i && buf_puts(b, ",")) || buf_puts(b, "{\"id\":") || jw_str(b, a->id) ||
-             buf_puts(b, ",\"name\":") || jw_str(b, a->name) || buf_puts(b, ",\"album_type\":") ||
-             jw_str(b, a->album_type) || buf_puts(b, ",\"release_date\":") ||
-             jw_str(b, a->release_date) || buf_puts(b, ",\"release_date_precision\":") ||
-             jw_str(b, a->precision) || buf_puts(b, ",\"label\":") || jw_str(b, a->label) ||
-             buf_printf(b, ",\"popularity\":%d,\"artists\":", a->popularity) ||
-             ids(b, c, a->artists, a->nartists) || buf_puts(b, "}");
+        rc = (i && buf_append_str(b, ",")) || buf_append_str(b, "{\"id\":") || jw_str(b, a->id) ||
+             buf_append_str(b, ",\"name\":") || jw_str(b, a->name) || buf_append_str(b, ",\"album_type\":") ||
+             jw_str(b, a->album_type) || buf_append_str(b, ",\"release_date\":") ||
+             jw_str(b, a->release_date) || buf_append_str(b, ",\"release_date_precision\":") ||
+             jw_str(b, a->precision) || buf_append_str(b, ",\"label\":") || jw_str(b, a->label) ||
+             buf_appendf(b, ",\"popularity\":%d,\"artists\":", a->popularity) ||
+             ids(b, c, a->artists, a->nartists) || buf_append_str(b, "}");
     }
-    rc = rc || buf_puts(b, "],\"tracks\":[");
+    rc = rc || buf_append_str(b, "],\"tracks\":[");
     for (size_t i = 0; i < c->n_tracks && rc == 0; i++) {
         const struct emu_track *t = &c->tracks[i];
-        rc = (i && buf_puts(b, ",")) || buf_puts(b, "{\"id\":") || jw_str(b, t->id) ||
-             buf_puts(b, ",\"name\":") || jw_str(b, t->name) || buf_puts(b, ",\"album\":") ||
-             jw_str(b, c->albums[t->album].id) || buf_puts(b, ",\"artists\":") ||
+        rc = (i && buf_append_str(b, ",")) || buf_append_str(b, "{\"id\":") || jw_str(b, t->id) ||
+             buf_append_str(b, ",\"name\":") || jw_str(b, t->name) || buf_append_str(b, ",\"album\":") ||
+             jw_str(b, c->albums[t->album].id) || buf_append_str(b, ",\"artists\":") ||
              ids(b, c, t->artists, t->nartists) ||
-             buf_printf(b, ",\"duration_ms\":%d,\"explicit\":%s,\"isrc\":", t->duration_ms,
+             buf_appendf(b, ",\"duration_ms\":%d,\"explicit\":%s,\"isrc\":", t->duration_ms,
                         t->explicit_ ? "true" : "false") ||
              jw_str(b, t->isrc) ||
-             buf_printf(b, ",\"track_number\":%d,\"disc_number\":%d,\"popularity\":%d}",
+             buf_appendf(b, ",\"track_number\":%d,\"disc_number\":%d,\"popularity\":%d}",
                         t->track_number, t->disc_number, t->popularity);
     }
-    rc = rc || buf_puts(b, "],\"episodes\":[");
+    rc = rc || buf_append_str(b, "],\"episodes\":[");
     for (size_t i = 0; i < c->n_episodes && rc == 0; i++) {
         const struct emu_episode *e = &c->episodes[i];
-        rc = (i && buf_puts(b, ",")) || buf_puts(b, "{\"id\":") || jw_str(b, e->id) ||
-             buf_puts(b, ",\"name\":") || jw_str(b, e->name) || buf_puts(b, ",\"show_id\":") ||
-             jw_str(b, e->show_id) || buf_puts(b, ",\"show_name\":") || jw_str(b, e->show_name) ||
-             buf_puts(b, ",\"publisher\":") || jw_str(b, e->publisher) ||
-             buf_puts(b, ",\"release_date\":") || jw_str(b, e->release_date) ||
-             buf_printf(b, ",\"duration_ms\":%d,\"explicit\":%s}", e->duration_ms,
+        rc = (i && buf_append_str(b, ",")) || buf_append_str(b, "{\"id\":") || jw_str(b, e->id) ||
+             buf_append_str(b, ",\"name\":") || jw_str(b, e->name) || buf_append_str(b, ",\"show_id\":") ||
+             jw_str(b, e->show_id) || buf_append_str(b, ",\"show_name\":") || jw_str(b, e->show_name) ||
+             buf_append_str(b, ",\"publisher\":") || jw_str(b, e->publisher) ||
+             buf_append_str(b, ",\"release_date\":") || jw_str(b, e->release_date) ||
+             buf_appendf(b, ",\"duration_ms\":%d,\"explicit\":%s}", e->duration_ms,
                         e->explicit_ ? "true" : "false");
     }
-    rc = rc || buf_puts(b, "],\"playlists\":[");
+    rc = rc || buf_append_str(b, "],\"playlists\":[");
     for (size_t i = 0; i < c->n_playlists && rc == 0; i++) {
         const struct emu_playlist *p = c->playlists[i];
-        rc = (i && buf_puts(b, ",")) || buf_puts(b, "{\"id\":") || jw_str(b, p->id) ||
-             buf_puts(b, ",\"name\":") || jw_str(b, p->name) || buf_puts(b, ",\"owner\":") ||
-             jw_str(b, c->users[p->owner].id) || buf_puts(b, ",\"description\":") ||
+        rc = (i && buf_append_str(b, ",")) || buf_append_str(b, "{\"id\":") || jw_str(b, p->id) ||
+             buf_append_str(b, ",\"name\":") || jw_str(b, p->name) || buf_append_str(b, ",\"owner\":") ||
+             jw_str(b, c->users[p->owner].id) || buf_append_str(b, ",\"description\":") ||
              jw_str(b, p->description) ||
-             buf_printf(b, ",\"public\":%s,\"collaborative\":%s,\"collaborators\":[",
+             buf_appendf(b, ",\"public\":%s,\"collaborative\":%s,\"collaborators\":[",
                         p->public_ ? "true" : "false", p->collaborative ? "true" : "false");
         for (int k = 0; k < p->ncollabs && rc == 0; k++)
-            rc = (k && buf_puts(b, ",")) || jw_str(b, c->users[p->collabs[k]].id);
-        rc = rc || buf_puts(b, "],\"items\":[");
+            rc = (k && buf_append_str(b, ",")) || jw_str(b, c->users[p->collabs[k]].id);
+        rc = rc || buf_append_str(b, "],\"items\":[");
         for (size_t k = 0; k < p->n && rc == 0; k++)
-            rc = (k && buf_puts(b, ",")) || catalog_file_item(c, &p->entries[k], b);
-        rc = rc || buf_puts(b, "]}");
+            rc = (k && buf_append_str(b, ",")) || catalog_file_item(c, &p->entries[k], b);
+        rc = rc || buf_append_str(b, "]}");
     }
-    rc = rc || buf_puts(b, "],\"liked\":{");
+    rc = rc || buf_append_str(b, "],\"liked\":{");
     bool first = true;
     for (size_t i = 0; i < c->n_users && rc == 0; i++) {
         if (!c->users[i].nliked)
             continue;
-        rc = (!first && buf_puts(b, ",")) || jw_str(b, c->users[i].id) || buf_puts(b, ":") ||
+        rc = (!first && buf_append_str(b, ",")) || jw_str(b, c->users[i].id) || buf_append_str(b, ":") ||
              library_json(c, &c->users[i], b);
         first = false;
     }
-    return rc || buf_puts(b, "}}");
+    return rc || buf_append_str(b, "}}");
 }

@@ -157,7 +157,7 @@ int fields_apply(struct buf *body, const char *fields)
     if (!text)
         goto done;
     buf_reset(body);
-    rc = buf_puts(body, text);
+    rc = buf_append_str(body, text);
 done:
     if (list)
         fnodes_free(list, n);

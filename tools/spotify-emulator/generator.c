@@ -101,7 +101,7 @@ static int add_users(struct catalog *c)
 void generator_playlist_id(const struct catalog *c, const char *owner, const char *name,
                            char out[23])
 {
-    base62_id(hash_str(c->seed, owner), hash_str(c->seed ^ 0x5bd1e995, name), out);
+    base62_id(id_hash(c->seed, owner), id_hash(c->seed ^ 0x5bd1e995, name), out);
 }
 
 /* Adds count albums by the artists there are; ids come from the seed and ns,
@@ -128,7 +128,7 @@ static int gen_albums(struct catalog *c, struct rng *r, uint64_t seed, const cha
         else
             snprintf(date, sizeof date, "%04d", year);
         pair_name(r, name, sizeof name);
-        base62_id(hash_str(seed, ns), (uint64_t)c->n_albums, id);
+        base62_id(id_hash(seed, ns), (uint64_t)c->n_albums, id);
         const char *type = ALBUM_TYPES[rng_below(r, N(ALBUM_TYPES))];
         const char *label = LABELS[rng_below(r, N(LABELS))];
         if (catalog_add_album(c, id, name, type, date, prec, label, (int)rng_below(r, 101), arts,
@@ -166,7 +166,7 @@ static int gen_tracks(struct catalog *c, struct rng *r, uint64_t seed, const cha
             size_t l = strlen(name);
             snprintf(name + l, sizeof name - l, " (%s Remix)", NOUN[rng_below(r, N(NOUN))]);
         }
-        base62_id(hash_str(seed, ns), (uint64_t)c->n_tracks, id);
+        base62_id(id_hash(seed, ns), (uint64_t)c->n_tracks, id);
         snprintf(isrc, sizeof isrc, "%s%c%c%c%02d%05u", COUNTRIES[rng_below(r, N(COUNTRIES))],
                  'A' + (int)rng_below(r, 26), 'A' + (int)rng_below(r, 26),
                  '0' + (int)rng_below(r, 10), atoi(al->release_date) % 100, rng_below(r, 100000));
@@ -207,7 +207,7 @@ int generator_build(struct catalog *c, const struct gen_opts *o)
         char base[64];
         pair_name(&r, base, sizeof base);
         snprintf(name, sizeof name, "%s%s%s", pre, *pre ? " " : "", base);
-        base62_id(hash_str(o->seed, "artist"), (uint64_t)i, id);
+        base62_id(id_hash(o->seed, "artist"), (uint64_t)i, id);
         int pop = (int)rng_below(&r, 101);
         long followers = (long)pop * pop * 37 + (long)rng_below(&r, 5000);
         if (catalog_add_artist(c, id, name, g, ng, pop, followers) < 0)
@@ -219,12 +219,12 @@ int generator_build(struct catalog *c, const struct gen_opts *o)
     for (int i = 0; i < o->episodes; i++) {
         char show_id[23], show[64];
         int s = i % 4;
-        base62_id(hash_str(o->seed, "show"), (uint64_t)s, show_id);
+        base62_id(id_hash(o->seed, "show"), (uint64_t)s, show_id);
         snprintf(show, sizeof show, "The %s Podcast", NOUN[(size_t)s * 7 % N(NOUN)]);
         snprintf(name, sizeof name, "Episode %d: %s", i + 1, NOUN[rng_below(&r, N(NOUN))]);
         snprintf(date, sizeof date, "20%02d-%02d-%02d", 19 + (int)rng_below(&r, 7),
                  1 + (int)rng_below(&r, 12), 1 + (int)rng_below(&r, 28));
-        base62_id(hash_str(o->seed, "episode"), (uint64_t)i, id);
+        base62_id(id_hash(o->seed, "episode"), (uint64_t)i, id);
         if (catalog_add_episode(c, id, name, show_id, show, "Emulator Radio", date,
                                 600000 + (int)rng_below(&r, 3000000), false) < 0)
             return -1;
@@ -282,7 +282,7 @@ int generator_fill(struct catalog *c, struct emu_playlist *p, size_t size, bool 
         return 0;
     if (c->n_tracks == 0)
         return -1;
-    rng_seed(&r, hash_str(c->seed + salt, p->id));
+    rng_seed(&r, id_hash(c->seed + salt, p->id));
     e = calloc(size, sizeof *e);
     perm = malloc(c->n_tracks * sizeof *perm);
     if (!e || !perm)
@@ -318,15 +318,16 @@ int generator_fill(struct catalog *c, struct emu_playlist *p, size_t size, bool 
         pair_name(&r, a, sizeof a);
         pair_name(&r, al, sizeof al);
         pair_name(&r, t, sizeof t);
-        int ok = buf_puts(&u, "spotify:local:") == 0 && url_encode(&u, a) == 0 &&
-                 buf_puts(&u, ":") == 0 && url_encode(&u, al) == 0 && buf_puts(&u, ":") == 0 &&
-                 url_encode(&u, t) == 0 && buf_printf(&u, ":%u", 120 + rng_below(&r, 200)) == 0;
+        int ok = buf_append_str(&u, "spotify:local:") == 0 && url_encode(&u, a) == 0 &&
+                 buf_append_str(&u, ":") == 0 && url_encode(&u, al) == 0 &&
+                 buf_append_str(&u, ":") == 0 && url_encode(&u, t) == 0 &&
+                 buf_appendf(&u, ":%u", 120 + rng_below(&r, 200)) == 0;
         /* url_encode writes %20; Spotify's local URIs use '+', so swap them. */
         if (ok) {
             struct buf v = BUF_INIT;
             for (size_t k = 0; ok && k < u.len; k++) {
                 if (strncmp(u.data + k, "%20", 3) == 0) {
-                    ok = buf_puts(&v, "+") == 0;
+                    ok = buf_append_str(&v, "+") == 0;
                     k += 2;
                 } else {
                     ok = buf_append(&v, u.data + k, 1) == 0;
@@ -415,7 +416,7 @@ static int grow_tracks(struct catalog *c, size_t need)
     struct rng r;
     if (c->n_artists == 0 || need > 2000000)
         return -1;
-    rng_seed(&r, hash_str(c->seed, "liked-extra") ^ c->n_tracks);
+    rng_seed(&r, id_hash(c->seed, "liked-extra") ^ c->n_tracks);
     int count = (int)(need - c->n_tracks), first = (int)c->n_albums;
     if (gen_albums(c, &r, c->seed, "liked-album", (count + 11) / 12) != 0)
         return -1;
@@ -441,7 +442,7 @@ int generator_liked(struct catalog *c, int user, size_t size, bool grow, char *e
         snprintf(err, errsz, "out of memory");
         goto done;
     }
-    rng_seed(&r, hash_str(c->seed ^ 0x11ced5ULL, c->users[user].id));
+    rng_seed(&r, id_hash(c->seed ^ 0x11ced5ULL, c->users[user].id));
     for (size_t i = 0; i < c->n_tracks; i++)
         perm[i] = (uint32_t)i;
     /* Newest first, spread over LIKED_SPAN seconds before LIKED_NEWEST. */

@@ -86,8 +86,8 @@ void resp_error(struct emu_resp *res, int status, const char *message)
 {
     buf_reset(&res->body);
     res->status = status;
-    if (buf_printf(&res->body, "{\"error\":{\"status\":%d,\"message\":", status) ||
-        jw_str(&res->body, message) || buf_puts(&res->body, "}}")) {
+    if (buf_appendf(&res->body, "{\"error\":{\"status\":%d,\"message\":", status) ||
+        jw_str(&res->body, message) || buf_append_str(&res->body, "}}")) {
         buf_reset(&res->body);
         res->status = 500;
     }
@@ -201,8 +201,9 @@ static void web_gate(struct emu_req *req, struct emu_resp *res, const struct rou
         if (knobs_quota(emu->knobs, &wait)) {
             res->retry_after = wait;
             res->status = 429;
-            if (buf_puts(&res->body, "{\"error\":{\"status\":429,\"message\":\"API rate limit "
-                                     "exceeded\",\"reason\":\"QUOTA_EXCEEDED\"}}") != 0)
+            if (buf_append_str(&res->body,
+                               "{\"error\":{\"status\":429,\"message\":\"API rate limit "
+                               "exceeded\",\"reason\":\"QUOTA_EXCEEDED\"}}") != 0)
                 resp_error(res, 500, "Server error");
             return;
         }

@@ -154,7 +154,7 @@ int knobs_rate_check(struct knobs *k, int64_t now)
 int knobs_rate_json(struct knobs *k, struct buf *b)
 {
     pthread_mutex_lock(&k->rate_mu);
-    int rc = buf_printf(b, "{\"max\":%d,\"window_ms\":%d,\"retry_after\":%d,\"in_window\":%d}",
+    int rc = buf_appendf(b, "{\"max\":%d,\"window_ms\":%d,\"retry_after\":%d,\"in_window\":%d}",
                         k->rate_max, k->rate_window_ms, k->rate_retry_after, k->ring_len);
     pthread_mutex_unlock(&k->rate_mu);
     return rc;
@@ -243,18 +243,18 @@ void knobs_clear_faults(struct knobs *k)
 
 int knobs_faults_json(struct knobs *k, struct buf *b)
 {
-    int rc = buf_puts(b, "{\"faults\":[");
+    int rc = buf_append_str(b, "{\"faults\":[");
     pthread_mutex_lock(&k->fault_mu);
     for (int i = 0; i < k->nfaults && rc == 0; i++) {
         struct fault *f = &k->faults[i];
-        rc = buf_printf(b, "%s{\"id\":%d,\"method\":", i ? "," : "", f->id) ||
-             jw_str(b, f->method[0] ? f->method : "*") || buf_puts(b, ",\"path_prefix\":") ||
-             jw_str(b, f->prefix) || buf_puts(b, ",\"path_pattern\":") || jw_str(b, f->pattern) ||
-             buf_printf(b, ",\"status\":%d,\"remaining\":%d,\"drop\":%s,\"retry_after\":%d}",
+        rc = buf_appendf(b, "%s{\"id\":%d,\"method\":", i ? "," : "", f->id) ||
+             jw_str(b, f->method[0] ? f->method : "*") || buf_append_str(b, ",\"path_prefix\":") ||
+             jw_str(b, f->prefix) || buf_append_str(b, ",\"path_pattern\":") || jw_str(b, f->pattern) ||
+             buf_appendf(b, ",\"status\":%d,\"remaining\":%d,\"drop\":%s,\"retry_after\":%d}",
                         f->status, f->remaining, f->drop ? "true" : "false", f->retry_after);
     }
     pthread_mutex_unlock(&k->fault_mu);
-    return rc || buf_puts(b, "]}");
+    return rc || buf_append_str(b, "]}");
 }
 
 /* ---- counters and log ---- */
@@ -321,14 +321,14 @@ void knobs_record(struct knobs *k, const char *method, const char *tmpl, const c
 
 static int status_key(struct buf *b, int status)
 {
-    return status ? buf_printf(b, "\"%d\"", status) : buf_puts(b, "\"dropped\"");
+    return status ? buf_appendf(b, "\"%d\"", status) : buf_append_str(b, "\"dropped\"");
 }
 
 /* {"GET /v1/me": {"200": 3, "401": 1}, ...}: entries of one route are grouped
  * by scanning for the first occurrence of each (method, template). */
 int knobs_counters_json(struct knobs *k, struct buf *b)
 {
-    int rc = buf_puts(b, "{");
+    int rc = buf_append_str(b, "{");
     bool first = true;
     pthread_mutex_lock(&k->stat_mu);
     for (size_t i = 0; i < k->ncounters && rc == 0; i++) {
@@ -338,21 +338,21 @@ int knobs_counters_json(struct knobs *k, struct buf *b)
             seen = k->counters[j].tmpl == c->tmpl && k->counters[j].method == c->method;
         if (seen)
             continue;
-        rc = buf_printf(b, "%s\"%s %s\":{", first ? "" : ",", c->method, c->tmpl);
+        rc = buf_appendf(b, "%s\"%s %s\":{", first ? "" : ",", c->method, c->tmpl);
         first = false;
         bool f2 = true;
         for (size_t j = i; j < k->ncounters && rc == 0; j++) {
             struct counter *d = &k->counters[j];
             if (d->tmpl != c->tmpl || d->method != c->method)
                 continue;
-            rc = (!f2 && buf_puts(b, ",")) || status_key(b, d->status) ||
-                 buf_printf(b, ":%ld", d->count);
+            rc = (!f2 && buf_append_str(b, ",")) || status_key(b, d->status) ||
+                 buf_appendf(b, ":%ld", d->count);
             f2 = false;
         }
-        rc = rc || buf_puts(b, "}");
+        rc = rc || buf_append_str(b, "}");
     }
     pthread_mutex_unlock(&k->stat_mu);
-    return rc || buf_puts(b, "}");
+    return rc || buf_append_str(b, "}");
 }
 
 void knobs_reset_counters(struct knobs *k)
@@ -364,26 +364,26 @@ void knobs_reset_counters(struct knobs *k)
 
 int knobs_log_json(struct knobs *k, int64_t since_ms, struct buf *b)
 {
-    int rc = buf_puts(b, "{\"requests\":[");
+    int rc = buf_append_str(b, "{\"requests\":[");
     bool first = true;
     pthread_mutex_lock(&k->stat_mu);
     for (size_t i = 0; i < k->log_len && rc == 0; i++) {
         struct log_entry *e = &k->log[(k->log_head + i) % LOG_CAP];
         if (e->start_ms < since_ms)
             continue;
-        rc = buf_printf(b,
+        rc = buf_appendf(b,
                         "%s{\"t_ms\":%lld,\"end_ms\":%lld,\"method\":\"%s\",\"route\":\"%s %s\","
                         "\"status\":%d,\"path\":",
                         first ? "" : ",", (long long)e->start_ms, (long long)e->end_ms, e->method,
                         e->method, e->tmpl, e->status) ||
-             jw_str(b, e->path) || buf_puts(b, ",\"query\":") ||
+             jw_str(b, e->path) || buf_append_str(b, ",\"query\":") ||
              jw_str(b, e->query ? e->query : "") ||
-             (k->log_ua && (buf_puts(b, ",\"user_agent\":") || jw_str(b, e->ua))) ||
-             buf_puts(b, "}");
+             (k->log_ua && (buf_append_str(b, ",\"user_agent\":") || jw_str(b, e->ua))) ||
+             buf_append_str(b, "}");
         first = false;
     }
     pthread_mutex_unlock(&k->stat_mu);
-    return rc || buf_puts(b, "]}");
+    return rc || buf_append_str(b, "]}");
 }
 
 void knobs_reset_log(struct knobs *k)

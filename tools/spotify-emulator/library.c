@@ -177,14 +177,14 @@ fail:
 int library_json(const struct catalog *c, const struct emu_user *u, struct buf *b)
 {
     char when[21];
-    int rc = buf_puts(b, "[");
+    int rc = buf_append_str(b, "[");
     for (size_t i = 0; i < u->nliked && rc == 0; i++) {
         const char *id = c->tracks[u->liked[i].track].id; /* base62: no escaping needed */
         iso8601(u->liked[i].added_at, when);
-        rc = buf_printf(b, "%s{\"id\":\"%s\",\"uri\":\"spotify:track:%s\",\"added_at\":\"%s\"}",
+        rc = buf_appendf(b, "%s{\"id\":\"%s\",\"uri\":\"spotify:track:%s\",\"added_at\":\"%s\"}",
                         i ? "," : "", id, id, when);
     }
-    return rc || buf_puts(b, "]");
+    return rc || buf_append_str(b, "]");
 }
 
 struct saved_ctx {

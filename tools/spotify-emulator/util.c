@@ -1,5 +1,7 @@
 #include "util.h"
 
+#include "lib/util.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/rand.h>
@@ -7,90 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* ---- struct buf ---- */
-
-int buf_reserve(struct buf *b, size_t extra)
-{
-    if (b->len + extra + 1 <= b->cap)
-        return 0;
-    if (extra > ((size_t)-1) / 4 - b->len)
-        return -1;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return -1;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-int buf_append(struct buf *b, const void *data, size_t len)
-{
-    if (buf_reserve(b, len) != 0)
-        return -1;
-    if (len)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-int buf_puts(struct buf *b, const char *s)
-{
-    return buf_append(b, s, strlen(s));
-}
-
-int buf_printf(struct buf *b, const char *fmt, ...)
-{
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return -1;
-    if ((size_t)n < sizeof small)
-        return buf_append(b, small, (size_t)n);
-    if (buf_reserve(b, (size_t)n) != 0)
-        return -1;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return 0;
-}
-
-void buf_reset(struct buf *b)
-{
-    b->len = 0;
-    if (b->data)
-        b->data[0] = '\0';
-}
-
-void buf_release(struct buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-char *buf_detach(struct buf *b, size_t *len_out)
-{
-    char *s = b->data;
-    size_t len = b->len;
-    if (!s) {
-        s = calloc(1, 1);
-        len = 0;
-    }
-    b->data = NULL;
-    b->len = b->cap = 0;
-    if (len_out)
-        *len_out = len;
-    return s;
-}
 
 /* ---- JSON writer ---- */
 
@@ -219,74 +137,21 @@ int jw_bool(struct buf *b, bool v)
 
 /* ---- strmap ---- */
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static int strmap_grow(struct strmap *m)
-{
-    size_t ncap = m->cap ? m->cap * 2 : 64;
-    const char **nk = calloc(ncap, sizeof *nk);
-    int *nv = calloc(ncap, sizeof *nv);
-    if (!nk || !nv) {
-        free(nk);
-        free(nv);
-        return -1;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i])
-            continue;
-        size_t j = fnv1a(m->keys[i], strlen(m->keys[i])) & (ncap - 1);
-        while (nk[j])
-            j = (j + 1) & (ncap - 1);
-        nk[j] = m->keys[i];
-        nv[j] = m->vals[i];
-    }
-    free(m->keys);
-    free(m->vals);
-    m->keys = nk;
-    m->vals = nv;
-    m->cap = ncap;
-    return 0;
-}
-
 int strmap_put(struct strmap *m, const char *key, int val)
 {
-    if ((m->n + 1) * 10 > m->cap * 7 && strmap_grow(m) != 0)
+    bool created;
+    struct hash_slot *slot = hash_insert(&m->h, key, strlen(key), &created);
+    if (!slot)
         return -1;
-    size_t len = strlen(key);
-    size_t j = fnv1a(key, len) & (m->cap - 1);
-    while (m->keys[j]) {
-        if (strcmp(m->keys[j], key) == 0) {
-            m->keys[j] = key;
-            m->vals[j] = val;
-            return 0;
-        }
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->keys[j] = key;
-    m->vals[j] = val;
-    m->n++;
+    slot->key = key; /* the newest pointer, as the caller keeps that one alive */
+    slot->value = (void *)(intptr_t)val;
     return 0;
 }
 
 int strmap_getn(const struct strmap *m, const char *key, size_t len)
 {
-    if (!m->cap)
-        return -1;
-    size_t j = fnv1a(key, len) & (m->cap - 1);
-    while (m->keys[j]) {
-        if (strncmp(m->keys[j], key, len) == 0 && m->keys[j][len] == '\0')
-            return m->vals[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    return -1;
+    const struct hash_slot *slot = hash_find(&m->h, key, len);
+    return slot ? (int)(intptr_t)slot->value : -1;
 }
 
 int strmap_get(const struct strmap *m, const char *key)
@@ -296,32 +161,12 @@ int strmap_get(const struct strmap *m, const char *key)
 
 void strmap_del(struct strmap *m, const char *key)
 {
-    if (!m->cap)
-        return;
-    size_t j = fnv1a(key, strlen(key)) & (m->cap - 1);
-    while (m->keys[j] && strcmp(m->keys[j], key) != 0)
-        j = (j + 1) & (m->cap - 1);
-    if (!m->keys[j])
-        return;
-    m->keys[j] = NULL;
-    m->n--;
-    /* Re-insert the rest of the cluster so that probing still finds it. */
-    for (size_t k = (j + 1) & (m->cap - 1); m->keys[k]; k = (k + 1) & (m->cap - 1)) {
-        const char *kk = m->keys[k];
-        int vv = m->vals[k];
-        m->keys[k] = NULL;
-        m->n--;
-        strmap_put(m, kk, vv); /* cannot grow: n only went down */
-    }
+    hash_remove(&m->h, key, strlen(key));
 }
 
 void strmap_release(struct strmap *m)
 {
-    free(m->keys);
-    free(m->vals);
-    m->keys = NULL;
-    m->vals = NULL;
-    m->cap = m->n = 0;
+    hash_release(&m->h);
 }
 
 /* ---- PRNG and ids ---- */
@@ -344,7 +189,20 @@ uint32_t rng_below(struct rng *r, uint32_t n)
     return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
 
-uint64_t hash_str(uint64_t seed, const char *s)
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The hash every catalogue id is derived from (plain FNV-1a, then splitmix; not lib/hash's,
+ * whose values differ): it must never change, or every id of the deterministic catalogue
+ * (and the ones written in docs and tests) would. */
+uint64_t id_hash(uint64_t seed, const char *s)
 {
     struct rng r = {fnv1a(s, strlen(s)) ^ seed};
     return rng_next(&r);
@@ -445,23 +303,12 @@ long b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
     return (long)o;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 size_t url_decode(char *s, bool plus)
 {
     char *o = s;
     for (char *p = s; *p; p++) {
-        if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-            *o++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+        if (*p == '%' && util_hex_value(p[1]) >= 0 && util_hex_value(p[2]) >= 0) {
+            *o++ = (char)(util_hex_value(p[1]) * 16 + util_hex_value(p[2]));
             p += 2;
         } else if (*p == '+' && plus) {
             *o++ = ' ';

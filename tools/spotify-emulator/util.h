@@ -1,7 +1,7 @@
 #ifndef EMU_UTIL_H
 #define EMU_UTIL_H
-/* Small self-contained helpers of the Spotify emulator: a growable string
- * (after Git's strbuf), a JSON writer on top of it, a string -> int hash map,
+/* Small self-contained helpers of the Spotify emulator: a JSON writer on top of
+ * lib/buf's growable string, a string -> int hash map,
  * a deterministic PRNG, base64 and URL/form decoding, and clocks.
  * Nothing here takes locks; callers synchronise. */
 #include <stdarg.h>
@@ -9,28 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- struct buf: growable, always NUL-terminated once written ---- */
-struct buf {
-    char *data; /* NULL until the first append */
-    size_t len;
-    size_t cap;
-};
-#define BUF_INIT                                                                                   \
-    {                                                                                              \
-        NULL, 0, 0                                                                                 \
-    }
-
-/* Appends; return 0, or -1 when out of memory (the buffer is then unchanged). */
-int buf_append(struct buf *b, const void *data, size_t len);
-int buf_puts(struct buf *b, const char *s);
-int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Makes room for extra more bytes; 0 or -1 (out of memory). */
-int buf_reserve(struct buf *b, size_t extra);
-void buf_reset(struct buf *b);
-void buf_release(struct buf *b);
-/* Hands the string to the caller (caller frees with free()); the buffer is emptied.
- * Returns NULL only when out of memory; an empty buffer yields "". */
-char *buf_detach(struct buf *b, size_t *len_out);
+/* struct buf (growable, always NUL-terminated once written) is playrouter's lib/buf:
+ * the one building block the emulator shares (it links none of playrouter's logic). */
+#include "lib/buf.h"
+#include "lib/hash.h"
 
 /* ---- JSON writing into a buf. All return 0 or -1 (out of memory). ---- */
 /* Appends s as a quoted, escaped JSON string; NULL appends null. */
@@ -41,13 +23,10 @@ int jw_key(struct buf *b, const char *key, bool comma);
 int jw_int(struct buf *b, long long v);
 int jw_bool(struct buf *b, bool v);
 
-/* ---- string -> int map (open addressing). Keys are borrowed: the caller keeps
- * them alive and unchanged while they are in the map. ---- */
+/* ---- string -> int map (lib/hash's table). Keys are borrowed: the caller keeps
+ * them alive and unchanged while they are in the map. Zero-initialised = empty. ---- */
 struct strmap {
-    const char **keys;
-    int *vals;
-    size_t cap; /* power of two, or 0 */
-    size_t n;
+    struct hash h;
 };
 /* 0, or -1 when out of memory. Replaces the value of an existing key. */
 int strmap_put(struct strmap *m, const char *key, int val);
@@ -66,7 +45,7 @@ uint64_t rng_next(struct rng *r);
 /* Uniform in [0, n); n > 0. */
 uint32_t rng_below(struct rng *r, uint32_t n);
 /* Hash of a string mixed with a seed (FNV-1a then splitmix finaliser). */
-uint64_t hash_str(uint64_t seed, const char *s);
+uint64_t id_hash(uint64_t seed, const char *s);
 /* Writes a 22-character base62 id derived from h (and a NUL) into out[23]. */
 void base62_id(uint64_t h1, uint64_t h2, char out[23]);
 /* 1 when s is a syntactically valid Spotify id (1..32 chars of [0-9A-Za-z]). */

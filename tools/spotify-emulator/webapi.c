@@ -87,9 +87,9 @@ void web_user(struct emu_req *req, struct emu_resp *res)
         /* PublicUserObject: the owner object plus followers, images and type. */
         const struct emu_user *usr = &c->users[u];
         int rc =
-            buf_puts(&res->body, "{\"display_name\":") || jw_str(&res->body, usr->display_name) ||
-            buf_puts(&res->body, ",\"followers\":{\"href\":null,\"total\":0},\"images\":[],") ||
-            buf_puts(&res->body, usr->ref_json + 1);
+            buf_append_str(&res->body, "{\"display_name\":") || jw_str(&res->body, usr->display_name) ||
+            buf_append_str(&res->body, ",\"followers\":{\"href\":null,\"total\":0},\"images\":[],") ||
+            buf_append_str(&res->body, usr->ref_json + 1);
         resp_json(res, 200, rc);
     }
     pthread_rwlock_unlock(&c->lock);
@@ -164,7 +164,7 @@ void web_playlist_items(struct emu_req *req, struct emu_resp *res)
     if (req_paging(req, res, 20, max, &limit, &offset) != 0)
         return;
     const char *fields = req_query(req, "fields");
-    if (fields && *fields && (buf_puts(&extra, "&fields=") || url_encode(&extra, fields))) {
+    if (fields && *fields && (buf_append_str(&extra, "&fields=") || url_encode(&extra, fields))) {
         resp_error(res, 500, "Server error");
         goto out;
     }
@@ -244,19 +244,19 @@ void web_several(struct emu_req *req, struct emu_resp *res)
     if (!copy)
         goto done;
     pthread_rwlock_rdlock(&c->lock);
-    rc = buf_printf(&res->body, "{\"%s\":[", KIND_PLURAL[kind]);
+    rc = buf_appendf(&res->body, "{\"%s\":[", KIND_PLURAL[kind]);
     bool first = true;
     for (char *save = NULL, *id = strtok_r(copy, ",", &save); id && rc == 0;
          id = strtok_r(NULL, ",", &save)) {
-        rc = !first && buf_puts(&res->body, ",");
+        rc = !first && buf_append_str(&res->body, ",");
         first = false;
         int r = rc ? -1 : render_one(c, kind, id, req->mode, &res->body);
         if (r == 1) /* unknown ids answer null, like Spotify */
-            r = buf_puts(&res->body, "null");
+            r = buf_append_str(&res->body, "null");
         rc = r;
     }
     pthread_rwlock_unlock(&c->lock);
-    rc = rc || buf_puts(&res->body, "]}");
+    rc = rc || buf_append_str(&res->body, "]}");
 done:
     free(copy);
     resp_json(res, 200, rc);

@@ -221,11 +221,11 @@ void web_library_contains(struct emu_req *req, struct emu_resp *res)
     pthread_rwlock_rdlock(&c->lock);
     const struct emu_user *u = &c->users[req->user];
     if (collect(req, res, NULL, &l) == 0) {
-        int rc = buf_puts(&res->body, "[");
+        int rc = buf_append_str(&res->body, "[");
         for (size_t i = 0; i < l.n && rc == 0; i++)
-            rc = buf_puts(&res->body, i ? "," : "") ||
+            rc = buf_append_str(&res->body, i ? "," : "") ||
                  jw_bool(&res->body, l.tracks[i] >= 0 && library_find(u, l.tracks[i]) >= 0);
-        resp_json(res, 200, rc || buf_puts(&res->body, "]"));
+        resp_json(res, 200, rc || buf_append_str(&res->body, "]"));
     }
     pthread_rwlock_unlock(&c->lock);
     lib_list_release(&l);

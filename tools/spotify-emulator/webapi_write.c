@@ -31,8 +31,8 @@ json_t *req_json_body(struct emu_req *req, struct emu_resp *res, bool optional)
 
 static void snapshot_answer(struct emu_resp *res, int status, const struct emu_playlist *p)
 {
-    int rc = buf_puts(&res->body, "{\"snapshot_id\":") || jw_str(&res->body, p->snapshot) ||
-             buf_puts(&res->body, "}");
+    int rc = buf_append_str(&res->body, "{\"snapshot_id\":") || jw_str(&res->body, p->snapshot) ||
+             buf_append_str(&res->body, "}");
     resp_json(res, status, rc);
 }
 
