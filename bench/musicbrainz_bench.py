@@ -11,7 +11,7 @@ LATENCY_MS per answer, and one playrouter at PLAYROUTER_MUSICBRAINZ_RATE=1:
                 sync bench picks them), nothing known yet
   M2 no change  re-sync
   M3 half       a second base of 2,500 of base 1's tracks and 2,500 of base 2's
-  M4 re-eval    a child's rule changed: the base is read again, MusicBrainz is not asked
+  M4 re-eval    a child's rule changed: evaluated again, MusicBrainz is not asked
 
 MusicBrainz requests are the emulator's counters (checked against the SyncEvent's
 metadata_requests and against 503s: there must be none); the physical minimum of a

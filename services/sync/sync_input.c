@@ -124,7 +124,7 @@ static void describe_details(const json_t *details, struct buf *why)
 }
 
 /* What the rules see beyond the playlists, as part of the fingerprint: the user's tag
- * version (and the tags themselves, loaded for the evaluation) when a rule uses `tag`;
+ * version when a rule uses `tag` (the tags themselves are read by the evaluation);
  * the 30-day period of the MusicBrainz store when a rule needs MusicBrainz (staggered
  * by base, so that bases do not all refresh at once), so its values are asked again at
  * least that often. 0, ERR_NOMEM or ERR_INTERNAL. */
@@ -134,8 +134,7 @@ static int fingerprint_metadata(struct db *db, struct arena *a, const char *user
     int rc;
     if (in->needs & RULE_NEEDS_TAGS) {
         int64_t version = 0;
-        if ((rc = tag_repo_version(db, user_id, &version)) != 0 ||
-            (rc = tag_service_list(db, a, user_id, &in->tags, &in->n_tags)) != 0)
+        if ((rc = tag_repo_version(db, user_id, &version)) != 0)
             return rc;
         if (buf_appendf(fp, "tags=%lld\n", (long long)version) != 0)
             return ERR_NOMEM;
@@ -311,6 +310,21 @@ static int base_entries(struct app *app, struct spotify_client *c, struct arena 
     return sync_base_read(c, a, &in->base, &ev->base);
 }
 
+/* The user's tags on the tracks and their artists, read with a connection of its own
+ * for that read only. */
+static int apply_tags(struct app *app, struct arena *a, const struct sync_input *in,
+                      struct sync_eval *ev)
+{
+    struct tag_item *items = NULL;
+    size_t n = 0;
+    struct db *db = database_acquire(app, SYNC_STORE_DB_WAIT_MS);
+    int rc = db ? tag_service_list(db, a, in->base.user_id, &items, &n) : ERR_UNAVAILABLE;
+    database_release(app, db);
+    if (rc == ERR_UNAVAILABLE)
+        buf_append_str(&ev->why, "no database connection was free to read the user's tags");
+    return rc ? rc : tag_service_apply(items, n, ev->tracks.tracks, ev->tracks.n, a);
+}
+
 int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
                   const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
                   void *ud, struct sync_eval *ev)
@@ -364,8 +378,7 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
         (rc = musicbrainz_metadata_enrich(app, a, ev->tracks.tracks, ev->tracks.n, in->cancel,
                                           phase, ud, &ev->mbstats, &ev->why)) != 0)
         return rc;
-    if ((in->needs & RULE_NEEDS_TAGS) &&
-        (rc = tag_service_apply(in->tags, in->n_tags, ev->tracks.tracks, ev->tracks.n, a)) != 0)
+    if ((in->needs & RULE_NEEDS_TAGS) && (rc = apply_tags(app, a, in, ev)) != 0)
         return rc;
     if (phase && (rc = phase(ud, "evaluate", 0, 0)) != 0)
         return rc;

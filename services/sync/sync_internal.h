@@ -38,8 +38,6 @@ struct sync_input {
     char config_hash[SYNC_HASH_HEX]; /* fingerprint of routing + every child's config */
     struct sync_base_state state;
     struct sync_child_state *child_state; /* n_children (arena) */
-    struct tag_item *tags; /* with RULE_NEEDS_TAGS: every tagged item of the user (arena) */
-    size_t n_tags;
     enum spotify_mode api_mode;           /* the configured mode of this run */
     struct base_store_info store;         /* the stored base's header (snapshot_id NULL: none) */
     const struct cancel *cancel; /* NULL (a sync runs to its end); a preview's: its client
@@ -50,8 +48,7 @@ struct sync_input {
  * mode (and MusicBrainz on or off) and computes the fingerprint: routing, every child's
  * configuration, the day (in_the_last), the user's tag version (a rule uses `tag`) and
  * the 30-day period of the MusicBrainz store (a rule needs MusicBrainz: its values are
- * refreshed at least that often, and the next period re-evaluates). With RULE_NEEDS_TAGS
- * it loads the user's tags too. Strings in arena `a`. On ERR_VALIDATION (a stored
+ * refreshed at least that often, and the next period re-evaluates). Strings in arena `a`. On ERR_VALIDATION (a stored
  * rule no longer compiles, e.g. after a mode change) `why` says which child and why.
  * 0, ERR_NOT_FOUND (base), ERR_VALIDATION, ERR_NOMEM, ERR_INTERNAL. Release with
  * sync_input_release() whatever the outcome. */
@@ -89,7 +86,7 @@ struct sync_eval {
  * metadata_enrich() (cache first). A read, or metadata fetched, is saved as the
  * stored base (a failure to save is logged, not an error); each store step takes a
  * database connection of its own for that step only. Then MusicBrainz's values (through
- * its own shared store: musicbrainz_metadata.h) and the user's tags (in->tags). `phase`
+ * its own shared store: musicbrainz_metadata.h) and the user's tags. `phase`
  * (may be NULL) is called at each phase with its name (and, in "musicbrainz", with
  * done/total). Errors: the client's (message in spotify_client_last_error()),
  * ERR_METADATA_UNAVAILABLE (message in ev->why), ERR_UNAVAILABLE (cancelled or shutting

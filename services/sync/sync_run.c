@@ -457,9 +457,11 @@ static int run_steps(struct run *r)
         rc = sync_eval_run(r->app, r->client, r->a, in, base_snap, eval_phase, r, &r->ev);
         if (rc == ERR_VALIDATION)
             return fail(r, rc, "more than one child playlist is the catch-all");
-        if (rc == ERR_METADATA_UNAVAILABLE || (rc != 0 && r->ev.why.len))
+        if (rc == ERR_METADATA_UNAVAILABLE)
             return fail(r, rc, "fetching MusicBrainz metadata: %s",
                         r->ev.why.len ? r->ev.why.data : "MusicBrainz could not be reached");
+        if (rc != 0 && r->ev.why.len) /* the MusicBrainz store or the tags could not be read */
+            return fail(r, rc, "%s", r->ev.why.data);
         if (rc == ERR_UNAVAILABLE && atomic_load(&r->app->shutting_down) > 1)
             return fail(r, rc, SYNC_MSG_SHUTDOWN);
         if (rc != 0)

@@ -57,10 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
     if (!j)
         return 0;
-    for (int mode = SPOTIFY_MODE_DEVELOPMENT; mode <= SPOTIFY_MODE_EXTENDED; mode++) {
+    /* Both API modes, each with MusicBrainz off and on (rule_env()). */
+    for (int k = 0; k < 4; k++) {
+        unsigned env = rule_env((enum spotify_mode)(k & 1), k >= 2);
         json_t *details = json_array();
         struct target_child *c = NULL;
-        int rc = target_child_compile_object(j, (enum spotify_mode)mode, "/items/0", &c, details);
+        int rc = target_child_compile_object(j, env, "/items/0", &c, details);
         FUZZ_CHECK(rc == 0 || rc == ERR_VALIDATION || rc == ERR_NOMEM);
         FUZZ_CHECK((rc == 0) == (c != NULL));
         check_details(rc, details);
@@ -71,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         details = json_array();
         struct rule *r = NULL;
-        rc = rule_compile(j, (enum spotify_mode)mode, NULL, &r, details);
+        rc = rule_compile(j, env, NULL, &r, details);
         FUZZ_CHECK((rc == 0) == (r != NULL));
         check_details(rc, details);
         if (r)

@@ -60,7 +60,8 @@ static json_t *value_for(enum rule_type type, const char *op, size_t variant)
 static struct rule *compile(json_t *j)
 {
     struct rule *r = NULL;
-    if (rule_compile(j, SPOTIFY_MODE_EXTENDED, NULL, &r, NULL) != 0)
+    /* Extended mode with MusicBrainz on: every field of the table compiles. */
+    if (rule_compile(j, rule_env(SPOTIFY_MODE_EXTENDED, true), NULL, &r, NULL) != 0)
         r = NULL;
     json_decref(j);
     return r;
@@ -97,8 +98,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             }
         }
     }
-    if (n_rules != 536 || n_rules >= MAX_RULES)
-        abort(); /* the table above went wrong: README.md counts 536 */
+    if (n_rules != 590 || n_rules >= MAX_RULES)
+        abort(); /* the table above went wrong: README.md counts 590 */
     return 0;
 }
 

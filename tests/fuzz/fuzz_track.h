@@ -16,6 +16,8 @@ struct fuzz_track {
     char *release;
     char *artist_ids[FUZZ_TRACK_MAX_MULTI], *artist_names[FUZZ_TRACK_MAX_MULTI];
     char *genres[FUZZ_TRACK_MAX_MULTI];
+    unsigned char genre_sources[FUZZ_TRACK_MAX_MULTI];
+    char *tags[FUZZ_TRACK_MAX_MULTI];
 };
 
 static inline char *fuzz_maybe_str(struct fuzz_input *in, size_t max)
@@ -38,8 +40,16 @@ static inline void fuzz_track_draw(struct fuzz_input *in, struct fuzz_track *ft)
         ft->artist_ids[i] = fuzz_maybe_str(in, 30);
         ft->artist_names[i] = fuzz_maybe_str(in, 60);
     }
-    for (size_t i = 0; i < ng; i++)
+    for (size_t i = 0; i < ng; i++) {
         ft->genres[i] = fuzz_maybe_str(in, 30);
+        ft->genre_sources[i] = (unsigned char)(fuzz_u8(in) & 3);
+    }
+    size_t nt = fuzz_below(in, FUZZ_TRACK_MAX_MULTI + 1);
+    for (size_t i = 0; i < nt; i++)
+        ft->tags[i] = fuzz_maybe_str(in, 30);
+    t->tags = (const char *const *)ft->tags;
+    t->n_tags = nt;
+    t->genre_sources = fuzz_u8(in) & 1 ? ft->genre_sources : NULL;
     t->artist_ids = (const char *const *)ft->artist_ids;
     t->artist_names = (const char *const *)ft->artist_names;
     t->n_artists = na;
@@ -55,8 +65,9 @@ static inline void fuzz_track_draw(struct fuzz_input *in, struct fuzz_track *ft)
     t->artist_popularity = (int32_t)fuzz_below(in, 101);
     t->album_popularity = (int32_t)fuzz_below(in, 101);
     t->is_explicit = fuzz_u8(in) & 1;
+    t->original_year = (int32_t)fuzz_u32(in);
     /* which of the optional numbers the track carries (the release bit is the date's) */
-    t->has |= (fuzz_u32(in) & ~(unsigned)TRACK_HAS_RELEASE) & 0x1ffu;
+    t->has |= (fuzz_u32(in) & ~(unsigned)TRACK_HAS_RELEASE) & 0x3ffu;
 }
 
 static inline void fuzz_track_release(struct fuzz_track *ft)
@@ -68,6 +79,7 @@ static inline void fuzz_track_release(struct fuzz_track *ft)
         free(ft->artist_ids[i]);
         free(ft->artist_names[i]);
         free(ft->genres[i]);
+        free(ft->tags[i]);
     }
 }
 
