@@ -136,6 +136,10 @@ const struct rule_field *rule_field_find(const char *name);
  * NULL when none is near. A static string. */
 const char *rule_field_suggest(const char *name);
 const char *rule_op_suggest(const char *name);
+/* " (did you mean NEAR?)" for a suggestion from the two above, "" for none: the one way
+ * the messages say it. Returns out (or ""), which must hold RULE_SUGGEST_MAX bytes. */
+#define RULE_SUGGEST_MAX 96
+const char *rule_suggest_text(const char *near, char out[RULE_SUGGEST_MAX]);
 /* The field with that id (id < RULE_FIELD_COUNT). */
 const struct rule_field *rule_field_by_id(enum rule_field_id id);
 /* 0 when `env` (see rule_env()) provides the field; else ERR_VALIDATION and appends to

@@ -11,7 +11,7 @@
 #include "services/rules/rule_internal.h"
 
 struct compile_ctx {
-    unsigned env; /* rule_env() */
+    unsigned env;    /* rule_env() */
     json_t *details; /* borrowed; may be NULL */
     struct buf path; /* JSON Pointer of the node being parsed, prefix included */
     struct rule *r;
@@ -431,9 +431,9 @@ static void parse_comparison(struct compile_ctx *c, size_t idx, const json_t *j)
     } else if (!json_is_string(jf)) {
         problem(c, "/field", "expected a string");
     } else if (!(f = rule_field_find(json_string_value(jf)))) {
-        const char *near = rule_field_suggest(json_string_value(jf));
-        problem(c, "/field", "unknown field '%s'%s%s%s", json_string_value(jf),
-                near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+        char near[RULE_SUGGEST_MAX];
+        problem(c, "/field", "unknown field '%s'%s", json_string_value(jf),
+                rule_suggest_text(rule_field_suggest(json_string_value(jf)), near));
     } else {
         struct buf why = BUF_INIT;
         int rc = rule_field_check_mode(f, c->env, &why);
@@ -451,9 +451,9 @@ static void parse_comparison(struct compile_ctx *c, size_t idx, const json_t *j)
     } else if (!json_is_string(jo)) {
         problem(c, "/op", "expected a string");
     } else if ((op = rule_op_find(json_string_value(jo))) < 0) {
-        const char *near = rule_op_suggest(json_string_value(jo));
-        problem(c, "/op", "unknown operator '%s'%s%s%s", json_string_value(jo),
-                near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+        char near[RULE_SUGGEST_MAX];
+        problem(c, "/op", "unknown operator '%s'%s", json_string_value(jo),
+                rule_suggest_text(rule_op_suggest(json_string_value(jo)), near));
     }
     if (!f || op < 0)
         return;
@@ -541,8 +541,8 @@ static void parse_node(struct compile_ctx *c, const json_t *j, int depth)
         c->r->nodes[idx].size = (uint32_t)(c->r->n_nodes - idx);
 }
 
-int rule_compile(const json_t *filter, unsigned env, const char *path_prefix,
-                 struct rule **out, json_t *details)
+int rule_compile(const json_t *filter, unsigned env, const char *path_prefix, struct rule **out,
+                 json_t *details)
 {
     struct compile_ctx c = {.env = env, .details = details, .path = BUF_INIT};
     *out = NULL;

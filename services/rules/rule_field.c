@@ -1,6 +1,7 @@
 /* The one table of rule fields and operators, case folding, and the value accessors
  * shared by the rule engine and the target computation. */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/app_err.h"
@@ -261,6 +262,14 @@ const char *rule_field_suggest(const char *name)
     for (size_t i = 0; i < RULE_FIELD_COUNT; i++)
         names[i] = FIELDS[i].name;
     return nearest(name, names, RULE_FIELD_COUNT);
+}
+
+const char *rule_suggest_text(const char *near, char out[RULE_SUGGEST_MAX])
+{
+    if (!near)
+        return "";
+    snprintf(out, RULE_SUGGEST_MAX, " (did you mean %s?)", near);
+    return out;
 }
 
 const char *rule_op_suggest(const char *name)

@@ -122,9 +122,9 @@ static void compile_sort(struct child_ctx *x, struct target_child *c, const json
     } else if (!json_is_string(by)) {
         child_problem(x, "/sort/by", "expected a field name");
     } else if (!(f = rule_field_find(json_string_value(by)))) {
-        const char *near = rule_field_suggest(json_string_value(by));
-        child_problem(x, "/sort/by", "unknown field '%s'%s%s%s", json_string_value(by),
-                      near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+        char near[RULE_SUGGEST_MAX];
+        child_problem(x, "/sort/by", "unknown field '%s'%s", json_string_value(by),
+                      rule_suggest_text(rule_field_suggest(json_string_value(by)), near));
     } else {
         struct buf why = BUF_INIT;
         int rc = rule_field_check_mode(f, env, &why);
@@ -147,8 +147,8 @@ static void compile_sort(struct child_ctx *x, struct target_child *c, const json
     }
 }
 
-int target_child_compile(const struct target_child_json *in, unsigned env,
-                         const char *path_prefix, struct target_child **out, json_t *details)
+int target_child_compile(const struct target_child_json *in, unsigned env, const char *path_prefix,
+                         struct target_child **out, json_t *details)
 {
     struct child_ctx x = {.details = details, .prefix = path_prefix ? path_prefix : ""};
     struct target_child *c = NULL;
@@ -201,8 +201,8 @@ done:
     return 0;
 }
 
-int target_child_compile_object(const json_t *child, unsigned env,
-                                const char *path_prefix, struct target_child **out, json_t *details)
+int target_child_compile_object(const json_t *child, unsigned env, const char *path_prefix,
+                                struct target_child **out, json_t *details)
 {
     *out = NULL;
     if (!json_is_object(child)) {
@@ -258,4 +258,3 @@ int target_routing_parse(const char *s, enum target_routing *out)
         return ERR_VALIDATION;
     return 0;
 }
-
