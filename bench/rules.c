@@ -190,13 +190,14 @@ int main(int argc, char **argv)
         gen_track(&g, &tracks[i]);
 
     for (int i = 0; i < N_RULES; i++) {
-        json_t *j = rule_json(&g, i), *details = json_array();
-        if (!j || rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &rules[i], details) != 0) {
-            char *d = json_dumps(details, 0);
+        json_t *j = rule_json(&g, i);
+        struct report rep = {0};
+        if (!j || rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &rules[i], &rep) != 0) {
+            char *d = json_dumps(rep.details, 0);
             fprintf(stderr, "rule %d does not compile: %s\n", i, d ? d : "");
             free(d);
             json_decref(j);
-            json_decref(details);
+            report_release(&rep);
             goto done;
         }
         /* the same rules as children: a few sorted, one limited, the last a catch-all */
@@ -209,16 +210,16 @@ int main(int argc, char **argv)
             json_object_set_new(c, "limit", json_integer(500));
         if (i == N_RULES - 1)
             json_object_set_new(c, "catch_all", json_true());
-        if (target_child_compile_object(c, SPOTIFY_MODE_EXTENDED, "", &children[i], details) != 0) {
+        if (target_child_compile_object(c, SPOTIFY_MODE_EXTENDED, "", &children[i], &rep) != 0) {
             fprintf(stderr, "child %d does not compile\n", i);
             json_decref(c);
             json_decref(j);
-            json_decref(details);
+            report_release(&rep);
             goto done;
         }
         json_decref(c);
         json_decref(j);
-        json_decref(details);
+        report_release(&rep);
     }
 
     printf("bench_rules: %zu tracks x %d rules, one core\n", n, N_RULES);

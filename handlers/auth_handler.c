@@ -87,30 +87,31 @@ static json_t *user_json(const struct user *u, int full)
 void auth_handler_login(struct request *req, struct response *res)
 {
     const char *location = NULL, *state = NULL;
-    char msg[512] = "";
-    int rc = auth_service_login(req->app, request_db(req), req->arena, &location, &state, msg,
-                                sizeof msg);
+    struct report rep = {0};
+    int rc = auth_service_login(req->app, request_db(req), req->arena, &location, &state, &rep);
     if (rc != 0) {
-        response_error_full(res, rc, msg[0] ? msg : NULL, NULL, NULL);
-        return;
+        response_error_report(res, rc, &rep);
+    } else {
+        response_redirect(res, location);
+        set_cookie(req, res, LOGIN_COOKIE, state, LOGIN_COOKIE_PATH, AUTH_STATE_TTL_S);
     }
-    response_redirect(res, location);
-    set_cookie(req, res, LOGIN_COOKIE, state, LOGIN_COOKIE_PATH, AUTH_STATE_TTL_S);
+    report_release(&rep);
 }
 
 void auth_handler_callback(struct request *req, struct response *res)
 {
     struct auth_signin s;
-    char msg[512] = "";
+    struct report rep = {0};
     char when[21];
     const char *state = request_query(req, "state");
     const char *bound = request_cookie(req, LOGIN_COOKIE);
     int same_browser = state && bound && *state && same_secret(state, bound);
     int rc = auth_service_callback(req->app, request_db(req), req->arena,
                                    request_query(req, "code"), state,
-                                   request_query(req, "error"), &s, msg, sizeof msg);
+                                   request_query(req, "error"), &s, &rep);
     if (rc != 0) {
-        response_error_full(res, rc, msg[0] ? msg : NULL, NULL, NULL);
+        response_error_report(res, rc, &rep);
+        report_release(&rep);
         return;
     }
     util_time_format((time_t)s.expires_at, when);
@@ -151,7 +152,7 @@ void auth_handler_logout(struct request *req, struct response *res)
 void auth_handler_me(struct request *req, struct response *res)
 {
     struct user u;
-    char msg[512] = "";
+    struct report rep = {0};
     const char *refresh = request_query(req, "refresh");
     int from_spotify = 0;
     if (refresh) {
@@ -166,9 +167,10 @@ void auth_handler_me(struct request *req, struct response *res)
         }
     }
     int rc = auth_service_me(req->app, request_db(req), req->arena, req->user_id, from_spotify, &u,
-                             msg, sizeof msg);
+                             &rep);
     if (rc != 0) {
-        response_error_full(res, rc, msg[0] ? msg : NULL, NULL, NULL);
+        response_error_report(res, rc, &rep);
+        report_release(&rep);
         return;
     }
     json_t *body = user_json(&u, 1);

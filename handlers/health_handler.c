@@ -12,12 +12,12 @@ void health_handler_healthz(struct request *req, struct response *res)
 
 void health_handler_readyz(struct request *req, struct response *res)
 {
-    char why[128];
-    if (health_service_ready(req->app, why, sizeof why) != 0) {
-        response_error_msg(res, ERR_UNAVAILABLE, "not ready: %s", why);
-        return;
-    }
-    response_json(res, 200, json_pack("{s:s}", "status", "ready"));
+    struct report rep = {0};
+    if (health_service_ready(req->app, &rep) != 0)
+        response_error_msg(res, ERR_UNAVAILABLE, "not ready: %s", report_text(&rep));
+    else
+        response_json(res, 200, json_pack("{s:s}", "status", "ready"));
+    report_release(&rep);
 }
 
 void health_handler_metrics(struct request *req, struct response *res)

@@ -21,7 +21,7 @@ void spotify_playlist_handler_list(struct request *req, struct response *res)
 {
     struct spotify_library_entry *items = NULL;
     const char *next = NULL;
-    struct buf why = BUF_INIT;
+    struct report rep = {0};
     size_t n = 0;
     struct db *db = request_db_or_503(req, res);
     json_t *arr = NULL;
@@ -29,7 +29,7 @@ void spotify_playlist_handler_list(struct request *req, struct response *res)
     if (!db)
         return;
     int rc = spotify_library_service_page(req->app, db, req->arena, req->user_id,
-                                          request_query(req, "cursor"), &items, &n, &next, &why);
+                                          request_query(req, "cursor"), &items, &n, &next, &rep);
     if (rc == ERR_VALIDATION) {
         response_error_full(
             res, rc, "cursor: not a cursor this server gave",
@@ -38,10 +38,7 @@ void spotify_playlist_handler_list(struct request *req, struct response *res)
         goto done;
     }
     if (rc != 0) {
-        if (why.len)
-            response_error_msg(res, rc, "%s", why.data);
-        else
-            response_error(res, rc);
+        response_error_report(res, rc, &rep); /* with Spotify's reason when there is one */
         goto done;
     }
     arr = json_array();
@@ -58,5 +55,5 @@ void spotify_playlist_handler_list(struct request *req, struct response *res)
     }
     response_json(res, 200, body);
 done:
-    buf_release(&why);
+    report_release(&rep);
 }

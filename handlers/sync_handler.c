@@ -315,15 +315,6 @@ static json_t *preview_json(const struct preview_result *p)
     return children ? json_pack("{s:o}", "children", children) : NULL;
 }
 
-/* A service error with its reason (a Spotify message) when there is one. */
-static void answer_error(struct response *res, int rc, const struct buf *why)
-{
-    if (why->len)
-        response_error_msg(res, rc, "%s", why->data);
-    else
-        response_error(res, rc);
-}
-
 static bool client_gone(void *req)
 {
     return request_client_gone(req);
@@ -332,7 +323,7 @@ static bool client_gone(void *req)
 void sync_handler_preview(struct request *req, struct response *res)
 {
     struct preview_result p;
-    struct buf why = BUF_INIT;
+    struct report rep = {0};
     const char *explain = request_query(req, "explain");
     struct db *db = request_db_or_503(req, res);
     if (!db)
@@ -344,9 +335,9 @@ void sync_handler_preview(struct request *req, struct response *res)
     /* A preview nobody waits for stops: a client that hung up is seen between steps. */
     struct cancel gone = {client_gone, req};
     int rc = preview_service_run(req->app, db, req->arena, req->user_id, request_param(req, "id"),
-                                 explain, &gone, &p, &why);
+                                 explain, &gone, &p, &rep);
     if (rc != 0) {
-        answer_error(res, rc, &why);
+        response_error_report(res, rc, &rep); /* with its reason (Spotify's message) if any */
     } else {
         json_t *body = preview_json(&p);
         if (body)
@@ -354,7 +345,7 @@ void sync_handler_preview(struct request *req, struct response *res)
         else
             response_error(res, ERR_NOMEM);
     }
-    buf_release(&why);
+    report_release(&rep);
 }
 
 /* The restore, on its own thread while the connection is suspended: it holds the
@@ -362,17 +353,17 @@ void sync_handler_preview(struct request *req, struct response *res)
 static void restore_work(struct request *req, struct response *res, void *arg)
 {
     struct sync_restore_result r;
-    struct buf why = BUF_INIT;
+    struct report rep = {0};
     struct db *db = request_db_or_503(req, res);
     (void)arg;
     if (!db)
         return;
     int rc = sync_service_restore(req->app, db, req->arena, req->user_id, request_param(req, "id"),
-                                  &r, &why);
+                                  &r, &rep);
     if (rc == ERR_SYNC_IN_PROGRESS) {
         answer_in_progress(res, r.active_id);
     } else if (rc != 0) {
-        answer_error(res, rc, &why);
+        response_error_report(res, rc, &rep);
     } else {
         json_t *ids = json_array();
         for (size_t i = 0; ids && i < r.n_uris; i++) {
@@ -390,7 +381,7 @@ static void restore_work(struct request *req, struct response *res, void *arg)
         else
             response_error(res, ERR_NOMEM);
     }
-    buf_release(&why);
+    report_release(&rep);
 }
 
 void sync_handler_restore(struct request *req, struct response *res)

@@ -1,6 +1,7 @@
 /* Response writers and the one place that writes API.md's error shape. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/app_err.h"
@@ -8,6 +9,7 @@
 #include "http/http.h"
 #include "lib/log.h"
 #include "lib/report.h"
+#include "lib/util.h"
 
 static const char *default_message(int err)
 {
@@ -116,10 +118,17 @@ int response_error_full(struct response *res, int err, const char *message, json
      * wrong answer, not a smaller one (tests/oom/test_oom_rules.c). set_new steals the
      * value even when it fails. */
     json_t *e = json_object(), *body = NULL;
-    bool bad = !e;
+    json_t *text = json_string(message ? message : default_message(err));
+    if (!text && message) {
+        /* Not UTF-8 (a message that quotes a raw request path): every error answer
+         * still carries a message, with the bad bytes as U+FFFD. */
+        char *fixed = util_utf8_repair(message);
+        text = fixed ? json_string(fixed) : NULL;
+        free(fixed);
+    }
+    bool bad = !e || !text;
     bad |= json_object_set_new(e, "code", json_string(app_err_code(err))) != 0;
-    bad |= json_object_set_new(e, "message",
-                               json_string(message ? message : default_message(err))) != 0;
+    bad |= json_object_set_new(e, "message", text) != 0;
     if (details)
         bad |= json_object_set_new(e, "details", details) != 0;
     if (extra) { /* json_object_update_missing() would not say when a member failed */
@@ -151,12 +160,14 @@ int response_error(struct response *res, int err)
 
 int response_error_msg(struct response *res, int err, const char *fmt, ...)
 {
-    char msg[512];
+    struct report rep = {0};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    report_vmessage(&rep, fmt, ap);
     va_end(ap);
-    return response_error_full(res, err, msg, NULL, NULL);
+    int rc = response_error_report(res, err, &rep);
+    report_release(&rep);
+    return rc;
 }
 
 void response_etag(struct response *res, int64_t version)
@@ -166,29 +177,32 @@ void response_etag(struct response *res, int64_t version)
     response_header(res, "ETag", etag);
 }
 
-int response_error_report(struct response *res, int rc, struct report *rep)
+int response_error_report(struct response *res, int err, struct report *rep)
 {
-    char msg[sizeof rep->message + 64];
-    const char *message = rep->message[0] ? rep->message : NULL;
+    struct buf msg = BUF_INIT;
+    const char *message = rep->message && rep->message[0] ? rep->message : NULL;
     json_t *details = rep->details;
+    int rc;
 
     rep->details = NULL;
     if (details && json_array_size(details) == 0) {
         json_decref(details);
         details = NULL;
     }
-    if (!message && rc == ERR_VALIDATION && details) {
+    if (!message && err == ERR_VALIDATION && details) {
         /* Say the first problem in the message too: most clients show only that. */
         json_t *d = json_array_get(details, 0);
         size_t more = json_array_size(details) - 1;
         const char *p = json_string_value(json_object_get(d, "path"));
         const char *m = json_string_value(json_object_get(d, "message"));
         if (more)
-            snprintf(msg, sizeof msg, "%s: %s (and %zu more problem%s)", p && *p ? p : "body",
-                     m ? m : "", more, more == 1 ? "" : "s");
+            buf_appendf(&msg, "%s: %s (and %zu more problem%s)", p && *p ? p : "body", m ? m : "",
+                        more, more == 1 ? "" : "s");
         else
-            snprintf(msg, sizeof msg, "%s: %s", p && *p ? p : "body", m ? m : "");
-        message = msg;
+            buf_appendf(&msg, "%s: %s", p && *p ? p : "body", m ? m : "");
+        message = msg.data;
     }
-    return response_error_full(res, rc, message, details, NULL);
+    rc = response_error_full(res, err, message, details, NULL);
+    buf_release(&msg);
+    return rc;
 }

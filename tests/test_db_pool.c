@@ -124,12 +124,14 @@ static void test_db_pool_reclaim_times_out(void **state)
 static void test_health_not_ready_without_a_free_connection(void **state)
 {
     struct fx *f = *state;
-    char why[128] = "";
+    struct report rep = {0};
     struct db *a = db_pool_acquire(f->pool, 100), *b = db_pool_acquire(f->pool, 100);
-    assert_int_equal(health_service_ready(&f->app, why, sizeof why), ERR_UNAVAILABLE);
-    assert_string_equal(why, "no database connection is free (all in use)");
+    assert_int_equal(health_service_ready(&f->app, &rep), ERR_UNAVAILABLE);
+    assert_string_equal(report_text(&rep), "no database connection is free (all in use)");
+    report_release(&rep);
     db_pool_release(f->pool, b);
-    assert_int_equal(health_service_ready(&f->app, why, sizeof why), 0);
+    assert_int_equal(health_service_ready(&f->app, &rep), 0);
+    assert_string_equal(report_text(&rep), "");
     db_pool_release(f->pool, a);
 }
 

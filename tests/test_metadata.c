@@ -78,9 +78,9 @@ static void test_metadata_enrich_from_cache_only(void **state)
 
     struct metadata_stats st = {0, 0, 0, 0};
     token_calls = 0;
-    assert_int_equal(metadata_enrich(c, cache, NULL, a, t, 4,
-                                     RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM, &st),
-                     0);
+    assert_int_equal(
+        metadata_enrich(c, cache, NULL, a, t, 4, RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM, &st, NULL),
+        0);
     assert_int_equal(token_calls, 0); /* no request at all */
     assert_int_equal(st.cache_hits, 5); /* 3 unique artists + 2 unique albums */
     assert_int_equal(st.cache_misses, 0);
@@ -126,15 +126,15 @@ static void test_metadata_enrich_only_what_is_needed(void **state)
     struct metadata_stats st = {0, 0, 0, 0};
     token_calls = 0;
     /* Only the album is needed: the uncached artist is not asked for. */
-    assert_int_equal(metadata_enrich(c, cache, NULL, a, &t, 1, RULE_NEEDS_ALBUM, &st), 0);
+    assert_int_equal(metadata_enrich(c, cache, NULL, a, &t, 1, RULE_NEEDS_ALBUM, &st, NULL), 0);
     assert_int_equal(token_calls, 0);
     assert_string_equal(t.label, "L");
     assert_int_equal(st.cache_hits, 1);
     /* Nothing needed: nothing done. */
-    assert_int_equal(metadata_enrich(c, cache, NULL, a, &t, 1, RULE_NEEDS_TRACK, &st), 0);
+    assert_int_equal(metadata_enrich(c, cache, NULL, a, &t, 1, RULE_NEEDS_TRACK, &st, NULL), 0);
     assert_int_equal(st.cache_hits, 1);
     /* The artist is needed and missing: the client is asked (and fails here). */
-    assert_int_equal(metadata_enrich(c, cache, NULL, a, &t, 1, RULE_NEEDS_ARTISTS, &st),
+    assert_int_equal(metadata_enrich(c, cache, NULL, a, &t, 1, RULE_NEEDS_ARTISTS, &st, NULL),
                      ERR_SPOTIFY);
     assert_int_equal(token_calls, 1);
     assert_int_equal(st.cache_misses, 1);
@@ -156,9 +156,9 @@ static void test_metadata_enrich_development_mode_is_noop(void **state)
     t.album_id = "al1";
     struct metadata_stats st = {0, 0, 0, 0};
     token_calls = 0;
-    assert_int_equal(metadata_enrich(c, NULL, NULL, a, &t, 1,
-                                     RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM, &st),
-                     0);
+    assert_int_equal(
+        metadata_enrich(c, NULL, NULL, a, &t, 1, RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM, &st, NULL),
+        0);
     assert_int_equal(token_calls, 0);
     assert_int_equal(st.cache_hits + st.cache_misses, 0);
     assert_int_equal(t.n_genres, 0);
@@ -180,10 +180,12 @@ static void test_metadata_malformed_cache_value_is_a_miss(void **state)
     t.artist_ids = ids;
     t.n_artists = 1;
     struct metadata_stats st = {0, 0, 0, 0};
-    assert_int_equal(metadata_enrich(c, cache, NULL, a, &t, 1, RULE_NEEDS_ARTISTS, &st),
+    struct report rep = {0};
+    assert_int_equal(metadata_enrich(c, cache, NULL, a, &t, 1, RULE_NEEDS_ARTISTS, &st, &rep),
                      ERR_SPOTIFY); /* fetch attempted (closed port / no token) */
     assert_int_equal(st.cache_misses, 1);
-    assert_string_not_equal(spotify_client_last_error(c), "");
+    assert_string_not_equal(report_text(&rep), "");
+    report_release(&rep);
     spotify_client_free(c);
     cache_free(cache);
     arena_free(a);

@@ -281,10 +281,11 @@ static void test_rule_every_field_operator_on_missing_value(void **state)
             char text[256];
             snprintf(text, sizeof text, "{\"field\": \"%s\", \"op\": \"%s\", \"value\": %s}",
                      fd->name, ALL_OPS[o], sample_value(fd->type, ALL_OPS[o]));
-            json_t *j = json_loads(text, 0, NULL), *details = json_array();
+            json_t *j = json_loads(text, 0, NULL);
+            struct report rep = {0};
             assert_non_null(j);
             struct rule *r = NULL;
-            int rc = rule_compile(j, ALL_FIELDS, "", &r, details);
+            int rc = rule_compile(j, ALL_FIELDS, "", &r, &rep);
             const char *op = ALL_OPS[o];
             bool is_string = fd->type == RULE_TYPE_STRING || fd->type == RULE_TYPE_STRINGS;
             bool valid =
@@ -303,12 +304,13 @@ static void test_rule_every_field_operator_on_missing_value(void **state)
                 (fd->type == RULE_TYPE_BOOL && strcmp(op, "eq") == 0);
             if (!valid) {
                 assert_int_equal(rc, ERR_VALIDATION);
-                assert_int_equal(json_array_size(details), 1);
+                assert_int_equal(json_array_size(rep.details), 1);
                 assert_string_equal(
-                    json_string_value(json_object_get(json_array_get(details, 0), "path")), "/op");
+                    json_string_value(json_object_get(json_array_get(rep.details, 0), "path")),
+                    "/op");
             } else {
                 if (rc != 0)
-                    fail_msg("%s: rc %d %s", text, rc, json_dumps(details, 0));
+                    fail_msg("%s: rc %d %s", text, rc, json_dumps(rep.details, 0));
                 valid_pairs++;
                 bool want = strcmp(op, "neq") == 0 || strcmp(op, "not_contains") == 0 ||
                             strcmp(op, "not_in") == 0 || strcmp(op, "missing") == 0;
@@ -327,7 +329,7 @@ static void test_rule_every_field_operator_on_missing_value(void **state)
                 rule_free(r);
             }
             json_decref(j);
-            json_decref(details);
+            report_release(&rep);
         }
     }
     /* 12 string fields x 11, 8 numbers x 11, 2 dates x 6, 1 bool x 3 */

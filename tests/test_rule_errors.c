@@ -146,27 +146,28 @@ static const struct invalid_case INVALID_CASES[] = {
 
 static void check_invalid(const char *rule_text, unsigned mode, const struct problem *want)
 {
-    json_t *j = jparse(rule_text), *details = json_array();
+    json_t *j = jparse(rule_text);
+    struct report rep = {0};
     struct rule *r = (struct rule *)1;
-    int rc = rule_compile(j, mode, "/filter", &r, details);
+    int rc = rule_compile(j, mode, "/filter", &r, &rep);
     size_t n_want = 0;
     while (n_want < 5 && want[n_want].path)
         n_want++;
-    bool same = rc == ERR_VALIDATION && json_array_size(details) == n_want;
+    bool same = rc == ERR_VALIDATION && json_array_size(rep.details) == n_want;
     for (size_t i = 0; same && i < n_want; i++) {
-        json_t *d = json_array_get(details, i);
+        json_t *d = json_array_get(rep.details, i);
         same = json_object_size(d) == 2 &&
                strcmp(json_string_value(json_object_get(d, "path")), want[i].path) == 0 &&
                strcmp(json_string_value(json_object_get(d, "message")), want[i].message) == 0;
     }
     if (!same) {
-        char *got = json_dumps(details, JSON_ENSURE_ASCII);
+        char *got = json_dumps(rep.details, JSON_ENSURE_ASCII);
         fail_msg("rule %s: rc %d\n got %s\n want first %s: %s", rule_text, rc, got, want[0].path,
                  want[0].message);
     }
     assert_null(r);
     json_decref(j);
-    json_decref(details);
+    report_release(&rep);
 }
 
 static void test_rule_invalid_table(void **state)
@@ -248,18 +249,18 @@ static void test_rule_invalid_regex(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *j =
             json_pack("{s:s, s:s, s:s}", "field", "track_name", "op", "matches", "value", bad[i]);
-        json_t *details = json_array();
+        struct report rep = {0};
         struct rule *r = NULL;
-        int rc = rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, details);
+        int rc = rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, &rep);
         assert_int_equal(rc, ERR_VALIDATION);
         assert_null(r);
-        json_t *d = json_array_get(details, 0);
+        json_t *d = json_array_get(rep.details, 0);
         assert_string_equal(json_string_value(json_object_get(d, "path")), "/value");
         const char *msg = json_string_value(json_object_get(d, "message"));
         assert_true(strncmp(msg, "invalid regular expression: ", 28) == 0);
         assert_true(strlen(msg) > 28);
         json_decref(j);
-        json_decref(details);
+        report_release(&rep);
     }
 }
 
@@ -268,46 +269,44 @@ static void test_rule_limits(void **state)
     (void)state;
     struct buf b = BUF_INIT;
     struct rule *r = NULL;
-    json_t *details;
+    struct report rep = {0};
 
     /* regex: 256 characters (here 512 bytes) are fine, 257 are not */
     for (int i = 0; i < 256; i++)
         buf_append_str(&b, "é");
     json_t *j =
         json_pack("{s:s, s:s, s:s}", "field", "track_name", "op", "matches", "value", b.data);
-    details = json_array();
-    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, details), 0);
+    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, &rep), 0);
     rule_free(r);
     json_decref(j);
     buf_append_str(&b, "x");
     j = json_pack("{s:s, s:s, s:s}", "field", "track_name", "op", "matches", "value", b.data);
-    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "/f", &r, details), ERR_VALIDATION);
+    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "/f", &r, &rep), ERR_VALIDATION);
     json_t *want = jparse("[{'path':'/f/value','message':'regular expression longer than 256 "
                           "characters'}]");
-    assert_true(json_equal(details, want));
+    assert_true(json_equal(rep.details, want));
     json_decref(want);
     json_decref(j);
-    json_decref(details);
+    report_release(&rep);
 
     /* in: 10,000 values are fine, 10,001 are not */
     json_t *vals = json_array();
     for (int i = 0; i < 10000; i++)
         json_array_append_new(vals, json_sprintf("v%d", i));
     j = json_pack("{s:s, s:s, s:O}", "field", "genre", "op", "in", "value", vals);
-    details = json_array();
-    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, details), 0);
+    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, &rep), 0);
     struct track t = fixture(FULL);
     assert_false(rule_eval(r, &t, TODAY));
     rule_free(r);
     json_decref(j);
     json_array_append_new(vals, json_string("europop"));
     j = json_pack("{s:s, s:s, s:O}", "field", "genre", "op", "in", "value", vals);
-    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, details), ERR_VALIDATION);
+    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, &rep), ERR_VALIDATION);
     want = jparse("[{'path':'/value','message':'more than 10000 values'}]");
-    assert_true(json_equal(details, want));
+    assert_true(json_equal(rep.details, want));
     json_decref(want);
     json_decref(j);
-    json_decref(details);
+    report_release(&rep);
     json_decref(vals);
 
     /* depth: 32 levels are fine, the 33rd is refused at its path */
@@ -315,23 +314,23 @@ static void test_rule_limits(void **state)
     json_t *deep = json_incref(leaf);
     for (int i = 1; i < 32; i++)
         deep = json_pack("{s:o}", "not", deep);
-    details = json_array();
-    assert_int_equal(rule_compile(deep, SPOTIFY_MODE_EXTENDED, "", &r, details), 0);
+    assert_int_equal(rule_compile(deep, SPOTIFY_MODE_EXTENDED, "", &r, &rep), 0);
     assert_false(rule_eval(r, &t, TODAY)); /* 31 nots around a true leaf */
     rule_free(r);
     deep = json_pack("{s:o}", "not", deep);
-    assert_int_equal(rule_compile(deep, SPOTIFY_MODE_EXTENDED, "", &r, details), ERR_VALIDATION);
+    assert_int_equal(rule_compile(deep, SPOTIFY_MODE_EXTENDED, "", &r, &rep), ERR_VALIDATION);
     buf_reset(&b);
     for (int i = 0; i < 32; i++)
         buf_append_str(&b, "/not");
-    assert_int_equal(json_array_size(details), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(details, 0), "path")),
+    assert_int_equal(json_array_size(rep.details), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rep.details, 0), "path")),
                         b.data);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(details, 0), "message")),
-                        "rule nested deeper than 32 levels");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(rep.details, 0), "message")),
+        "rule nested deeper than 32 levels");
     json_decref(deep);
     json_decref(leaf);
-    json_decref(details);
+    report_release(&rep);
 
     /* nodes: 1 + 999 are fine, 1 + 1000 are not; the path names the 1001st node */
     json_t *kids = json_array();
@@ -339,40 +338,37 @@ static void test_rule_limits(void **state)
         json_array_append_new(
             kids, json_pack("{s:s, s:s, s:i}", "field", "track_number", "op", "neq", "value", i));
     j = json_pack("{s:O}", "all", kids);
-    details = json_array();
-    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, details), 0);
+    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, &rep), 0);
     assert_false(rule_eval(r, &t, TODAY)); /* track_number 1 */
     rule_free(r);
     json_decref(j);
     json_array_append_new(kids, json_pack("{s:s, s:s}", "field", "track_number", "op", "exists"));
     j = json_pack("{s:O}", "all", kids);
-    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, details), ERR_VALIDATION);
+    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, &rep), ERR_VALIDATION);
     want = jparse("[{'path':'/all/999','message':'rule has more than 1000 nodes'}]");
-    assert_true(json_equal(details, want));
+    assert_true(json_equal(rep.details, want));
     json_decref(want);
     json_decref(j);
     json_decref(kids);
-    json_decref(details);
+    report_release(&rep);
 
     /* at most RULE_MAX_DETAILS problems are listed */
     kids = json_array();
     for (int i = 0; i < 300; i++)
         json_array_append_new(kids, json_pack("{s:s, s:s}", "field", "nope", "op", "eq"));
     j = json_pack("{s:o}", "any", kids);
-    details = json_array();
-    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, details), ERR_VALIDATION);
-    assert_int_equal(json_array_size(details), RULE_MAX_DETAILS);
+    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, &rep), ERR_VALIDATION);
+    assert_int_equal(json_array_size(rep.details), RULE_MAX_DETAILS);
     json_decref(j);
-    json_decref(details);
+    report_release(&rep);
 
-    /* NULL filter, NULL details */
-    details = json_array();
-    assert_int_equal(rule_compile(NULL, SPOTIFY_MODE_EXTENDED, "/filter", &r, details),
+    /* NULL filter, NULL rep.details */
+    assert_int_equal(rule_compile(NULL, SPOTIFY_MODE_EXTENDED, "/filter", &r, &rep),
                      ERR_VALIDATION);
     want = jparse("[{'path':'/filter','message':'missing rule'}]");
-    assert_true(json_equal(details, want));
+    assert_true(json_equal(rep.details, want));
     json_decref(want);
-    json_decref(details);
+    report_release(&rep);
     j = jparse("{'field':'nope'}");
     assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, NULL, &r, NULL), ERR_VALIDATION);
     assert_null(r);

@@ -155,15 +155,16 @@ static inline json_t *jparse(const char *text)
 
 static inline struct rule *compile_ok(const char *text, unsigned mode)
 {
-    json_t *j = jparse(text), *details = json_array();
+    json_t *j = jparse(text);
+    struct report rep = {0};
     struct rule *r = NULL;
-    int rc = rule_compile(j, mode, "/filter", &r, details);
+    int rc = rule_compile(j, mode, "/filter", &r, &rep);
     if (rc != 0) {
-        char *d = json_dumps(details, 0);
+        char *d = json_dumps(rep.details, 0);
         fail_msg("rule %s: rc %d %s", text, rc, d);
     }
     json_decref(j);
-    json_decref(details);
+    report_release(&rep);
     return r;
 }
 

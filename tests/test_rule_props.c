@@ -380,14 +380,14 @@ static bool ref_eval(const json_t *rule, const struct track *t)
 
 static struct rule *compile(const json_t *j)
 {
-    json_t *details = json_array();
+    struct report rep = {0};
     struct rule *r = NULL;
-    int rc = rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, details);
+    int rc = rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, &rep);
     if (rc != 0) {
-        char *a = json_dumps(j, 0), *b = json_dumps(details, 0);
+        char *a = json_dumps(j, 0), *b = json_dumps(rep.details, 0);
         fail_msg("compile %s: %d %s", a, rc, b);
     }
-    json_decref(details);
+    report_release(&rep);
     return r;
 }
 

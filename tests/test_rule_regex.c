@@ -54,16 +54,16 @@ static int compile_matches(const char *field, const char *pattern, struct rule *
                            size_t msglen)
 {
     json_t *j = json_pack("{s:s, s:s, s:s}", "field", field, "op", "matches", "value", pattern);
-    json_t *details = json_array();
-    int rc = rule_compile(j, SPOTIFY_MODE_EXTENDED, "/filter", out, details);
+    struct report rep = {0};
+    int rc = rule_compile(j, SPOTIFY_MODE_EXTENDED, "/filter", out, &rep);
     if (rc == ERR_VALIDATION) {
-        assert_int_equal(json_array_size(details), 1);
-        json_t *d = json_array_get(details, 0);
+        assert_int_equal(json_array_size(rep.details), 1);
+        json_t *d = json_array_get(rep.details, 0);
         assert_string_equal(json_string_value(json_object_get(d, "path")), "/filter/value");
         if (msg)
             snprintf(msg, msglen, "%s", json_string_value(json_object_get(d, "message")));
     }
-    json_decref(details);
+    report_release(&rep);
     json_decref(j);
     return rc;
 }
@@ -176,18 +176,18 @@ static void test_rule_regex_rule_budgets(void **state)
         json_array_append_new(kids, json_pack("{s:s, s:s, s:s}", "field", "track_name", "op",
                                               "matches", "value", "x"));
     json_t *j = json_pack("{s:o}", "any", kids);
-    json_t *details = json_array();
+    struct report rep = {0};
     struct rule *r = NULL;
-    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, details), ERR_VALIDATION);
-    assert_int_equal(json_array_size(details), 1);
-    json_t *d = json_array_get(details, 0);
+    assert_int_equal(rule_compile(j, SPOTIFY_MODE_EXTENDED, "", &r, &rep), ERR_VALIDATION);
+    assert_int_equal(json_array_size(rep.details), 1);
+    json_t *d = json_array_get(rep.details, 0);
     char path[64];
     snprintf(path, sizeof path, "/any/%d/value", RULE_MAX_MATCHES);
     assert_string_equal(json_string_value(json_object_get(d, "path")), path);
     assert_string_equal(json_string_value(json_object_get(d, "message")),
                         "more than 32 regular expressions (matches) in one rule");
     json_decref(j);
-    json_decref(details);
+    report_release(&rep);
 
     /* the program budget: .{300} compiles to more than 2000 instructions in UTF-8 */
     char msg[512];
@@ -242,7 +242,7 @@ static void test_rule_regex_compile_reports_program_size(void **state)
 {
     (void)state;
     struct rule_regex *re = NULL;
-    struct buf why = BUF_INIT;
+    struct report why = {0};
     size_t insts = 0;
     assert_int_equal(rule_regex_compile("abc", 3, false, &re, &insts, &why), 0);
     assert_true(insts > 3 && insts < 20);
@@ -253,8 +253,8 @@ static void test_rule_regex_compile_reports_program_size(void **state)
     rule_regex_free(NULL);
     assert_int_equal(rule_regex_compile("a\\1", 3, true, &re, &insts, &why), ERR_VALIDATION);
     assert_null(re);
-    assert_non_null(strstr(why.data, "back-reference"));
-    buf_release(&why);
+    assert_non_null(strstr(report_text(&why), "back-reference"));
+    report_release(&why);
 }
 
 int main(void)

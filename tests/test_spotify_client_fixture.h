@@ -254,6 +254,7 @@ struct fx {
     struct toksrc ts;
     struct spotify_client *c;
     struct arena *a;
+    struct report rep; /* what the client's calls report (a failure's message) */
 };
 
 static const enum spotify_mode DEV = SPOTIFY_MODE_DEVELOPMENT, EXT = SPOTIFY_MODE_EXTENDED;
@@ -288,6 +289,7 @@ static inline int fx_teardown(void **state)
         return 0;
     struct fx *f = *state;
     spotify_client_free(f->c);
+    report_release(&f->rep);
     arena_free(f->a);
     free(f);
     return 0;

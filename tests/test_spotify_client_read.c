@@ -46,7 +46,7 @@ static void test_spotify_client_reads_pages_in_order(void **state)
     spotify_client_stats_reset(f->c);
     hook_calls = 0;
 
-    assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, false, &pl), 0);
+    assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, false, &pl, &f->rep), 0);
     json_t *uris = playlist_uris(id);
     assert_int_equal(pl.n_items, n);
     assert_int_equal(json_array_size(uris), n);
@@ -75,7 +75,7 @@ static void test_spotify_client_reads_pages_in_order(void **state)
     /* ...and kept alive: a second read (uris only) opens none. */
     struct spotify_playlist pl2;
     spotify_client_stats_reset(f->c);
-    assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, true, &pl2), 0);
+    assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, true, &pl2, &f->rep), 0);
     spotify_client_stats(f->c, &st);
     assert_int_equal(st.connects, 0);
     assert_int_equal(pl2.n_items, n);
@@ -86,7 +86,7 @@ static void test_spotify_client_reads_pages_in_order(void **state)
     /* the snapshot check: one request, the emulator's snapshot id */
     struct spotify_playlist_info info;
     admin_do("DELETE", "/counters", NULL);
-    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info), 0);
+    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info, &f->rep), 0);
     assert_int_equal(count_all(), 1);
     assert_int_equal(info.total, n);
     assert_string_equal(info.snapshot_id, pl.info.snapshot_id);
@@ -104,7 +104,7 @@ static void test_spotify_client_small_and_empty_playlists(void **state)
         char *id = make_playlist(sizes[k], true);
         struct spotify_playlist pl;
         admin_do("DELETE", "/counters", NULL);
-        assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, false, &pl), 0);
+        assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, false, &pl, &f->rep), 0);
         assert_int_equal(pl.n_items, sizes[k]);
         long page = f->mode == EXT ? 100 : 50;
         long pages = sizes[k] > 100 ? (sizes[k] - 100 + page - 1) / page : 0;
@@ -118,16 +118,18 @@ static void test_spotify_client_not_found_and_forbidden(void **state)
     NEED_EMULATOR();
     struct fx *f = *state;
     struct spotify_playlist pl;
-    assert_int_equal(spotify_client_get_playlist(f->c, f->a, "0000000000000000000000", false, &pl),
-                     ERR_NOT_FOUND);
-    assert_non_null(strstr(spotify_client_last_error(f->c), "not found"));
+    assert_int_equal(
+        spotify_client_get_playlist(f->c, f->a, "0000000000000000000000", false, &pl, &f->rep),
+        ERR_NOT_FOUND);
+    assert_non_null(strstr(report_text(&f->rep), "not found"));
     if (f->mode == DEV) { /* someone else's playlist: 403 in development mode */
         json_t *ps = admin("GET", "/playlists?owner=alice", NULL);
         const char *id = json_string_value(
             json_object_get(json_array_get(json_object_get(ps, "playlists"), 0), "id"));
         assert_non_null(id);
-        assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, false, &pl), ERR_NOT_FOUND);
-        assert_non_null(strstr(spotify_client_last_error(f->c), "may not read"));
+        assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, false, &pl, &f->rep),
+                         ERR_NOT_FOUND);
+        assert_non_null(strstr(report_text(&f->rep), "may not read"));
         json_decref(ps);
     }
 }
@@ -142,7 +144,7 @@ struct bg_read {
 static void *bg_read_main(void *arg)
 {
     struct bg_read *b = arg;
-    b->rc = spotify_client_get_playlist(b->f->c, b->f->a, b->id, true, &b->pl);
+    b->rc = spotify_client_get_playlist(b->f->c, b->f->a, b->id, true, &b->pl, &b->f->rep);
     return NULL;
 }
 
@@ -193,7 +195,7 @@ static void test_spotify_client_5xx_retried_4xx_not(void **state)
     admin_do("POST", "/faults",
              json_pack("{s:s, s:s, s:i, s:i}", "method", "GET", "path_prefix", "/v1/playlists/",
                        "status", 503, "count", 2));
-    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info), 0);
+    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info, &f->rep), 0);
     assert_int_equal(count("GET /v1/playlists/{id}", 503), 2);
     assert_int_equal(count("GET /v1/playlists/{id}", 200), 1);
 
@@ -202,7 +204,7 @@ static void test_spotify_client_5xx_retried_4xx_not(void **state)
     admin_do("POST", "/faults",
              json_pack("{s:s, s:s, s:b, s:i}", "method", "GET", "path_prefix", "/v1/playlists/",
                        "drop", 1, "count", 1));
-    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info), 0);
+    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info, &f->rep), 0);
     assert_int_equal(count("GET /v1/playlists/{id}", 200), 1);
 
     /* a 5xx that never ends: max_attempts (4) requests, then a clear error */
@@ -210,9 +212,9 @@ static void test_spotify_client_5xx_retried_4xx_not(void **state)
     admin_do("POST", "/faults",
              json_pack("{s:s, s:s, s:i, s:i}", "method", "GET", "path_prefix", "/v1/playlists/",
                        "status", 502, "count", -1));
-    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info), ERR_SPOTIFY);
+    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info, &f->rep), ERR_SPOTIFY);
     assert_int_equal(count("GET /v1/playlists/{id}", 502), SPOTIFY_DEFAULT_MAX_ATTEMPTS);
-    assert_non_null(strstr(spotify_client_last_error(f->c), "502"));
+    assert_non_null(strstr(report_text(&f->rep), "502"));
     admin_do("DELETE", "/faults", NULL);
 
     /* a 400 is not retried; Spotify's message is kept */
@@ -220,9 +222,9 @@ static void test_spotify_client_5xx_retried_4xx_not(void **state)
     admin_do("POST", "/faults",
              json_pack("{s:s, s:s, s:i, s:i, s:s}", "method", "GET", "path_prefix",
                        "/v1/playlists/", "status", 400, "count", 1, "message", "Bad thing"));
-    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info), ERR_SPOTIFY);
+    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info, &f->rep), ERR_SPOTIFY);
     assert_int_equal(count("GET /v1/playlists/{id}", -1), 1);
-    assert_non_null(strstr(spotify_client_last_error(f->c), "Bad thing"));
+    assert_non_null(strstr(report_text(&f->rep), "Bad thing"));
     free(id);
 }
 
@@ -240,7 +242,7 @@ static void test_spotify_client_429_storm_honours_retry_after(void **state)
     admin_do("PUT", "/rate-limit",
              json_pack("{s:i, s:i, s:i}", "max", 4, "window_ms", 1000, "retry_after", 1));
 
-    assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, true, &pl), 0);
+    assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, true, &pl, &f->rep), 0);
     assert_int_equal(pl.n_items, n);
     spotify_client_stats(f->c, &st);
     assert_true(st.rate_limited > 0);
@@ -280,7 +282,7 @@ static void test_spotify_client_429_storm_honours_retry_after(void **state)
     int low = spotify_client_parallelism(f->c);
     assert_true(low < SPOTIFY_DEFAULT_PARALLELISM);
     admin_do("DELETE", "/rate-limit", NULL);
-    assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, true, &pl), 0);
+    assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, true, &pl, &f->rep), 0);
     assert_true(spotify_client_parallelism(f->c) > low);
     free(id);
 }
@@ -293,23 +295,24 @@ static void test_spotify_client_quota_and_long_retry_after_fail_at_once(void **s
     struct spotify_playlist_info info;
 
     admin_do("PUT", "/quota", json_pack("{s:b, s:i}", "enabled", 1, "retry_after", 3600));
-    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info), ERR_RATE_LIMITED);
+    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info, &f->rep),
+                     ERR_RATE_LIMITED);
     assert_int_equal(count_all(), 1);
-    assert_non_null(strstr(spotify_client_last_error(f->c), "quota"));
-    assert_non_null(strstr(spotify_client_last_error(f->c), "retry after 3600 s (at "));
+    assert_non_null(strstr(report_text(&f->rep), "quota"));
+    assert_non_null(strstr(report_text(&f->rep), "retry after 3600 s (at "));
     admin_do("PUT", "/quota", json_pack("{s:b}", "enabled", 0));
 
     /* Retry-After beyond the cap (60 s): no waiting, the time is in the message */
     admin_do("DELETE", "/counters", NULL);
     admin_do("PUT", "/rate-limit",
              json_pack("{s:i, s:i, s:i}", "max", 1, "window_ms", 60000, "retry_after", 120));
-    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info), 0);
+    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info, &f->rep), 0);
     int64_t t0 = util_now_ms();
-    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info), ERR_RATE_LIMITED);
+    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info, &f->rep),
+                     ERR_RATE_LIMITED);
     assert_true(util_now_ms() - t0 < 2000);
     assert_int_equal(count_all(), 2);
-    assert_non_null(
-        strstr(spotify_client_last_error(f->c), "Spotify rate limit: retry after 120 s (at "));
+    assert_non_null(strstr(report_text(&f->rep), "Spotify rate limit: retry after 120 s (at "));
     free(id);
 }
 
@@ -322,7 +325,7 @@ static void test_spotify_client_401_refreshes_once(void **state)
     struct spotify_stats st;
     spotify_client_stats_reset(f->c);
     admin_do("POST", "/tokens/expire", NULL);
-    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info), 0);
+    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info, &f->rep), 0);
     assert_int_equal(f->ts.forced, 1);
     assert_int_equal(f->ts.minted, 1);
     assert_int_equal(count("GET /v1/playlists/{id}", 401), 1);
@@ -335,7 +338,8 @@ static void test_spotify_client_401_refreshes_once(void **state)
     admin_do("DELETE", "/counters", NULL);
     f->ts.stale = true;
     admin_do("POST", "/tokens/expire", NULL);
-    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info), ERR_SPOTIFY_REAUTH);
+    assert_int_equal(spotify_client_get_playlist_info(f->c, f->a, id, &info, &f->rep),
+                     ERR_SPOTIFY_REAUTH);
     assert_int_equal(count("GET /v1/playlists/{id}", 401), 2);
     assert_int_equal(f->ts.forced, 2);
     free(id);
@@ -360,15 +364,16 @@ static void test_spotify_client_batch_limits(void **state)
     admin_do("DELETE", "/counters", NULL);
 
     if (f->mode == DEV) { /* not served: refused without a request */
-        assert_int_equal(spotify_client_get_artists(f->c, f->a, artists, na, ar), ERR_SPOTIFY);
-        assert_non_null(strstr(spotify_client_last_error(f->c), "Development Mode"));
+        assert_int_equal(spotify_client_get_artists(f->c, f->a, artists, na, ar, &f->rep),
+                         ERR_SPOTIFY);
+        assert_non_null(strstr(report_text(&f->rep), "Development Mode"));
         assert_int_equal(count_all(), 0);
         json_decref(keep);
         return;
     }
-    assert_int_equal(spotify_client_get_artists(f->c, f->a, artists, na, ar), 0);
-    assert_int_equal(spotify_client_get_albums(f->c, f->a, albums, nb, al), 0);
-    assert_int_equal(spotify_client_get_tracks(f->c, f->a, tracks, nt, tr), 0);
+    assert_int_equal(spotify_client_get_artists(f->c, f->a, artists, na, ar, &f->rep), 0);
+    assert_int_equal(spotify_client_get_albums(f->c, f->a, albums, nb, al, &f->rep), 0);
+    assert_int_equal(spotify_client_get_tracks(f->c, f->a, tracks, nt, tr, &f->rep), 0);
     assert_int_equal(count("GET /v1/artists", 200), 3); /* ceil(122 / 50) */
     assert_int_equal(count("GET /v1/albums", 200), 7);  /* ceil(121 / 20) */
     assert_int_equal(count("GET /v1/tracks", 200), 3);  /* ceil(121 / 50) */
@@ -401,13 +406,14 @@ static void test_spotify_client_metadata_enrich_with_cache(void **state)
     struct cache *cache = NULL;
     struct metadata_stats st = {0, 0, 0, 0};
     assert_int_equal(cache_new(NULL, &cache), 0);
-    assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, false, &pl), 0);
+    assert_int_equal(spotify_client_get_playlist(f->c, f->a, id, false, &pl, &f->rep), 0);
     struct track *t = arena_alloc(f->a, pl.n_items * sizeof(*t));
     for (size_t i = 0; i < pl.n_items; i++)
         t[i] = pl.items[i].track;
     admin_do("DELETE", "/counters", NULL);
     unsigned needs = RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM;
-    assert_int_equal(metadata_enrich(f->c, cache, NULL, f->a, t, pl.n_items, needs, &st), 0);
+    assert_int_equal(metadata_enrich(f->c, cache, NULL, f->a, t, pl.n_items, needs, &st, &f->rep),
+                     0);
     if (f->mode == DEV) {
         assert_int_equal(count_all(), 0);
         assert_int_equal(st.cache_misses, 0);
@@ -435,7 +441,8 @@ static void test_spotify_client_metadata_enrich_with_cache(void **state)
     admin_do("DELETE", "/counters", NULL);
     for (size_t i = 0; i < pl.n_items; i++)
         t[i] = pl.items[i].track;
-    assert_int_equal(metadata_enrich(f->c, cache, NULL, f->a, t, pl.n_items, needs, &st), 0);
+    assert_int_equal(metadata_enrich(f->c, cache, NULL, f->a, t, pl.n_items, needs, &st, &f->rep),
+                     0);
     assert_int_equal(count_all(), 0);
     assert_int_equal(st.cache_hits, misses);
     assert_true(t[0].n_genres > 0 || t[1].n_genres > 0);

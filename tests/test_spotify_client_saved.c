@@ -71,7 +71,7 @@ static void test_spotify_client_saved_reads_pages_in_order(void **state)
     admin_do("DELETE", "/requests", NULL);
     admin_do("PUT", "/latency", json_pack("{s:i}", "ms", 30));
     spotify_client_stats_reset(f->c);
-    assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, &pl), 0);
+    assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, &pl, NULL), 0);
     admin_do("PUT", "/latency", json_pack("{s:i}", "ms", 0));
 
     assert_int_equal(pl.n_items, n);
@@ -129,7 +129,7 @@ static void test_spotify_client_saved_small_and_empty(void **state)
         struct spotify_playlist pl;
         char fp[SPOTIFY_SAVED_FINGERPRINT_MAX];
         admin_do("DELETE", "/counters", NULL);
-        assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, &pl), 0);
+        assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, &pl, NULL), 0);
         assert_int_equal(pl.n_items, sizes[k]);
         long pages = sizes[k] ? (sizes[k] + 49) / 50 : 1;
         assert_int_equal(count_all(), pages);
@@ -145,7 +145,7 @@ static const char *fingerprint_now(struct fx *f)
     const char *fp = NULL;
     size_t total = 0;
     admin_do("DELETE", "/counters", NULL);
-    assert_int_equal(spotify_client_get_saved_fingerprint(f->c, f->a, &fp, &total), 0);
+    assert_int_equal(spotify_client_get_saved_fingerprint(f->c, f->a, &fp, &total, NULL), 0);
     assert_int_equal(count_all(), 1);
     assert_int_equal(count("GET /v1/me/tracks", 200), 1);
     assert_non_null(fp);
@@ -266,7 +266,7 @@ struct bg_read {
 static void *bg_read_main(void *arg)
 {
     struct bg_read *b = arg;
-    b->rc = spotify_client_get_saved_tracks(b->f->c, b->f->a, &b->pl);
+    b->rc = spotify_client_get_saved_tracks(b->f->c, b->f->a, &b->pl, NULL);
     return NULL;
 }
 
@@ -336,11 +336,15 @@ static void test_spotify_client_saved_needs_scope(void **state)
     assert_int_equal(spotify_client_new(&o, &src, &c), 0);
     json_decref(set_liked_size(20));
     admin_do("DELETE", "/counters", NULL);
-    assert_int_equal(spotify_client_get_saved_tracks(c, f->a, &pl), ERR_SPOTIFY);
-    assert_non_null(strstr(spotify_client_last_error(c), "Insufficient client scope"));
-    assert_non_null(strstr(spotify_client_last_error(c), "user-library-read"));
-    assert_non_null(strstr(spotify_client_last_error(c), "sign in again"));
-    assert_int_equal(spotify_client_get_saved_fingerprint(c, f->a, &fp, NULL), ERR_SPOTIFY);
+    struct report rep = {0};
+    assert_int_equal(spotify_client_get_saved_tracks(c, f->a, &pl, &rep), ERR_SPOTIFY);
+    assert_non_null(strstr(report_text(&rep), "Insufficient client scope"));
+    assert_non_null(strstr(report_text(&rep), "user-library-read"));
+    assert_non_null(strstr(report_text(&rep), "sign in again"));
+    report_release(&rep);
+    assert_int_equal(spotify_client_get_saved_fingerprint(c, f->a, &fp, NULL, &rep), ERR_SPOTIFY);
+    assert_non_null(strstr(report_text(&rep), "user-library-read"));
+    report_release(&rep);
     assert_null(fp);
     assert_int_equal(count("GET /v1/me/tracks", 403), 2);
     assert_int_equal(count_all(), 2);

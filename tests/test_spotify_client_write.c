@@ -40,10 +40,11 @@ static void test_spotify_client_create_playlist_and_me(void **state)
     struct fx *f = *state;
     char *id = NULL;
     struct spotify_user me;
-    assert_int_equal(spotify_client_get_me(f->c, f->a, &me), 0);
+    assert_int_equal(spotify_client_get_me(f->c, f->a, &me, &f->rep), 0);
     assert_string_equal(me.id, "demo");
     assert_int_equal(
-        spotify_client_create_playlist(f->c, "Child \"one\"", false, "made by tests", &id), 0);
+        spotify_client_create_playlist(f->c, "Child \"one\"", false, "made by tests", &id, &f->rep),
+        0);
     assert_non_null(id);
     char path[128];
     snprintf(path, sizeof(path), "/playlists/%s", id);
@@ -58,7 +59,8 @@ static void test_spotify_client_create_playlist_and_me(void **state)
              json_pack("{s:s, s:s, s:i, s:i}", "method", "POST", "path_prefix", "/v1/me/playlists",
                        "status", 503, "count", 1));
     char *id2 = NULL;
-    assert_int_equal(spotify_client_create_playlist(f->c, "x", false, NULL, &id2), ERR_SPOTIFY);
+    assert_int_equal(spotify_client_create_playlist(f->c, "x", false, NULL, &id2, &f->rep),
+                     ERR_SPOTIFY);
     assert_null(id2);
     assert_int_equal(count("POST /v1/me/playlists", -1), 2);
     free(id);
@@ -127,9 +129,9 @@ static void test_spotify_client_apply_target_property(void **state)
         assert_int_equal(write_plan_build(cur, m, tgt, n, &plan), 0);
         struct spotify_apply_result res;
         admin_do("DELETE", "/counters", NULL);
-        int rc = spotify_client_apply_target(f->c, id, cur, m, tgt, n, &res);
+        int rc = spotify_client_apply_target(f->c, id, cur, m, tgt, n, &res, &f->rep);
         if (rc != 0)
-            fprintf(stderr, "apply: %s\n", spotify_client_last_error(f->c));
+            fprintf(stderr, "apply: %s\n", report_text(&f->rep));
         assert_int_equal(rc, 0);
         json_t *got = playlist_uris(id);
         assert_int_equal(json_array_size(got), n);
@@ -170,7 +172,7 @@ static void test_spotify_client_apply_target_property(void **state)
     for (size_t i = 0; i < k; i++)
         cur[i] = json_string_value(json_array_get(now, i));
     struct spotify_apply_result res;
-    assert_int_equal(spotify_client_apply_target(f->c, id, cur, k, cur, k, &res), 0);
+    assert_int_equal(spotify_client_apply_target(f->c, id, cur, k, cur, k, &res, &f->rep), 0);
     assert_int_equal(res.calls, 0);
     assert_string_equal(res.snapshot_id, ""); /* nothing written, nothing said */
     assert_int_equal(count_all(), 0);
@@ -197,7 +199,7 @@ static void test_spotify_client_failed_add_replans(void **state)
              json_pack("{s:s, s:s, s:i, s:i}", "method", "POST", "path_pattern", pattern, "status",
                        503, "count", 1));
     struct spotify_apply_result res;
-    assert_int_equal(spotify_client_apply_target(f->c, id, pool, 150, pool, 170, &res), 0);
+    assert_int_equal(spotify_client_apply_target(f->c, id, pool, 150, pool, 170, &res, &f->rep), 0);
     assert_int_equal(res.replans, 1);
     assert_int_equal(count(items_route(f, "POST"), 503), 1);
     assert_int_equal(count(items_route(f, "POST"), -1), 2);

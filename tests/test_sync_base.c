@@ -76,7 +76,7 @@ static bool changed(struct fx *f, struct tmpdb *t, const char *base_id, const ch
 {
     bool ch = false;
     admin_do("DELETE", "/counters", NULL);
-    assert_int_equal(sync_base_changed(t->db, f->c, f->a, "u", base_id, &ch, snap), 0);
+    assert_int_equal(sync_base_changed(t->db, f->c, f->a, "u", base_id, &ch, snap, NULL), 0);
     assert_int_equal(count_all(), 1);
     return ch;
 }
@@ -99,7 +99,7 @@ static void test_sync_base_liked_changed(void **state)
     struct base_playlist b;
     assert_int_equal(base_playlist_repo_find(t.db, f->a, "u", "l", &b), 0);
     admin_do("DELETE", "/counters", NULL);
-    assert_int_equal(sync_base_snapshot(f->c, f->a, &b, &again), 0);
+    assert_int_equal(sync_base_snapshot(f->c, f->a, &b, &again, NULL), 0);
     assert_int_equal(count("GET /v1/me/tracks", 200), 1);
     assert_string_equal(again, snap);
 
@@ -119,8 +119,8 @@ static void test_sync_base_liked_changed(void **state)
     /* not the user's base, or no such base: ERR_NOT_FOUND before any request */
     bool ch = false;
     admin_do("DELETE", "/counters", NULL);
-    assert_int_equal(sync_base_changed(t.db, f->c, f->a, "v", "l", &ch, NULL), ERR_NOT_FOUND);
-    assert_int_equal(sync_base_changed(t.db, f->c, f->a, "u", "nope", &ch, NULL), ERR_NOT_FOUND);
+    assert_int_equal(sync_base_changed(t.db, f->c, f->a, "v", "l", &ch, NULL, NULL), ERR_NOT_FOUND);
+    assert_int_equal(sync_base_changed(t.db, f->c, f->a, "u", "nope", &ch, NULL, NULL), ERR_NOT_FOUND);
     assert_int_equal(count_all(), 0);
     tmpdb_close(&t);
 }

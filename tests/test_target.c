@@ -341,15 +341,16 @@ static void test_target_child_validation_paths(void **state)
         {"[]", "/items/2|expected an object"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *j = jparse(cases[i].child), *details = json_array();
+        json_t *j = jparse(cases[i].child);
+        struct report rep = {0};
         struct target_child *c = (struct target_child *)1;
         assert_int_equal(
-            target_child_compile_object(j, SPOTIFY_MODE_EXTENDED, "/items/2", &c, details),
+            target_child_compile_object(j, SPOTIFY_MODE_EXTENDED, "/items/2", &c, &rep),
             ERR_VALIDATION);
         assert_null(c);
         struct buf got = BUF_INIT;
-        for (size_t k = 0; k < json_array_size(details); k++) {
-            json_t *d = json_array_get(details, k);
+        for (size_t k = 0; k < json_array_size(rep.details); k++) {
+            json_t *d = json_array_get(rep.details, k);
             buf_appendf(&got, "%s%s|%s", k ? ";" : "",
                         json_string_value(json_object_get(d, "path")),
                         json_string_value(json_object_get(d, "message")));
@@ -358,7 +359,7 @@ static void test_target_child_validation_paths(void **state)
             fail_msg("child %s:\n got  %s\n want %s", cases[i].child, got.data, cases[i].want);
         buf_release(&got);
         json_decref(j);
-        json_decref(details);
+        report_release(&rep);
     }
 }
 
@@ -367,25 +368,26 @@ static void test_target_child_compile_pieces_and_needs(void **state)
     (void)state;
     json_t *filter = jparse("{'field':'genre','op':'eq','value':'x'}");
     json_t *sort = jparse("{'by':'label','order':'desc'}"), *limit = json_integer(5);
-    json_t *details = json_array();
+    struct report rep = {0};
     struct target_child_json in = {.filter = filter, .sort = sort, .limit = limit};
     struct target_child *c = NULL;
-    assert_int_equal(target_child_compile(&in, SPOTIFY_MODE_EXTENDED, NULL, &c, details), 0);
+    assert_int_equal(target_child_compile(&in, SPOTIFY_MODE_EXTENDED, NULL, &c, &rep), 0);
     assert_int_equal(target_child_needs(c), RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM);
     assert_false(target_child_is_catch_all(c));
     assert_non_null(target_child_rule(c));
     target_child_free(c);
 
     /* development mode: both the rule and the sort are refused, with paths */
-    assert_int_equal(target_child_compile(&in, SPOTIFY_MODE_DEVELOPMENT, "", &c, details),
+    assert_int_equal(target_child_compile(&in, SPOTIFY_MODE_DEVELOPMENT, "", &c, &rep),
                      ERR_VALIDATION);
-    assert_int_equal(json_array_size(details), 2);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(details, 0), "path")),
+    assert_int_equal(json_array_size(rep.details), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rep.details, 0), "path")),
                         "/filter/field");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(details, 1), "path")),
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rep.details, 1), "path")),
                         "/sort/by");
-    assert_non_null(strstr(
-        json_string_value(json_object_get(json_array_get(details, 1), "message")), "album labels"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_array_get(rep.details, 1), "message")),
+               "album labels"));
 
     /* nulls mean "none" */
     json_t *null = json_null();
@@ -406,7 +408,7 @@ static void test_target_child_compile_pieces_and_needs(void **state)
     json_decref(filter);
     json_decref(sort);
     json_decref(limit);
-    json_decref(details);
+    report_release(&rep);
 }
 
 /* ---- randomized comparison with a naive reference -------------------------------- */

@@ -61,13 +61,14 @@ static inline json_t *jparse(const char *text)
 
 static inline struct target_child *child(const char *text)
 {
-    json_t *j = jparse(text), *details = json_array();
+    json_t *j = jparse(text);
+    struct report rep = {0};
     struct target_child *c = NULL;
-    int rc = target_child_compile_object(j, SPOTIFY_MODE_EXTENDED, "", &c, details);
+    int rc = target_child_compile_object(j, SPOTIFY_MODE_EXTENDED, "", &c, &rep);
     if (rc != 0)
-        fail_msg("child %s: %d %s", text, rc, json_dumps(details, 0));
+        fail_msg("child %s: %d %s", text, rc, json_dumps(rep.details, 0));
     json_decref(j);
-    json_decref(details);
+    report_release(&rep);
     return c;
 }
 

@@ -28,21 +28,22 @@
 #define STATE_MAX_LEN 128
 #define AAD_MAX 128
 
-int auth_service_check_config(const struct config *cfg, char *msg, size_t msglen)
+int auth_service_check_config(const struct config *cfg, struct report *rep)
 {
-    char why[256];
+    struct report why = {0};
+    int rc = 0;
     if (!cfg->spotify_client_id || !*cfg->spotify_client_id) {
-        snprintf(msg, msglen, "sign-in is not configured: SPOTIFY_CLIENT_ID is not set");
-        return ERR_UNAVAILABLE;
+        report_message(rep, "sign-in is not configured: SPOTIFY_CLIENT_ID is not set");
+        rc = ERR_UNAVAILABLE;
+    } else if (spotify_accounts_check_redirect_uri(cfg->spotify_redirect_uri, &why) != 0) {
+        report_message(rep,
+                       "sign-in is misconfigured: SPOTIFY_REDIRECT_URI is not accepted "
+                       "by Spotify: %s",
+                       report_text(&why));
+        rc = ERR_UNAVAILABLE;
     }
-    if (spotify_accounts_check_redirect_uri(cfg->spotify_redirect_uri, why, sizeof why) != 0) {
-        snprintf(msg, msglen,
-                 "sign-in is misconfigured: SPOTIFY_REDIRECT_URI is not accepted "
-                 "by Spotify: %s",
-                 why);
-        return ERR_UNAVAILABLE;
-    }
-    return 0;
+    report_release(&why);
+    return rc;
 }
 
 int auth_service_pkce_challenge(const char *verifier, char out[44])
@@ -66,7 +67,7 @@ static int random_b64url(size_t n, char *out)
 }
 
 int auth_service_login(struct app *app, struct db *db, struct arena *arena, const char **location,
-                       const char **state_out, char *msg, size_t msglen)
+                       const char **state_out, struct report *rep)
 {
     char state[STATE_BYTES * 2], verifier[VERIFIER_BYTES * 2], challenge[44];
     struct buf url = BUF_INIT;
@@ -75,10 +76,10 @@ int auth_service_login(struct app *app, struct db *db, struct arena *arena, cons
 
     *location = NULL;
     *state_out = NULL;
-    if ((rc = auth_service_check_config(app->cfg, msg, msglen)) != 0)
+    if ((rc = auth_service_check_config(app->cfg, rep)) != 0)
         return rc;
     if (!db) {
-        snprintf(msg, msglen, "the database is busy");
+        report_message(rep, "the database is busy");
         return ERR_UNAVAILABLE;
     }
     if ((rc = random_b64url(STATE_BYTES, state)) != 0 ||
@@ -117,7 +118,7 @@ static int fixed_token_get(void *ud, int force_refresh, char **token, int *reque
 
 /* GET /me with a fresh access token. Strings in arena. */
 static int read_me(struct app *app, struct arena *arena, const char *access_token,
-                   struct spotify_user *me, char *msg, size_t msglen)
+                   struct spotify_user *me, struct report *rep)
 {
     struct spotify_client_opts opts;
     struct spotify_token_source src = {fixed_token_get, (void *)access_token};
@@ -127,15 +128,16 @@ static int read_me(struct app *app, struct arena *arena, const char *access_toke
     spotify_session_client_opts(app, &opts);
     if ((rc = spotify_client_new(&opts, &src, &c)) != 0)
         return rc == ERR_NOMEM ? ERR_NOMEM : ERR_INTERNAL;
-    rc = spotify_client_get_me(c, arena, me);
+    struct report why = {0};
+    rc = spotify_client_get_me(c, arena, me, &why);
     if (rc != 0) {
-        snprintf(msg, msglen, "Spotify did not give the user's profile: %s",
-                 spotify_client_last_error(c));
+        report_message(rep, "Spotify did not give the user's profile: %s", report_text(&why));
         rc = rc == ERR_NOMEM ? ERR_NOMEM : rc == ERR_RATE_LIMITED ? ERR_RATE_LIMITED : ERR_SPOTIFY;
     } else if (!me->id || !*me->id || strlen(me->id) > 255) {
-        snprintf(msg, msglen, "Spotify's profile answer has no user id");
+        report_message(rep, "Spotify's profile answer has no user id");
         rc = ERR_SPOTIFY;
     }
+    report_release(&why);
     spotify_client_free(c);
     return rc;
 }
@@ -223,8 +225,8 @@ static const char *safe_code(const char *s)
 }
 
 int auth_service_callback(struct app *app, struct db *db, struct arena *arena, const char *code,
-                          const char *state, const char *error, struct auth_signin *out, char *msg,
-                          size_t msglen)
+                          const char *state, const char *error, struct auth_signin *out,
+                          struct report *rep)
 {
     struct spotify_token_grant g = {0};
     struct spotify_user me = {0};
@@ -235,71 +237,68 @@ int auth_service_callback(struct app *app, struct db *db, struct arena *arena, c
     int rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = auth_service_check_config(app->cfg, msg, msglen)) != 0)
+    if ((rc = auth_service_check_config(app->cfg, rep)) != 0)
         return rc;
     if (!db) {
-        snprintf(msg, msglen, "the database is busy");
+        report_message(rep, "the database is busy");
         return ERR_UNAVAILABLE;
     }
     if (!state || !*state || strlen(state) > STATE_MAX_LEN) {
-        snprintf(msg, msglen, "the state parameter is missing or invalid");
+        report_message(rep, "the state parameter is missing or invalid");
         return ERR_INVALID_STATE;
     }
     /* Taking the state deletes it: whatever happens next, it cannot be used again. */
     rc = oauth_state_repo_take(db, arena, state, &verifier, &expires);
     if (rc == ERR_NOT_FOUND) {
-        snprintf(msg, msglen,
-                 "unknown or already used OAuth state: start again at "
-                 "/api/auth/login");
+        report_message(rep, "unknown or already used OAuth state: start again at "
+                            "/api/auth/login");
         return ERR_INVALID_STATE;
     }
     if (rc != 0)
         return rc == ERR_NOMEM ? ERR_NOMEM : ERR_INTERNAL;
     if (expires < now) {
-        snprintf(msg, msglen,
-                 "the OAuth state has expired (it lives %d minutes): start again "
-                 "at /api/auth/login",
-                 AUTH_STATE_TTL_S / 60);
+        report_message(rep,
+                       "the OAuth state has expired (it lives %d minutes): start again "
+                       "at /api/auth/login",
+                       AUTH_STATE_TTL_S / 60);
         return ERR_INVALID_STATE;
     }
     if (error) {
         const char *c = safe_code(error);
         if (strcmp(c, "access_denied") == 0)
-            snprintf(msg, msglen,
-                     "sign-in was cancelled: access to Spotify was not granted "
-                     "(access_denied)");
+            report_message(rep, "sign-in was cancelled: access to Spotify was not granted "
+                                "(access_denied)");
         else
-            snprintf(msg, msglen, "Spotify did not complete the sign-in (%s)", c);
+            report_message(rep, "Spotify did not complete the sign-in (%s)", c);
         return ERR_VALIDATION;
     }
     if (!code || !*code || strlen(code) > 2048) {
-        snprintf(msg, msglen, "the code parameter is missing");
+        report_message(rep, "the code parameter is missing");
         return ERR_VALIDATION;
     }
     /* The code exchange and GET /me are Spotify calls: the connection is lent meanwhile. */
     int lent = database_lend(app, db);
     rc = spotify_accounts_exchange_code(app->cfg, app->metrics, code, verifier, &g, NULL);
-    int rc_me = rc == 0 ? read_me(app, arena, g.access_token, &me, msg, msglen) : 0;
+    int rc_me = rc == 0 ? read_me(app, arena, g.access_token, &me, rep) : 0;
     if (database_reclaim(app, db, lent) != 0) {
-        snprintf(msg, msglen, "no database connection is free");
+        report_message(rep, "no database connection is free");
         rc = ERR_UNAVAILABLE;
         goto done;
     }
     if (rc == ERR_VALIDATION) {
-        snprintf(msg, msglen,
-                 "Spotify refused the authorization code (expired, already used "
-                 "or not issued for this sign-in): start again at /api/auth/login");
+        report_message(rep, "Spotify refused the authorization code (expired, already used "
+                            "or not issued for this sign-in): start again at /api/auth/login");
         goto done;
     }
     if (rc != 0) {
-        snprintf(msg, msglen, "Spotify's accounts service did not exchange the code");
+        report_message(rep, "Spotify's accounts service did not exchange the code");
         rc = rc == ERR_NOMEM ? ERR_NOMEM : ERR_SPOTIFY;
         goto done;
     }
-    if ((rc = rc_me) != 0) /* msg says why */
+    if ((rc = rc_me) != 0) /* rep says why */
         goto done;
     if ((rc = store_user(app, db, arena, &me, &g, now, &out->user)) != 0) {
-        snprintf(msg, msglen, "cannot store the user");
+        report_message(rep, "cannot store the user");
         goto done;
     }
     /* Tokens cached for an earlier sign-in of this user are stale now. */
@@ -308,7 +307,7 @@ int auth_service_callback(struct app *app, struct db *db, struct arena *arena, c
     rc = session_service_issue((const unsigned char *)secret, strlen(secret), out->user.id, now,
                                app->cfg->session_ttl_s, &jwt, &claims);
     if (rc != 0) {
-        snprintf(msg, msglen, "cannot issue a session token");
+        report_message(rep, "cannot issue a session token");
         goto done;
     }
     if (!(out->token = arena_strdup(arena, jwt))) {
@@ -331,7 +330,7 @@ int auth_service_logout(struct app *app, struct db *db, const char *jti, int64_t
 }
 
 int auth_service_me(struct app *app, struct db *db, struct arena *arena, const char *user_id,
-                    int refresh_from_spotify, struct user *out, char *msg, size_t msglen)
+                    int refresh_from_spotify, struct user *out, struct report *rep)
 {
     struct spotify_client *c = NULL;
     struct spotify_user me = {0};
@@ -343,7 +342,7 @@ int auth_service_me(struct app *app, struct db *db, struct arena *arena, const c
         return rc;
     int lent = database_lend(app, db);
     if ((rc = spotify_session_client(app, user_id, &c)) == 0)
-        rc = spotify_client_get_me(c, arena, &me);
+        rc = spotify_client_get_me(c, arena, &me, rep);
     if (database_reclaim(app, db, lent) != 0) {
         rc = ERR_UNAVAILABLE;
         goto done;
@@ -351,7 +350,6 @@ int auth_service_me(struct app *app, struct db *db, struct arena *arena, const c
     if (rc != 0 && !c)
         goto done;
     if (rc != 0) {
-        snprintf(msg, msglen, "%s", spotify_client_last_error(c));
         if (rc != ERR_SPOTIFY_REAUTH && rc != ERR_RATE_LIMITED && rc != ERR_NOMEM)
             rc = ERR_SPOTIFY;
         goto done;

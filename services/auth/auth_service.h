@@ -16,11 +16,12 @@
  *             (AAD = user id and column), and a session token issued.
  *   logout    the session's jti is revoked until it would have expired.
  *
- * Strings returned live in the caller's arena. Messages written to msg are fit for
+ * Strings returned live in the caller's arena. Messages written to rep are fit for
  * the API's error "message" and never hold a token, code or secret. */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/report.h"
 #include "repositories/user_repo.h"
 
 struct app;
@@ -33,16 +34,16 @@ struct db;
 
 /* 0 when the Spotify OAuth settings can work: SPOTIFY_CLIENT_ID set and
  * SPOTIFY_REDIRECT_URI https or loopback (Spotify's 2026 rules). Else
- * ERR_UNAVAILABLE with a message naming the setting in msg. */
-int auth_service_check_config(const struct config *cfg, char *msg, size_t msglen);
+ * ERR_UNAVAILABLE with a message naming the setting in rep. */
+int auth_service_check_config(const struct config *cfg, struct report *rep);
 
 /* Starts a sign-in. *location (arena) is the URL to redirect the browser to and
  * *state (arena) the sign-in's OAuth state (the handler binds it to the browser).
  * Expired states are purged and at most PLAYROUTER_MAX_PENDING_SIGNINS are kept (the
- * oldest go first). 0, ERR_UNAVAILABLE (configuration, msg says which setting),
+ * oldest go first). 0, ERR_UNAVAILABLE (configuration, rep says which setting),
  * ERR_NOMEM, ERR_INTERNAL. */
 int auth_service_login(struct app *app, struct db *db, struct arena *arena, const char **location,
-                       const char **state, char *msg, size_t msglen);
+                       const char **state, struct report *rep);
 
 struct auth_signin {
     const char *token; /* the session JWT */
@@ -54,10 +55,10 @@ struct auth_signin {
  * 0 and *out; ERR_INVALID_STATE (state missing, unknown, reused or expired);
  * ERR_VALIDATION (Spotify sent error=..., e.g. access_denied; no code; the code was
  * refused); ERR_SPOTIFY (the accounts service or /me failed); ERR_UNAVAILABLE
- * (configuration); ERR_NOMEM; ERR_INTERNAL. msg explains. */
+ * (configuration); ERR_NOMEM; ERR_INTERNAL. rep's message explains. */
 int auth_service_callback(struct app *app, struct db *db, struct arena *arena, const char *code,
-                          const char *state, const char *error, struct auth_signin *out, char *msg,
-                          size_t msglen);
+                          const char *state, const char *error, struct auth_signin *out,
+                          struct report *rep);
 
 /* Revokes the session (jti, exp from the verified token). 0 or ERR_INTERNAL. */
 int auth_service_logout(struct app *app, struct db *db, const char *jti, int64_t exp);
@@ -65,9 +66,9 @@ int auth_service_logout(struct app *app, struct db *db, const char *jti, int64_t
 /* The user. With refresh_from_spotify, re-reads Spotify's GET /me first through the
  * user's token source (refreshing the access token if needed) and stores a changed
  * display name. 0, ERR_NOT_FOUND, ERR_SPOTIFY_REAUTH, ERR_SPOTIFY, ERR_RATE_LIMITED,
- * ERR_NOMEM, ERR_INTERNAL. */
+ * ERR_NOMEM, ERR_INTERNAL; a Spotify failure's message in rep. */
 int auth_service_me(struct app *app, struct db *db, struct arena *arena, const char *user_id,
-                    int refresh_from_spotify, struct user *out, char *msg, size_t msglen);
+                    int refresh_from_spotify, struct user *out, struct report *rep);
 
 /* The PKCE S256 challenge of a verifier: base64url(SHA-256(verifier)), 43 characters.
  * out must hold 44 bytes. 0 or ERR_INTERNAL. */

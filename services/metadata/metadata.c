@@ -137,8 +137,8 @@ done:
 
 /* Fills metas[0..n) from the cache, then Spotify, then stores what was fetched. */
 static int resolve(struct spotify_client *client, struct cache *cache, struct arena *a,
-                   struct meta *metas, size_t n, bool artist, int ttl,
-                   struct metadata_stats *st)
+                   struct meta *metas, size_t n, bool artist, int ttl, struct metadata_stats *st,
+                   struct report *rep)
 {
     const char *kind = artist ? "artist" : "album";
     const char **keys = calloc(n ? n : 1, sizeof(*keys));
@@ -190,7 +190,7 @@ static int resolve(struct spotify_client *client, struct cache *cache, struct ar
         struct spotify_artist *ar = calloc(nm, sizeof(*ar));
         if (!(fetched = ar))
             goto done;
-        if ((rc = spotify_client_get_artists(client, a, miss_ids, nm, ar)) != 0)
+        if ((rc = spotify_client_get_artists(client, a, miss_ids, nm, ar, rep)) != 0)
             goto done;
         st->artists_fetched += nm;
         for (size_t j = 0; j < nm; j++) {
@@ -206,7 +206,7 @@ static int resolve(struct spotify_client *client, struct cache *cache, struct ar
         struct spotify_album *al = calloc(nm, sizeof(*al));
         if (!(fetched = al))
             goto done;
-        if ((rc = spotify_client_get_albums(client, a, miss_ids, nm, al)) != 0)
+        if ((rc = spotify_client_get_albums(client, a, miss_ids, nm, al, rep)) != 0)
             goto done;
         st->albums_fetched += nm;
         for (size_t j = 0; j < nm; j++) {
@@ -292,7 +292,7 @@ static int fill_artists(struct track *t, const struct meta *metas, size_t n, str
 
 int metadata_enrich(struct spotify_client *client, struct cache *cache,
                     const struct metadata_opts *opts, struct arena *a, struct track *tracks,
-                    size_t n, unsigned needs, struct metadata_stats *stats)
+                    size_t n, unsigned needs, struct metadata_stats *stats, struct report *rep)
 {
     struct metadata_stats local = {0, 0, 0, 0};
     struct metadata_stats *st = stats ? stats : &local;
@@ -309,11 +309,11 @@ int metadata_enrich(struct spotify_client *client, struct cache *cache,
         return 0; /* development mode: Spotify has nothing more to give */
     if ((needs & RULE_NEEDS_ARTISTS) &&
         ((rc = unique_ids(tracks, n, true, &artists, &na)) != 0 ||
-         (rc = resolve(client, cache, a, artists, na, true, artist_ttl, st)) != 0))
+         (rc = resolve(client, cache, a, artists, na, true, artist_ttl, st, rep)) != 0))
         goto done;
     if ((needs & RULE_NEEDS_ALBUM) &&
         ((rc = unique_ids(tracks, n, false, &albums, &nb)) != 0 ||
-         (rc = resolve(client, cache, a, albums, nb, false, album_ttl, st)) != 0))
+         (rc = resolve(client, cache, a, albums, nb, false, album_ttl, st, rep)) != 0))
         goto done;
     for (size_t i = 0; i < n; i++) {
         struct track *t = &tracks[i];

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "lib/arena.h"
+#include "lib/report.h"
 #include "services/cache/cache.h"
 #include "services/rules/rule.h" /* RULE_NEEDS_ARTISTS (2), RULE_NEEDS_ALBUM (4) */
 #include "services/spotify/spotify_client.h"
@@ -44,10 +45,10 @@ struct metadata_stats {
  * Strings and arrays written into the tracks live in arena `a`. opts may be NULL
  * (defaults); stats may be NULL.
  * Returns 0, or the client's error (ERR_SPOTIFY, ERR_RATE_LIMITED, ERR_SPOTIFY_REAUTH,
- * ERR_NOMEM; the message in spotify_client_last_error()). A cache failure is never an
- * error (it counts as misses). */
+ * ERR_NOMEM; its message in rep, which may be NULL). A cache failure is never an error
+ * (it counts as misses). */
 int metadata_enrich(struct spotify_client *client, struct cache *cache,
                     const struct metadata_opts *opts, struct arena *a, struct track *tracks,
-                    size_t n, unsigned needs, struct metadata_stats *stats);
+                    size_t n, unsigned needs, struct metadata_stats *stats, struct report *rep);
 
 #endif

@@ -56,7 +56,7 @@ static int add_recording(struct mbm *m, struct mbm_isrc *e, const struct mb_reco
 static int lookup_one(struct mbm *m, struct mbm_isrc *e)
 {
     struct mb_recording_page page;
-    int rc = musicbrainz_client_lookup_isrc(m->client, m->a, e->isrc, &page);
+    int rc = musicbrainz_client_lookup_isrc(m->client, m->a, e->isrc, &page, &m->err);
     for (size_t i = 0; rc == 0 && i < page.n; i++)
         rc = add_recording(m, e, &page.items[i]);
     return rc;
@@ -109,7 +109,8 @@ static int search_batch(struct mbm *m, struct mbm_isrc **need, size_t n)
         codes[i] = need[i]->isrc;
     for (int pages = 0; pages < MAX_PAGES; pages++) {
         struct mb_recording_page page;
-        rc = musicbrainz_client_search_recordings(m->client, m->a, codes, n, offset, &page);
+        rc = musicbrainz_client_search_recordings(m->client, m->a, codes, n, offset, &page,
+                                                  &m->err);
         if (rc == ERR_PAYLOAD_TOO_LARGE && n > 1 && offset == 0) {
             /* 414: the URL is too long for the server; halve the batch, and never ask
              * that many again in this call. */
@@ -219,7 +220,7 @@ static int load_genres(struct mbm *m)
         return rc;
     bool have = rc == 0 && text, fresh = have && m->now - fetched < MUSICBRAINZ_METADATA_TTL_S;
     if (!fresh) {
-        rc = musicbrainz_client_genres(m->client, m->a, &names, &n);
+        rc = musicbrainz_client_genres(m->client, m->a, &names, &n, &m->err);
         if (rc == 0) {
             struct buf joined = BUF_INIT;
             for (size_t i = 0; i < n; i++)
@@ -235,7 +236,7 @@ static int load_genres(struct mbm *m)
         }
         if (rc == ERR_METADATA_UNAVAILABLE && have)
             log_warn("musicbrainz: genre list not refreshed (%s); the stored one stands in",
-                     musicbrainz_client_last_error(m->client));
+                     report_text(&m->err));
         else if (rc != 0 || (rc = mbm_progress(m)) != 0)
             return rc;
     }
@@ -295,7 +296,7 @@ static int artist_batch(struct mbm *m, struct mbm_artist **need, size_t n)
         ids[i] = need[i]->id;
         rows[i] = (struct mb_artist_row){.id = need[i]->id, .fetched_at = m->now};
     }
-    rc = musicbrainz_client_search_artists(m->client, m->a, ids, n, &page);
+    rc = musicbrainz_client_search_artists(m->client, m->a, ids, n, &page, &m->err);
     if (rc == ERR_PAYLOAD_TOO_LARGE && n > 1) {
         if (!m->max_artist_batch || n / 2 < m->max_artist_batch)
             m->max_artist_batch = n / 2;

@@ -58,6 +58,7 @@ struct mbm {
     size_t max_artist_batch; /* the same for artist searches (0: MUSICBRAINZ_PAGE) */
     int64_t done, total;     /* progress */
     struct musicbrainz_stats *stats;
+    struct report err; /* why MusicBrainz (or its client) last failed */
 };
 
 /* Adds s (borrowed) unless present. 0 or ERR_NOMEM. */
@@ -71,14 +72,14 @@ int mbm_strs_add(struct arena *a, struct mbm_strs *l, const char *s);
 struct db *mbm_db(struct mbm *m);
 void mbm_db_done(struct mbm *m, struct db *db);
 
-/* The client, made on first use. 0 or an error (message in why). */
-int mbm_client(struct mbm *m, struct buf *why);
+/* The client, made on first use. 0 or an error (message in m->err). */
+int mbm_client(struct mbm *m);
 /* Reports progress (m->done / m->total) through the callback. */
 int mbm_progress(struct mbm *m);
 
 /* Asks MusicBrainz the recordings of need[0..n) (sorted by isrc), in batches, storing
  * each batch's rows; every entry asked ends with have = fresh = true. 0 or an error
- * (MusicBrainz's message in musicbrainz_client_last_error()). */
+ * (MusicBrainz's message in m->err). */
 int mbm_fetch_isrcs(struct mbm *m, struct mbm_isrc **need, size_t n);
 /* Asks MusicBrainz the genres of need[0..n) (batches of 100), storing each batch; the
  * genre list is loaded (or asked, once per TTL) first. */

@@ -50,7 +50,7 @@ int mbm_progress(struct mbm *m)
     return m->progress ? m->progress(m->ud, "musicbrainz", m->done, m->total) : 0;
 }
 
-int mbm_client(struct mbm *m, struct buf *why)
+int mbm_client(struct mbm *m)
 {
     const struct config *cfg = m->app->cfg;
     struct buf ua = BUF_INIT;
@@ -58,7 +58,7 @@ int mbm_client(struct mbm *m, struct buf *why)
     if (m->client)
         return 0;
     if (!cfg->musicbrainz_base || !m->app->musicbrainz_limiter) {
-        buf_append_str(why, "MusicBrainz is off (PLAYROUTER_MUSICBRAINZ_BASE=off)");
+        report_message(&m->err, "MusicBrainz is off (PLAYROUTER_MUSICBRAINZ_BASE=off)");
         return ERR_METADATA_UNAVAILABLE;
     }
     if ((rc = musicbrainz_client_user_agent(PLAYROUTER_VERSION, cfg->contact, &ua)) != 0)
@@ -76,7 +76,7 @@ int mbm_client(struct mbm *m, struct buf *why)
     rc = musicbrainz_client_new(&o, &m->client);
     buf_release(&ua);
     if (rc != 0 && rc != ERR_NOMEM) {
-        buf_append_str(why, "could not set up the MusicBrainz client");
+        report_message(&m->err, "could not set up the MusicBrainz client");
         rc = ERR_METADATA_UNAVAILABLE;
     }
     return rc;
@@ -262,7 +262,7 @@ static int apply(struct mbm *m, struct track *t, const struct mbm_isrc *e)
 }
 
 /* Asks MusicBrainz what the store lacks (or holds too old). */
-static int fetch(struct mbm *m, struct buf *why)
+static int fetch(struct mbm *m)
 {
     size_t n_isrc = 0, n_art = 0;
     void **need = stale_list(m, false, &n_isrc);
@@ -271,7 +271,7 @@ static int fetch(struct mbm *m, struct buf *why)
     if (!need)
         return ERR_NOMEM;
     m->total = (int64_t)n_isrc;
-    if (n_isrc && ((rc = mbm_client(m, why)) != 0 || (rc = mbm_progress(m)) != 0 ||
+    if (n_isrc && ((rc = mbm_client(m)) != 0 || (rc = mbm_progress(m)) != 0 ||
                    (rc = mbm_fetch_isrcs(m, (struct mbm_isrc **)need, n_isrc)) != 0))
         return rc;
     if ((rc = load_artists(m)) != 0)
@@ -279,7 +279,7 @@ static int fetch(struct mbm *m, struct buf *why)
     if (!(need = stale_list(m, true, &n_art)))
         return ERR_NOMEM;
     m->total += (int64_t)n_art;
-    if (n_art && ((rc = mbm_client(m, why)) != 0 || (rc = mbm_progress(m)) != 0 ||
+    if (n_art && ((rc = mbm_client(m)) != 0 || (rc = mbm_progress(m)) != 0 ||
                   (rc = mbm_fetch_artists(m, (struct mbm_artist **)need, n_art)) != 0))
         return rc;
     return 0;
@@ -287,7 +287,7 @@ static int fetch(struct mbm *m, struct buf *why)
 
 int musicbrainz_metadata_enrich(struct app *app, struct arena *a, struct track *tracks, size_t n,
                                 const struct cancel *cancel, metadata_progress_fn progress,
-                                void *ud, struct musicbrainz_stats *stats, struct buf *why)
+                                void *ud, struct musicbrainz_stats *stats, struct report *rep)
 {
     struct musicbrainz_stats local = {0};
     struct mbm m = {.app = app,
@@ -302,23 +302,21 @@ int musicbrainz_metadata_enrich(struct app *app, struct arena *a, struct track *
 
     if ((rc = load_isrcs(&m, tracks, n)) != 0) {
         if (rc == ERR_UNAVAILABLE)
-            buf_append_str(why, "no database connection was free to read the MusicBrainz store");
+            report_message(rep, "no database connection was free to read the MusicBrainz store");
         goto done;
     }
-    rc = fetch(&m, why);
+    rc = fetch(&m);
     if (rc == ERR_METADATA_UNAVAILABLE) {
         /* What is known (even older than 30 days) stands in; what is not, cannot. */
         if (!m.artists && load_artists(&m) == ERR_NOMEM) {
             rc = ERR_NOMEM;
             goto done;
         }
-        const char *msg = m.client ? musicbrainz_client_last_error(m.client) : "";
+        const char *msg = report_text(&m.err);
         size_t unknown = unknown_count(&m);
         if (unknown > 0) {
-            if (*msg)
-                buf_append_str(why, msg);
-            buf_appendf(why, "; %zu of the ISRCs and artists the rules need %s not known yet",
-                        unknown, unknown == 1 ? "is" : "are");
+            report_message(rep, "%s%s%zu of the ISRCs and artists the rules need %s not known yet",
+                           msg, *msg ? "; " : "", unknown, unknown == 1 ? "is" : "are");
             goto done;
         }
         log_warn("musicbrainz: %s; values older than 30 days stand in", *msg ? msg : "off");
@@ -328,7 +326,7 @@ int musicbrainz_metadata_enrich(struct app *app, struct arena *a, struct track *
         goto done;
     if (!m.artists && (rc = load_artists(&m)) != 0) {
         if (rc == ERR_UNAVAILABLE)
-            buf_append_str(why, "no database connection was free to read the MusicBrainz store");
+            report_message(rep, "no database connection was free to read the MusicBrainz store");
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
@@ -341,5 +339,6 @@ done:
     m.stats->artists += m.n_artists;
     m.stats->requests = before + (m.client ? musicbrainz_client_requests(m.client) : 0);
     musicbrainz_client_free(m.client);
+    report_release(&m.err);
     return rc;
 }

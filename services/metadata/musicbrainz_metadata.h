@@ -15,13 +15,13 @@
  * taught is stored at once, so a sync that fails half-way leaves less to ask next time.
  *
  * When MusicBrainz cannot be reached, values older than the TTL stand in; if a value
- * is not known at all, the call fails with ERR_METADATA_UNAVAILABLE and `why` names
+ * is not known at all, the call fails with ERR_METADATA_UNAVAILABLE and its report names
  * MusicBrainz. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "lib/arena.h"
-#include "lib/buf.h"
+#include "lib/report.h"
 #include "lib/cancel.h"
 #include "domain/track.h"
 
@@ -48,12 +48,12 @@ struct musicbrainz_stats {
  * after each MusicBrainz request; `cancel` (may be NULL) is asked at the same moments;
  * stats may be NULL (else added to). The store is read and written with a database
  * connection of the app's pool taken for each step (none is held across a MusicBrainz
- * request). Returns 0; ERR_METADATA_UNAVAILABLE (message in why); ERR_UNAVAILABLE
- * (cancelled, shutting down, or no database connection to read the store: then why
+ * request). Returns 0; ERR_METADATA_UNAVAILABLE (rep's message says why); ERR_UNAVAILABLE
+ * (cancelled, shutting down, or no database connection to read the store: then rep
  * says so); a progress callback's code; ERR_NOMEM. A failure to write the store only
  * costs requests next time (logged). */
 int musicbrainz_metadata_enrich(struct app *app, struct arena *a, struct track *tracks, size_t n,
                                 const struct cancel *cancel, metadata_progress_fn progress,
-                                void *ud, struct musicbrainz_stats *stats, struct buf *why);
+                                void *ud, struct musicbrainz_stats *stats, struct report *rep);
 
 #endif

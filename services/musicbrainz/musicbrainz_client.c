@@ -24,7 +24,8 @@ struct musicbrainz_client {
     unsigned long requests;
     struct buf resp; /* body of the last answer */
     bool too_large;
-    struct buf err;
+    struct report err; /* the current call's failure (fail); the caller's report gets it at
+                          the end of the call (end_call) */
 };
 
 static int fail(struct musicbrainz_client *c, int rc, const char *fmt, ...)
@@ -33,10 +34,19 @@ static int fail(struct musicbrainz_client *c, int rc, const char *fmt, ...)
 static int fail(struct musicbrainz_client *c, int rc, const char *fmt, ...)
 {
     va_list ap;
-    buf_reset(&c->err);
     va_start(ap, fmt);
-    (void)buf_vappendf(&c->err, fmt, ap); /* out of memory: the message stays short */
+    report_vmessage(&c->err, fmt, ap); /* out of memory: no message */
     va_end(ap);
+    return rc;
+}
+
+/* Ends a public call with status rc: a failure's message goes to the caller's rep (may be
+ * NULL), and the next call starts without one. Returns rc. */
+static int end_call(struct musicbrainz_client *c, int rc, struct report *rep)
+{
+    if (rc != 0 && c->err.message)
+        report_message(rep, "%s", c->err.message);
+    report_release(&c->err);
     return rc;
 }
 
@@ -125,18 +135,13 @@ void musicbrainz_client_free(struct musicbrainz_client *c)
     free(c->base);
     free(c->user_agent);
     buf_release(&c->resp);
-    buf_release(&c->err);
+    report_release(&c->err);
     free(c);
 }
 
 unsigned long musicbrainz_client_requests(const struct musicbrainz_client *c)
 {
     return c->requests;
-}
-
-const char *musicbrainz_client_last_error(const struct musicbrainz_client *c)
-{
-    return c->err.data ? c->err.data : "";
 }
 
 static int64_t backoff_ms(const struct musicbrainz_client *c, int attempt)
@@ -271,9 +276,9 @@ static int unreadable(struct musicbrainz_client *c, int rc, const char *what)
     return fail(c, rc, "MusicBrainz's answer to the %s is not what it documents", what);
 }
 
-int musicbrainz_client_search_recordings(struct musicbrainz_client *c, struct arena *a,
-                                         const char *const *isrcs, size_t n, int64_t offset,
-                                         struct mb_recording_page *out)
+static int search_recordings(struct musicbrainz_client *c, struct arena *a,
+                             const char *const *isrcs, size_t n, int64_t offset,
+                             struct mb_recording_page *out)
 {
     int rc = search(c, "recording", "isrc", isrcs, n, offset, "recording search");
     memset(out, 0, sizeof *out);
@@ -282,9 +287,8 @@ int musicbrainz_client_search_recordings(struct musicbrainz_client *c, struct ar
     return rc;
 }
 
-int musicbrainz_client_search_artists(struct musicbrainz_client *c, struct arena *a,
-                                      const char *const *mbids, size_t n,
-                                      struct mb_artist_page *out)
+static int search_artists(struct musicbrainz_client *c, struct arena *a, const char *const *mbids,
+                          size_t n, struct mb_artist_page *out)
 {
     int rc = search(c, "artist", "arid", mbids, n, 0, "artist search");
     memset(out, 0, sizeof *out);
@@ -293,8 +297,8 @@ int musicbrainz_client_search_artists(struct musicbrainz_client *c, struct arena
     return rc;
 }
 
-int musicbrainz_client_lookup_isrc(struct musicbrainz_client *c, struct arena *a, const char *isrc,
-                                   struct mb_recording_page *out)
+static int lookup_isrc(struct musicbrainz_client *c, struct arena *a, const char *isrc,
+                       struct mb_recording_page *out)
 {
     struct buf pq = BUF_INIT;
     long status = 0;
@@ -318,8 +322,8 @@ int musicbrainz_client_lookup_isrc(struct musicbrainz_client *c, struct arena *a
     return 0;
 }
 
-int musicbrainz_client_genres(struct musicbrainz_client *c, struct arena *a,
-                              const char *const **names, size_t *n)
+static int genres(struct musicbrainz_client *c, struct arena *a, const char *const **names,
+                  size_t *n)
 {
     long status = 0;
     int rc = get(c, "/genre/all?fmt=txt", "genre list", &status);
@@ -334,4 +338,30 @@ int musicbrainz_client_genres(struct musicbrainz_client *c, struct arena *a,
     if (*n == 0)
         return fail(c, ERR_METADATA_UNAVAILABLE, "MusicBrainz's genre list is empty");
     return 0;
+}
+
+int musicbrainz_client_search_recordings(struct musicbrainz_client *c, struct arena *a,
+                                         const char *const *isrcs, size_t n, int64_t offset,
+                                         struct mb_recording_page *out, struct report *rep)
+{
+    return end_call(c, search_recordings(c, a, isrcs, n, offset, out), rep);
+}
+
+int musicbrainz_client_search_artists(struct musicbrainz_client *c, struct arena *a,
+                                      const char *const *mbids, size_t n,
+                                      struct mb_artist_page *out, struct report *rep)
+{
+    return end_call(c, search_artists(c, a, mbids, n, out), rep);
+}
+
+int musicbrainz_client_lookup_isrc(struct musicbrainz_client *c, struct arena *a, const char *isrc,
+                                   struct mb_recording_page *out, struct report *rep)
+{
+    return end_call(c, lookup_isrc(c, a, isrc, out), rep);
+}
+
+int musicbrainz_client_genres(struct musicbrainz_client *c, struct arena *a,
+                              const char *const **names, size_t *n, struct report *rep)
+{
+    return end_call(c, genres(c, a, names, n), rep);
 }

@@ -18,9 +18,10 @@
  *   4 ... s; at most max_attempts attempts, then ERR_METADATA_UNAVAILABLE;
  * - a 414 (the URL is too long) is ERR_PAYLOAD_TOO_LARGE: the caller halves its batch;
  * - counts every request it sends (musicbrainz_client_requests).
+ * Each call takes a `struct report *rep` (may be NULL): a failure sets its message.
  * Errors: ERR_METADATA_UNAVAILABLE (unreachable, refused, unreadable answer; the message
- * in musicbrainz_client_last_error() names MusicBrainz), ERR_PAYLOAD_TOO_LARGE (414),
- * ERR_UNAVAILABLE (*stop was set while waiting), ERR_NOMEM. */
+ * names MusicBrainz), ERR_PAYLOAD_TOO_LARGE (414), ERR_UNAVAILABLE (*stop was set while
+ * waiting), ERR_NOMEM. */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,6 +29,7 @@
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/report.h"
 
 struct rate_limiter;
 struct musicbrainz_client;
@@ -98,29 +100,27 @@ void musicbrainz_client_free(struct musicbrainz_client *c);
 
 /* GET /genre/all?fmt=txt: every genre name (arena array of arena strings). */
 int musicbrainz_client_genres(struct musicbrainz_client *c, struct arena *a,
-                              const char *const **names, size_t *n);
+                              const char *const **names, size_t *n, struct report *rep);
 
 /* GET /recording?query=isrc:A OR isrc:B ...&limit=100&offset=...&fmt=json: one page.
  * isrcs[0..n) must be valid ISRCs (upper case). */
 int musicbrainz_client_search_recordings(struct musicbrainz_client *c, struct arena *a,
                                          const char *const *isrcs, size_t n, int64_t offset,
-                                         struct mb_recording_page *out);
+                                         struct mb_recording_page *out, struct report *rep);
 
 /* GET /isrc/{isrc}?inc=artist-credits&fmt=json: the recordings of one ISRC; an ISRC
  * MusicBrainz does not know is a page of none (not an error). */
 int musicbrainz_client_lookup_isrc(struct musicbrainz_client *c, struct arena *a, const char *isrc,
-                                   struct mb_recording_page *out);
+                                   struct mb_recording_page *out, struct report *rep);
 
 /* GET /artist?query=arid:X OR arid:Y ...&limit=100&fmt=json; mbids[0..n) (n <= 100)
  * must be valid MBIDs (lower-case UUIDs). */
 int musicbrainz_client_search_artists(struct musicbrainz_client *c, struct arena *a,
                                       const char *const *mbids, size_t n,
-                                      struct mb_artist_page *out);
+                                      struct mb_artist_page *out, struct report *rep);
 
 /* Requests sent so far (every attempt counts). */
 unsigned long musicbrainz_client_requests(const struct musicbrainz_client *c);
-/* The last failure's message ("" when none). Borrowed until the next call. */
-const char *musicbrainz_client_last_error(const struct musicbrainz_client *c);
 
 /* ---- Answers (musicbrainz_parse.c; pure, for the client and the tests) ---------- */
 

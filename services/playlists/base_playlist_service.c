@@ -107,11 +107,12 @@ void playlist_spotify_log_orphans(struct playlist_spotify *s, const char *why)
                  s->created[i], s->user_id, why);
 }
 
-/* Maps a Spotify failure of the client to our error, with its message in rep. */
-static int spotify_failure(struct playlist_spotify *s, int rc, const char *what,
+/* Maps a Spotify failure of the client (its message in `spotify`) to our error, with a
+ * message in rep. */
+static int spotify_failure(const struct report *spotify, int rc, const char *what,
                            struct report *rep)
 {
-    const char *why = s->client ? spotify_client_last_error(s->client) : "";
+    const char *why = report_text(spotify);
     if (rc == ERR_NOMEM || rc == ERR_SPOTIFY_REAUTH)
         return rc;
     if (rc != ERR_RATE_LIMITED)
@@ -146,6 +147,7 @@ int playlist_spotify_check(struct playlist_spotify *s, struct arena *a, const ch
                            const char *path, const char **name_out, struct report *rep)
 {
     struct spotify_playlist_info info;
+    struct report spotify = {0};
     int rc;
 
     if (name_out)
@@ -154,27 +156,27 @@ int playlist_spotify_check(struct playlist_spotify *s, struct arena *a, const ch
         return rc;
     memset(&info, 0, sizeof info);
     int lent = database_lend(s->app, s->db);
-    rc = spotify_client_get_playlist_info(s->client, a, spotify_id, &info);
+    rc = spotify_client_get_playlist_info(s->client, a, spotify_id, &info, &spotify);
     if (database_reclaim(s->app, s->db, lent) != 0)
-        return ERR_UNAVAILABLE;
-    if (rc == ERR_NOT_FOUND) {
-        if (report_add(rep, path,
-                                "Spotify playlist '%s' does not exist or you may not read it",
-                                spotify_id) != 0)
-            return ERR_NOMEM;
-        return ERR_VALIDATION;
-    }
-    if (rc != 0)
-        return spotify_failure(s, rc, "read the playlist", rep);
-    if (name_out)
+        rc = ERR_UNAVAILABLE;
+    else if (rc == ERR_NOT_FOUND)
+        rc = report_add(rep, path, "Spotify playlist '%s' does not exist or you may not read it",
+                        spotify_id) != 0
+                 ? ERR_NOMEM
+                 : ERR_VALIDATION;
+    else if (rc != 0)
+        rc = spotify_failure(&spotify, rc, "read the playlist", rep);
+    else if (name_out)
         *name_out = info.name;
-    return 0;
+    report_release(&spotify);
+    return rc;
 }
 
 int playlist_spotify_create(struct playlist_spotify *s, struct arena *a, const char *name,
                             const char *description, const char **id_out,
                             struct report *rep)
 {
+    struct report spotify = {0};
     char *id = NULL;
     int rc;
 
@@ -182,16 +184,20 @@ int playlist_spotify_create(struct playlist_spotify *s, struct arena *a, const c
     if ((rc = open_client(s, rep)) != 0)
         return rc;
     int lent = database_lend(s->app, s->db);
-    rc = spotify_client_create_playlist(s->client, name, false, description, &id);
+    rc = spotify_client_create_playlist(s->client, name, false, description, &id, &spotify);
     if (database_reclaim(s->app, s->db, lent) != 0) {
         if (rc == 0)
             log_warn("playlists: Spotify playlist %s created for user %s was left on Spotify: "
                      "no database connection", id, s->user_id);
         free(id);
+        report_release(&spotify);
         return ERR_UNAVAILABLE;
     }
     if (rc != 0)
-        return spotify_failure(s, rc, "create a playlist", rep);
+        rc = spotify_failure(&spotify, rc, "create a playlist", rep);
+    report_release(&spotify);
+    if (rc != 0)
+        return rc;
     *id_out = arena_strdup(a, id);
     free(id);
     if (!*id_out)

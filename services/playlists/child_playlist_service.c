@@ -56,17 +56,9 @@ int child_playlist_new_id(struct arena *a, const char **out)
     return *out ? 0 : ERR_NOMEM;
 }
 
-/* Makes sure rep->details exists (target_child_compile appends to it directly). */
-static int ensure_details(struct report *rep)
-{
-    if (rep && !rep->details && !(rep->details = json_array()))
-        return ERR_NOMEM;
-    return 0;
-}
-
 bool child_playlist_has_problems(const struct report *rep)
 {
-    return rep && rep->details && json_array_size(rep->details) > 0;
+    return report_count(rep) > 0;
 }
 
 int child_playlist_input_parse(const json_t *obj, enum child_playlist_body_kind kind,
@@ -148,10 +140,7 @@ int child_playlist_config_check(const struct app *app, const json_t *obj, const 
                                 struct report *rep)
 {
     struct target_child *tc = NULL;
-    int rc;
-    if (ensure_details(rep) != 0)
-        return ERR_NOMEM;
-    rc = target_child_compile_object(obj, env_of(app), prefix, &tc, rep ? rep->details : NULL);
+    int rc = target_child_compile_object(obj, env_of(app), prefix, &tc, rep);
     target_child_free(tc);
     return rc == ERR_NOMEM ? ERR_NOMEM : 0;
 }

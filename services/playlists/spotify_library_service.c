@@ -12,15 +12,13 @@
 #define LIBRARY_MAX_OFFSET 100000
 
 static int read_page(struct app *app, struct arena *a, const char *user_id, size_t offset,
-                     struct spotify_my_playlists *page, struct buf *why)
+                     struct spotify_my_playlists *page, struct report *rep)
 {
     struct spotify_client *client = NULL;
     int rc = spotify_session_client(app, user_id, &client);
-    if (rc == 0) {
-        rc = spotify_client_get_my_playlists(client, a, offset, SPOTIFY_MY_PLAYLISTS_PAGE, page);
-        if (rc != 0 && rc != ERR_NOMEM && *spotify_client_last_error(client))
-            buf_append_str(why, spotify_client_last_error(client));
-    }
+    if (rc == 0)
+        rc = spotify_client_get_my_playlists(client, a, offset, SPOTIFY_MY_PLAYLISTS_PAGE, page,
+                                             rep);
     spotify_client_free(client);
     return rc;
 }
@@ -28,7 +26,7 @@ static int read_page(struct app *app, struct arena *a, const char *user_id, size
 int spotify_library_service_page(struct app *app, struct db *db, struct arena *a,
                                  const char *user_id, const char *cursor,
                                  struct spotify_library_entry **items, size_t *n,
-                                 const char **next_cursor, struct buf *why)
+                                 const char **next_cursor, struct report *rep)
 {
     struct spotify_my_playlists page;
     struct playlist_usage *uses = NULL;
@@ -41,7 +39,7 @@ int spotify_library_service_page(struct app *app, struct db *db, struct arena *a
     *next_cursor = NULL;
     if (cursor && util_parse_int64(cursor, 0, LIBRARY_MAX_OFFSET, &offset) != 0)
         return ERR_VALIDATION;
-    if ((rc = read_page(app, a, user_id, (size_t)offset, &page, why)) != 0)
+    if ((rc = read_page(app, a, user_id, (size_t)offset, &page, rep)) != 0)
         return rc;
     if ((rc = playlist_usage_repo_list(db, a, user_id, &uses, &n_uses)) != 0)
         return rc;

@@ -23,11 +23,11 @@ struct spotify_library_entry {
  * the library, opaque to clients. *next_cursor (arena) is NULL on the last page. A
  * playlist that both a base and a child use names the base. Spotify is asked first,
  * then the database is read. 0; ERR_VALIDATION (a cursor this server did not give);
- * ERR_SPOTIFY_REAUTH, ERR_RATE_LIMITED, ERR_SPOTIFY (Spotify's reason in `why`);
+ * ERR_SPOTIFY_REAUTH, ERR_RATE_LIMITED, ERR_SPOTIFY (Spotify's reason in rep's message);
  * ERR_NOMEM; ERR_INTERNAL. */
 int spotify_library_service_page(struct app *app, struct db *db, struct arena *a,
                                  const char *user_id, const char *cursor,
                                  struct spotify_library_entry **items, size_t *n,
-                                 const char **next_cursor, struct buf *why);
+                                 const char **next_cursor, struct report *rep);
 
 #endif

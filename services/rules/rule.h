@@ -52,6 +52,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+#include "lib/report.h"
 #include "domain/spotify_mode.h"
 #include "domain/track.h"
 
@@ -142,11 +143,11 @@ const char *rule_op_suggest(const char *name);
 const char *rule_suggest_text(const char *near, char out[RULE_SUGGEST_MAX]);
 /* The field with that id (id < RULE_FIELD_COUNT). */
 const struct rule_field *rule_field_by_id(enum rule_field_id id);
-/* 0 when `env` (see rule_env()) provides the field; else ERR_VALIDATION and appends to
- * `why` a message saying why and what would provide it ("field 'genre' is not available:
+/* 0 when `env` (see rule_env()) provides the field; else ERR_VALIDATION and sets rep's
+ * message (rep may be NULL) to why and what would provide it ("field 'genre' is not available:
  * Spotify no longer serves artist genres to apps in Development Mode ... MusicBrainz
- * provides it: ..."). ERR_NOMEM if the append fails. */
-int rule_field_check_mode(const struct rule_field *f, unsigned env, struct buf *why);
+ * provides it: ..."). ERR_NOMEM if the message cannot be made. */
+int rule_field_check_mode(const struct rule_field *f, unsigned env, struct report *rep);
 /* The RULE_NEEDS_* bits a sync must fetch for field f under `env`: genre needs the
  * artists in extended mode and MusicBrainz when it is on; original_year MusicBrainz. */
 unsigned rule_field_needs(const struct rule_field *f, unsigned env);
@@ -185,12 +186,12 @@ struct rule;
  * popularity, artist_popularity, album_popularity and label, and genre unless
  * MusicBrainz is on; original_year needs MusicBrainz in every mode. `path_prefix` (NULL =
  * "") is prepended to every detail path, e.g. "/filter".
- * Returns 0 and sets *out; or ERR_VALIDATION, *out = NULL, and appends to `details`
- * (a JSON array; may be NULL) one {"path": "<prefix>/all/0/op", "message": "..."} per
- * problem found (all of them, up to RULE_MAX_DETAILS); or ERR_NOMEM.
+ * Returns 0 and sets *out; or ERR_VALIDATION, *out = NULL, and adds to `rep` (may be
+ * NULL) one detail {"path": "<prefix>/all/0/op", "message": "..."} per problem found
+ * (all of them, up to RULE_MAX_DETAILS); or ERR_NOMEM.
  * A `filter` of NULL is reported as a missing rule at path_prefix. */
 int rule_compile(const json_t *filter, unsigned env, const char *path_prefix,
-                 struct rule **out, json_t *details);
+                 struct rule **out, struct report *rep);
 
 /* Frees a compiled rule; NULL is accepted. */
 void rule_free(struct rule *r);

@@ -11,8 +11,8 @@
 #include "services/rules/rule_internal.h"
 
 struct compile_ctx {
-    unsigned env;    /* rule_env() */
-    json_t *details; /* borrowed; may be NULL */
+    unsigned env;       /* rule_env() */
+    struct report *rep; /* borrowed; may be NULL */
     struct buf path; /* JSON Pointer of the node being parsed, prefix included */
     struct rule *r;
     size_t cap_nodes;
@@ -36,21 +36,6 @@ static void path_truncate(struct buf *b, size_t len)
     }
 }
 
-/* Appends "/<token>" with JSON Pointer escaping (~ -> ~0, / -> ~1). */
-static int path_push_key(struct buf *b, const char *key)
-{
-    if (buf_append(b, "/", 1) != 0)
-        return -1;
-    for (const char *p = key; *p; p++) {
-        int rc = *p == '~'   ? buf_append(b, "~0", 2)
-                 : *p == '/' ? buf_append(b, "~1", 2)
-                             : buf_append(b, p, 1);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* Records one problem at the current path + `suffix` (a pointer fragment or NULL). */
 static void problem(struct compile_ctx *c, const char *suffix, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -60,27 +45,18 @@ static void problem(struct compile_ctx *c, const char *suffix, const char *fmt, 
     if (c->rc == ERR_NOMEM)
         return;
     c->rc = ERR_VALIDATION;
-    if (!c->details || c->n_details >= RULE_MAX_DETAILS)
+    if (!c->rep || c->n_details >= RULE_MAX_DETAILS)
         return;
-    struct buf msg = BUF_INIT;
     size_t mark = c->path.len;
-    json_t *d = NULL;
     va_list ap;
     va_start(ap, fmt);
-    int brc = buf_vappendf(&msg, fmt, ap);
+    if (buf_append_str(&c->path, suffix ? suffix : "") != 0 ||
+        report_vadd(c->rep, c->path.data, fmt, ap) != 0)
+        set_nomem(c);
+    else
+        c->n_details++;
     va_end(ap);
-    if (brc != 0 || buf_append_str(&c->path, suffix ? suffix : "") != 0)
-        goto nomem;
-    d = json_pack("{s:s, s:s}", "path", c->path.data, "message", msg.data);
-    if (!d || json_array_append_new(c->details, d) != 0)
-        goto nomem;
-    c->n_details++;
-    goto done;
-nomem:
-    set_nomem(c);
-done:
     path_truncate(&c->path, mark);
-    buf_release(&msg);
 }
 
 /* Appends a zeroed node; returns its index or (size_t)-1 when out of memory. */
@@ -151,7 +127,7 @@ static void compile_regex(struct compile_ctx *c, struct rule_node *n, const json
 {
     const char *pat = json_string_value(v);
     size_t len = json_string_length(v), insts = 0;
-    struct buf why = BUF_INIT;
+    struct report why = {0};
     if (utf8_chars(pat, len) > RULE_MAX_REGEX) {
         problem(c, "/value", "regular expression longer than %d characters", RULE_MAX_REGEX);
         return;
@@ -176,7 +152,7 @@ static void compile_regex(struct compile_ctx *c, struct rule_node *n, const json
     if (rc == ERR_NOMEM) {
         set_nomem(c);
     } else if (rc != 0) {
-        problem(c, "/value", "invalid regular expression: %s", why.data);
+        problem(c, "/value", "invalid regular expression: %s", report_text(&why));
     } else {
         c->n_regex++;
         c->regex_insts += insts;
@@ -188,7 +164,7 @@ static void compile_regex(struct compile_ctx *c, struct rule_node *n, const json
                 "regular expressions of one rule may compile to at most %d in all",
                 insts, RULE_MAX_REGEX_PROGRAM);
     }
-    buf_release(&why);
+    report_release(&why);
 }
 
 static void compile_str_list(struct compile_ctx *c, struct rule_node *n, const json_t *v)
@@ -386,7 +362,7 @@ static void parse_list(struct compile_ctx *c, size_t idx, const char *key, const
                        int depth)
 {
     size_t mark = c->path.len;
-    if (path_push_key(&c->path, key) != 0) {
+    if (report_pointer_append(&c->path, key) != 0) {
         set_nomem(c);
         return;
     }
@@ -415,7 +391,7 @@ static void parse_comparison(struct compile_ctx *c, size_t idx, const json_t *j)
     {
         if (strcmp(key, "field") != 0 && strcmp(key, "op") != 0 && strcmp(key, "value") != 0) {
             size_t mark = c->path.len;
-            if (path_push_key(&c->path, key) != 0) {
+            if (report_pointer_append(&c->path, key) != 0) {
                 set_nomem(c);
                 return;
             }
@@ -435,13 +411,13 @@ static void parse_comparison(struct compile_ctx *c, size_t idx, const json_t *j)
         problem(c, "/field", "unknown field '%s'%s", json_string_value(jf),
                 rule_suggest_text(rule_field_suggest(json_string_value(jf)), near));
     } else {
-        struct buf why = BUF_INIT;
+        struct report why = {0};
         int rc = rule_field_check_mode(f, c->env, &why);
         if (rc == ERR_NOMEM)
             set_nomem(c);
         else if (rc != 0)
-            problem(c, "/field", "%s", why.data);
-        buf_release(&why);
+            problem(c, "/field", "%s", report_text(&why));
+        report_release(&why);
     }
 
     int op = -1;
@@ -542,9 +518,9 @@ static void parse_node(struct compile_ctx *c, const json_t *j, int depth)
 }
 
 int rule_compile(const json_t *filter, unsigned env, const char *path_prefix, struct rule **out,
-                 json_t *details)
+                 struct report *rep)
 {
-    struct compile_ctx c = {.env = env, .details = details, .path = BUF_INIT};
+    struct compile_ctx c = {.env = env, .rep = rep, .path = BUF_INIT};
     *out = NULL;
     c.r = calloc(1, sizeof *c.r);
     if (!c.r || !(c.r->arena = arena_new()) ||

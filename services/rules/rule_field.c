@@ -135,38 +135,38 @@ const struct rule_field *rule_field_by_id(enum rule_field_id id)
     return (unsigned)id < RULE_FIELD_COUNT ? &FIELDS[id] : NULL;
 }
 
-int rule_field_check_mode(const struct rule_field *f, unsigned env, struct buf *why)
+int rule_field_check_mode(const struct rule_field *f, unsigned env, struct report *rep)
 {
     bool mb = (env & RULE_ENV_MUSICBRAINZ) != 0;
     enum spotify_mode mode = (enum spotify_mode)(env & 0xffu);
-    int rc = 0;
 
     if ((f->modes & RULE_MODE_BIT(mode)) || (mb && (f->providers & RULE_PROVIDER_MUSICBRAINZ)))
         return 0;
     if (f->modes == 0) /* MusicBrainz alone provides it, and it is off */
-        rc = buf_appendf(why,
-                         "field '%s' is not available: only MusicBrainz provides %s, and it is "
-                         "off (PLAYROUTER_MUSICBRAINZ_BASE=off); unset PLAYROUTER_MUSICBRAINZ_BASE "
-                         "or set it to a MusicBrainz web service URL to use it",
-                         f->name, f->what);
+        report_message(rep,
+                       "field '%s' is not available: only MusicBrainz provides %s, and it is "
+                       "off (PLAYROUTER_MUSICBRAINZ_BASE=off); unset PLAYROUTER_MUSICBRAINZ_BASE "
+                       "or set it to a MusicBrainz web service URL to use it",
+                       f->name, f->what);
     /* Only two modes exist and every Spotify field is served in extended mode, so a field
      * that is missing is one Spotify took away from Development Mode apps. */
     else if (f->providers & RULE_PROVIDER_MUSICBRAINZ)
-        rc = buf_appendf(why,
-                         "field '%s' is not available: Spotify no longer serves %s to apps in "
-                         "Development Mode (SPOTIFY_API_MODE=development) and MusicBrainz, which "
-                         "provides it in every mode, is off (PLAYROUTER_MUSICBRAINZ_BASE=off); "
-                         "unset PLAYROUTER_MUSICBRAINZ_BASE (or set it to a MusicBrainz web "
-                         "service URL), or use an app with extended quota "
-                         "(SPOTIFY_API_MODE=extended)",
-                         f->name, f->what);
+        report_message(rep,
+                       "field '%s' is not available: Spotify no longer serves %s to apps in "
+                       "Development Mode (SPOTIFY_API_MODE=development) and MusicBrainz, which "
+                       "provides it in every mode, is off (PLAYROUTER_MUSICBRAINZ_BASE=off); "
+                       "unset PLAYROUTER_MUSICBRAINZ_BASE (or set it to a MusicBrainz web "
+                       "service URL), or use an app with extended quota "
+                       "(SPOTIFY_API_MODE=extended)",
+                       f->name, f->what);
     else
-        rc = buf_appendf(why,
-                         "field '%s' is not available: Spotify no longer serves %s to apps in "
-                         "Development Mode (SPOTIFY_API_MODE=development); it needs an app with "
-                         "extended quota (SPOTIFY_API_MODE=extended)",
-                         f->name, f->what);
-    return rc != 0 ? ERR_NOMEM : ERR_VALIDATION;
+        report_message(rep,
+                       "field '%s' is not available: Spotify no longer serves %s to apps in "
+                       "Development Mode (SPOTIFY_API_MODE=development); it needs an app with "
+                       "extended quota (SPOTIFY_API_MODE=extended)",
+                       f->name, f->what);
+    /* report_message() leaves no message when it runs out of memory. */
+    return rep && !rep->message ? ERR_NOMEM : ERR_VALIDATION;
 }
 
 unsigned rule_field_needs(const struct rule_field *f, unsigned env)

@@ -7,13 +7,14 @@
 #include <string.h>
 
 #include "lib/app_err.h"
+#include "lib/buf.h"
 
 struct scan {
     const char *p;
     size_t len;
     size_t i;        /* next byte of p */
     struct buf *out; /* the translated pattern */
-    struct buf *why; /* the reason of a refusal */
+    struct report *why; /* the reason of a refusal */
     int rc;          /* 0, ERR_VALIDATION or ERR_NOMEM */
 };
 
@@ -31,7 +32,8 @@ static void refuse(struct scan *s, const char *fmt, ...)
     if (s->rc != 0)
         return;
     va_start(ap, fmt);
-    s->rc = buf_vappendf(s->why, fmt, ap) == 0 ? ERR_VALIDATION : ERR_NOMEM;
+    report_vmessage(s->why, fmt, ap);
+    s->rc = s->why->message ? ERR_VALIDATION : ERR_NOMEM; /* no message: out of memory */
     va_end(ap);
 }
 
@@ -159,7 +161,7 @@ static void interval(struct scan *s)
 }
 
 /* The RE2 form of a POSIX ERE pattern, or the reason it is refused. */
-static int translate(const char *p, size_t len, struct buf *out, struct buf *why)
+static int translate(const char *p, size_t len, struct buf *out, struct report *why)
 {
     struct scan s = {.p = p, .len = len, .out = out, .why = why};
     emit(&s, "", 0); /* a non-NULL data pointer even for "" */
@@ -178,7 +180,7 @@ static int translate(const char *p, size_t len, struct buf *out, struct buf *why
 }
 
 int rule_regex_compile(const char *pattern, size_t len, bool icase, struct rule_regex **out,
-                       size_t *insts, struct buf *why)
+                       size_t *insts, struct report *why)
 {
     struct buf re2 = BUF_INIT;
     char err[160];
@@ -195,21 +197,20 @@ int rule_regex_compile(const char *pattern, size_t len, bool icase, struct rule_
         rc = ERR_NOMEM;
         break;
     case RULE_RE2_REPEAT_SIZE:
-        rc = buf_appendf(why,
-                         "repetition too large (%s): counts, multiplied through nested "
-                         "repetitions, may reach at most %d",
-                         err, RULE_REGEX_MAX_REPEAT) == 0
-                 ? ERR_VALIDATION
-                 : ERR_NOMEM;
+        report_message(why,
+                       "repetition too large (%s): counts, multiplied through nested "
+                       "repetitions, may reach at most %d",
+                       err, RULE_REGEX_MAX_REPEAT);
+        rc = why->message ? ERR_VALIDATION : ERR_NOMEM;
         break;
     case RULE_RE2_TOO_LARGE:
-        rc = buf_appendf(why, "the expression does not compile within %d KiB",
-                         RULE_REGEX_MAX_MEM / 1024) == 0
-                 ? ERR_VALIDATION
-                 : ERR_NOMEM;
+        report_message(why, "the expression does not compile within %d KiB",
+                       RULE_REGEX_MAX_MEM / 1024);
+        rc = why->message ? ERR_VALIDATION : ERR_NOMEM;
         break;
     default:
-        rc = buf_append_str(why, err) == 0 ? ERR_VALIDATION : ERR_NOMEM;
+        report_message(why, "%s", err);
+        rc = why->message ? ERR_VALIDATION : ERR_NOMEM;
         break;
     }
 done:

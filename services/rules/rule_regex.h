@@ -33,7 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lib/buf.h"
+#include "lib/report.h"
 
 #define RULE_REGEX_MAX_MEM (256 * 1024) /* bytes per expression: automaton + DFA cache */
 #define RULE_REGEX_MAX_REPEAT 1000      /* largest repetition count (RE2's) */
@@ -42,11 +42,11 @@ struct rule_regex;
 
 /* Compiles `pattern` (len bytes, no NUL inside; already folded by the caller when
  * icase). Returns 0 and sets *out (free with rule_regex_free()) and *insts (the size
- * of its program); ERR_VALIDATION with the reason appended to `why` (a sentence
+ * of its program); ERR_VALIDATION with the reason as why's message (a sentence
  * without the "invalid regular expression" prefix, e.g. "back-reference '\5' is not
  * supported ..."); or ERR_NOMEM. */
 int rule_regex_compile(const char *pattern, size_t len, bool icase, struct rule_regex **out,
-                       size_t *insts, struct buf *why);
+                       size_t *insts, struct report *why);
 
 /* Whether the expression matches anywhere in text[0..len). False also when the engine
  * could not get memory (never an abort). Thread-safe: one compiled expression serves

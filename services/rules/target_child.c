@@ -11,7 +11,7 @@
 /* ---- compiling a child ----------------------------------------------------------- */
 
 struct child_ctx {
-    json_t *details;
+    struct report *rep; /* may be NULL */
     const char *prefix;
     int rc; /* 0, ERR_VALIDATION or ERR_NOMEM */
 };
@@ -24,33 +24,16 @@ static void child_problem(struct child_ctx *x, const char *suffix, const char *f
     if (x->rc == ERR_NOMEM)
         return;
     x->rc = ERR_VALIDATION;
-    if (!x->details)
+    if (!x->rep)
         return;
-    struct buf path = BUF_INIT, msg = BUF_INIT;
+    struct buf path = BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    int rc = buf_vappendf(&msg, fmt, ap);
-    va_end(ap);
-    json_t *d = NULL;
-    if (rc != 0 || buf_append_str(&path, x->prefix) != 0 || buf_append_str(&path, suffix) != 0 ||
-        !(d = json_pack("{s:s, s:s}", "path", path.data, "message", msg.data)) ||
-        json_array_append_new(x->details, d) != 0)
+    if (buf_append_str(&path, x->prefix) != 0 || buf_append_str(&path, suffix) != 0 ||
+        report_vadd(x->rep, path.data, fmt, ap) != 0)
         x->rc = ERR_NOMEM;
+    va_end(ap);
     buf_release(&path);
-    buf_release(&msg);
-}
-
-/* Appends a JSON Pointer token with ~ and / escaped. */
-static int append_token(struct buf *b, const char *key)
-{
-    for (const char *p = key; *p; p++) {
-        int rc = *p == '~'   ? buf_append(b, "~0", 2)
-                 : *p == '/' ? buf_append(b, "~1", 2)
-                             : buf_append(b, p, 1);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
 }
 
 static void compile_ids(struct child_ctx *x, struct target_child *c, const json_t *v,
@@ -109,7 +92,7 @@ static void compile_sort(struct child_ctx *x, struct target_child *c, const json
         if (strcmp(key, "by") == 0 || strcmp(key, "order") == 0)
             continue;
         struct buf sfx = BUF_INIT;
-        if (buf_append_str(&sfx, "/sort/") != 0 || append_token(&sfx, key) != 0)
+        if (buf_append_str(&sfx, "/sort") != 0 || report_pointer_append(&sfx, key) != 0)
             x->rc = ERR_NOMEM;
         else
             child_problem(x, sfx.data, "unknown member '%s'", key);
@@ -126,13 +109,13 @@ static void compile_sort(struct child_ctx *x, struct target_child *c, const json
         child_problem(x, "/sort/by", "unknown field '%s'%s", json_string_value(by),
                       rule_suggest_text(rule_field_suggest(json_string_value(by)), near));
     } else {
-        struct buf why = BUF_INIT;
+        struct report why = {0};
         int rc = rule_field_check_mode(f, env, &why);
         if (rc == ERR_NOMEM)
             x->rc = ERR_NOMEM;
         else if (rc != 0)
-            child_problem(x, "/sort/by", "%s", why.data);
-        buf_release(&why);
+            child_problem(x, "/sort/by", "%s", report_text(&why));
+        report_release(&why);
         c->has_sort = true;
         c->sort_field = f->id;
         c->sort_needs = rule_field_needs(f, env);
@@ -148,9 +131,9 @@ static void compile_sort(struct child_ctx *x, struct target_child *c, const json
 }
 
 int target_child_compile(const struct target_child_json *in, unsigned env, const char *path_prefix,
-                         struct target_child **out, json_t *details)
+                         struct target_child **out, struct report *rep)
 {
-    struct child_ctx x = {.details = details, .prefix = path_prefix ? path_prefix : ""};
+    struct child_ctx x = {.rep = rep, .prefix = path_prefix ? path_prefix : ""};
     struct target_child *c = NULL;
     struct buf fpath = BUF_INIT;
     *out = NULL;
@@ -166,7 +149,7 @@ int target_child_compile(const struct target_child_json *in, unsigned env, const
             x.rc = ERR_NOMEM;
             goto done;
         }
-        int rc = rule_compile(in->filter, env, fpath.data, &c->rule, details);
+        int rc = rule_compile(in->filter, env, fpath.data, &c->rule, rep);
         if (rc == ERR_NOMEM)
             x.rc = ERR_NOMEM;
         else if (rc != 0 && x.rc == 0)
@@ -202,11 +185,11 @@ done:
 }
 
 int target_child_compile_object(const json_t *child, unsigned env, const char *path_prefix,
-                                struct target_child **out, json_t *details)
+                                struct target_child **out, struct report *rep)
 {
     *out = NULL;
     if (!json_is_object(child)) {
-        struct child_ctx x = {.details = details, .prefix = path_prefix ? path_prefix : ""};
+        struct child_ctx x = {.rep = rep, .prefix = path_prefix ? path_prefix : ""};
         child_problem(&x, "", "expected an object");
         return x.rc;
     }
@@ -218,7 +201,7 @@ int target_child_compile_object(const json_t *child, unsigned env, const char *p
         .pinned_track_ids = json_object_get(child, "pinned_track_ids"),
         .banned_track_ids = json_object_get(child, "banned_track_ids"),
     };
-    return target_child_compile(&in, env, path_prefix, out, details);
+    return target_child_compile(&in, env, path_prefix, out, rep);
 }
 
 void target_child_free(struct target_child *c)

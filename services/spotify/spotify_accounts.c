@@ -30,24 +30,24 @@ void spotify_token_grant_release(struct spotify_token_grant *g)
     memset(g, 0, sizeof *g);
 }
 
-int spotify_accounts_check_redirect_uri(const char *uri, char *why, size_t whylen)
+int spotify_accounts_check_redirect_uri(const char *uri, struct report *rep)
 {
     const char *host, *end;
     size_t hlen;
     if (!uri || !*uri) {
-        snprintf(why, whylen, "it is not set");
+        report_message(rep, "it is not set");
         return ERR_VALIDATION;
     }
     for (const char *p = uri; *p; p++) {
         if (isspace((unsigned char)*p) || *p == '#' || (unsigned char)*p < 0x20) {
-            snprintf(why, whylen, "it must not contain spaces, control characters or a fragment");
+            report_message(rep, "it must not contain spaces, control characters or a fragment");
             return ERR_VALIDATION;
         }
     }
     int https = strncasecmp(uri, "https://", 8) == 0;
     int http = strncasecmp(uri, "http://", 7) == 0;
     if (!https && !http) {
-        snprintf(why, whylen, "it must start with https:// (or http:// on a loopback address)");
+        report_message(rep, "it must start with https:// (or http:// on a loopback address)");
         return ERR_VALIDATION;
     }
     host = uri + (https ? 8 : 7);
@@ -59,17 +59,16 @@ int spotify_accounts_check_redirect_uri(const char *uri, char *why, size_t whyle
     }
     hlen = (size_t)(end - host);
     if (hlen == 0 || memchr(host, '@', hlen)) {
-        snprintf(why, whylen, "it has no valid host");
+        report_message(rep, "it has no valid host");
         return ERR_VALIDATION;
     }
     if (hlen == 9 && strncasecmp(host, "localhost", 9) == 0) {
-        snprintf(why, whylen,
-                 "Spotify refuses 'localhost': use http://127.0.0.1:PORT/... "
-                 "(or [::1]) or an https:// address");
+        report_message(rep, "Spotify refuses 'localhost': use http://127.0.0.1:PORT/... "
+                            "(or [::1]) or an https:// address");
         return ERR_VALIDATION;
     }
     if (*end && *end != ':' && *end != '/' && *end != '?') {
-        snprintf(why, whylen, "it has no valid host");
+        report_message(rep, "it has no valid host");
         return ERR_VALIDATION;
     }
     if (*end == ':') {
@@ -78,7 +77,7 @@ int spotify_accounts_check_redirect_uri(const char *uri, char *why, size_t whyle
         while (isdigit((unsigned char)p[digits]))
             digits++;
         if (digits == 0 || digits > 5 || (p[digits] && p[digits] != '/' && p[digits] != '?')) {
-            snprintf(why, whylen, "it has an invalid port");
+            report_message(rep, "it has an invalid port");
             return ERR_VALIDATION;
         }
     }
@@ -86,9 +85,8 @@ int spotify_accounts_check_redirect_uri(const char *uri, char *why, size_t whyle
         int loopback = (hlen == 9 && strncmp(host, "127.0.0.1", 9) == 0) ||
                        (hlen == 5 && strncmp(host, "[::1]", 5) == 0);
         if (!loopback) {
-            snprintf(why, whylen,
-                     "plain http is only allowed on a loopback address "
-                     "(http://127.0.0.1:PORT/...); use https://");
+            report_message(rep, "plain http is only allowed on a loopback address "
+                                "(http://127.0.0.1:PORT/...); use https://");
             return ERR_VALIDATION;
         }
     }

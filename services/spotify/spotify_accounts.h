@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+#include "lib/report.h"
 
 struct config;
 struct metrics;
@@ -34,8 +35,8 @@ void spotify_token_grant_release(struct spotify_token_grant *g);
 /* Checks SPOTIFY_REDIRECT_URI against Spotify's 2026 rules: https://HOST..., or a
  * loopback address over http (http://127.0.0.1[:PORT]/..., http://[::1][:PORT]/...);
  * "localhost" is refused by Spotify and so here; no fragment, no spaces.
- * 0, or ERR_VALIDATION with the reason in why. */
-int spotify_accounts_check_redirect_uri(const char *uri, char *why, size_t whylen);
+ * 0, or ERR_VALIDATION with the reason in rep's message. */
+int spotify_accounts_check_redirect_uri(const char *uri, struct report *rep);
 
 /* Writes {accounts_base}/authorize?response_type=code&client_id=...&redirect_uri=...
  * &scope=...&state=...&code_challenge=...&code_challenge_method=S256 into out.

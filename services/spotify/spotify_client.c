@@ -21,11 +21,10 @@
 int sc_fail(struct spotify_client *c, int rc, const char *fmt, ...)
 {
     va_list ap;
-    if (c->stopping && c->err.len > 0)
+    if (c->stopping && c->err.message)
         return rc; /* a run already failed: its first message is the one to keep */
-    buf_reset(&c->err);
     va_start(ap, fmt);
-    (void)buf_vappendf(&c->err, fmt, ap); /* out of memory: the message stays short */
+    report_vmessage(&c->err, fmt, ap); /* out of memory: no message */
     va_end(ap);
     return rc;
 }
@@ -191,7 +190,7 @@ void spotify_client_free(struct spotify_client *c)
         curl_multi_cleanup(c->multi);
     token_crypto_free_secret(c->token);
     free(c->api_base);
-    buf_release(&c->err);
+    report_release(&c->err);
     free(c);
 }
 
@@ -203,11 +202,6 @@ const struct spotify_api *spotify_client_api(const struct spotify_client *c)
 int spotify_client_parallelism(const struct spotify_client *c)
 {
     return c->limit;
-}
-
-const char *spotify_client_last_error(const struct spotify_client *c)
-{
-    return c->err.data ? c->err.data : "";
 }
 
 int64_t spotify_client_retry_after(const struct spotify_client *c)
@@ -246,10 +240,15 @@ static int fetch_token(struct spotify_client *c, int force)
 
 int sc_begin(struct spotify_client *c)
 {
-    buf_reset(&c->err);
-    if (c->err.data)
-        c->err.data[0] = '\0';
+    report_release(&c->err);
     return fetch_token(c, 0);
+}
+
+int sc_end(struct spotify_client *c, int rc, struct report *rep)
+{
+    if (rc != 0 && c->err.message)
+        report_message(rep, "%s", c->err.message);
+    return rc;
 }
 
 /* ---- Requests --------------------------------------------------------------------- */
@@ -369,7 +368,7 @@ done:
     curl_slist_free_all(h);
     if (e)
         curl_easy_cleanup(e);
-    if (rc == ERR_NOMEM && c->err.len == 0)
+    if (rc == ERR_NOMEM && !c->err.message)
         sc_fail(c, ERR_NOMEM, "out of memory");
     return rc;
 }

@@ -25,8 +25,8 @@
  *   - never retries other 4xx;
  *   - counts every HTTP request (retries and token refreshes included) into the
  *     client's struct spotify_stats and reports each to opts.on_request;
- *   - on failure leaves a readable message in spotify_client_last_error() (no token,
- *     fit for a SyncEvent's error_message), e.g.
+ *   - takes a `struct report *rep` (may be NULL) and on failure sets its message to a
+ *     readable one (no token, fit for a SyncEvent's error_message), e.g.
  *     "Spotify rate limit: retry after 3600 s (at 2026-11-23T15:30:00Z)".
  *
  * Errors returned: 0; ERR_NOMEM; ERR_NOT_FOUND (404, or 403 on a playlist read: the
@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "lib/arena.h"
+#include "lib/report.h"
 #include "services/spotify/spotify_client_mode.h"
 #include "domain/spotify_mode.h"
 #include "services/spotify/spotify_parse.h"
@@ -123,8 +124,6 @@ const struct spotify_api *spotify_client_api(const struct spotify_client *c);
  * by one after each round of successes. For tests and metrics. */
 int spotify_client_parallelism(const struct spotify_client *c);
 
-/* Message of the last failure ("" after a success); valid until the next call. */
-const char *spotify_client_last_error(const struct spotify_client *c);
 /* After a call failed with ERR_RATE_LIMITED: the Retry-After (seconds) of the 429 that
  * made it fail, 0 when that 429 gave none (a quota 429); -1 when no call of this client
  * failed on a 429. NULL: -1. */
@@ -146,22 +145,22 @@ unsigned long spotify_stats_count(const struct spotify_stats *s, const char *end
  * Everything in *out lives in arena `a`. uris_only: fetch only what writes need (uri,
  * kind), not the track metadata. Errors: see the top; ERR_NOT_FOUND = unknown or not
  * readable by this user. */
-int spotify_client_get_playlist(struct spotify_client *c, struct arena *a,
-                                const char *playlist_id, bool uris_only,
-                                struct spotify_playlist *out);
+int spotify_client_get_playlist(struct spotify_client *c, struct arena *a, const char *playlist_id,
+                                bool uris_only, struct spotify_playlist *out, struct report *rep);
 
 /* One request: GET /playlists/{id}?fields=id,name,snapshot_id,owner(id),<total>
  * for the incremental-sync check. Strings in arena `a`. */
 int spotify_client_get_playlist_info(struct spotify_client *c, struct arena *a,
-                                     const char *playlist_id, struct spotify_playlist_info *out);
+                                     const char *playlist_id, struct spotify_playlist_info *out,
+                                     struct report *rep);
 
 /* The current snapshot_id of each playlist ids[0..n) into snaps[i] (strings in arena
  * `a`). As few requests as it can: one GET /me/playlists page lists every playlist of
  * the user's library with its snapshot (50 per page; further pages only when cheaper
  * than asking one by one); the ids it does not list are asked one by one
  * (GET /playlists/{id}?fields=...). A single id is asked directly. Errors: see the top. */
-int spotify_client_get_snapshots(struct spotify_client *c, struct arena *a,
-                                 const char *const *ids, size_t n, const char **snaps);
+int spotify_client_get_snapshots(struct spotify_client *c, struct arena *a, const char *const *ids,
+                                 size_t n, const char **snaps, struct report *rep);
 
 /* ---- The user's saved tracks (Liked Songs; spotify_client_saved.c) -------------- */
 
@@ -184,28 +183,30 @@ int spotify_client_get_snapshots(struct spotify_client *c, struct arena *a,
  * in arena `a`. Needs the user-library-read scope: a 403 is ERR_SPOTIFY whose message
  * says to sign in again. Errors: see the top. */
 int spotify_client_get_saved_tracks(struct spotify_client *c, struct arena *a,
-                                    struct spotify_playlist *out);
+                                    struct spotify_playlist *out, struct report *rep);
 
 /* One request (GET /me/tracks?offset=0&limit=50): the current fingerprint of the saved
  * tracks (*fingerprint in arena `a`, the same string a whole read would give) and
  * *total (may be NULL). Errors as spotify_client_get_saved_tracks(). */
 int spotify_client_get_saved_fingerprint(struct spotify_client *c, struct arena *a,
-                                         const char **fingerprint, size_t *total);
+                                         const char **fingerprint, size_t *total,
+                                         struct report *rep);
 
 /* GET /me. Strings in arena `a`. */
-int spotify_client_get_me(struct spotify_client *c, struct arena *a, struct spotify_user *out);
+int spotify_client_get_me(struct spotify_client *c, struct arena *a, struct spotify_user *out,
+                          struct report *rep);
 
 /* Batch metadata, extended mode only (development mode: ERR_SPOTIFY at once, no
  * request). ids[0..n) are fetched in batches of the endpoint's maximum (artists 50,
  * albums 20, tracks 50), batches in parallel; out[i] answers ids[i] (out has n entries;
  * an id Spotify does not know gets id == NULL). The caller removes duplicates and known
  * ids first (metadata.c does). Strings in arena `a`. */
-int spotify_client_get_artists(struct spotify_client *c, struct arena *a,
-                               const char *const *ids, size_t n, struct spotify_artist *out);
+int spotify_client_get_artists(struct spotify_client *c, struct arena *a, const char *const *ids,
+                               size_t n, struct spotify_artist *out, struct report *rep);
 int spotify_client_get_albums(struct spotify_client *c, struct arena *a, const char *const *ids,
-                              size_t n, struct spotify_album *out);
+                              size_t n, struct spotify_album *out, struct report *rep);
 int spotify_client_get_tracks(struct spotify_client *c, struct arena *a, const char *const *ids,
-                              size_t n, struct track *out);
+                              size_t n, struct track *out, struct report *rep);
 
 /* ---- Writes ------------------------------------------------------------------- */
 
@@ -213,7 +214,7 @@ int spotify_client_get_tracks(struct spotify_client *c, struct arena *a, const c
  * in both modes, which needs no user id). *out_id: caller frees with free().
  * Not retried after a 5xx or timeout (the playlist may exist): ERR_SPOTIFY then. */
 int spotify_client_create_playlist(struct spotify_client *c, const char *name, bool is_public,
-                                   const char *description, char **out_id);
+                                   const char *description, char **out_id, struct report *rep);
 
 #define SPOTIFY_SNAPSHOT_ID_MAX 128 /* bytes of a snapshot_id we keep, NUL included */
 
@@ -240,6 +241,6 @@ struct spotify_apply_result {
 int spotify_client_apply_target(struct spotify_client *c, const char *playlist_id,
                                 const char *const *current, size_t n_current,
                                 const char *const *target, size_t n_target,
-                                struct spotify_apply_result *res);
+                                struct spotify_apply_result *res, struct report *rep);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+#include "lib/report.h"
 #include "services/spotify/spotify_client.h"
 
 #define SC_MAX_PARALLELISM 64
@@ -35,7 +36,8 @@ struct spotify_client {
     uint64_t rng;           /* xorshift state for the backoff jitter */
 
     struct spotify_stats stats;
-    struct buf err; /* message of the last failure */
+    struct report err; /* the current call's failure message (sc_fail); its caller's
+                          report gets it at the end of the call (sc_end) */
 };
 
 struct sc_req;
@@ -81,6 +83,9 @@ void sc_req_release(struct sc_req *r);
 
 /* Starts a public call: clears the last error and makes sure a token is at hand. */
 int sc_begin(struct spotify_client *c);
+/* Ends a public call with status rc: a failure's message (c->err) goes to the caller's
+ * report `rep` (may be NULL). Returns rc. */
+int sc_end(struct spotify_client *c, int rc, struct report *rep);
 
 /* Runs reqs[0..n): at most c->limit at once, with the retry rules of the header.
  * Returns 0 when every request succeeded (and every on_done returned 0), else the
@@ -88,7 +93,7 @@ int sc_begin(struct spotify_client *c);
  * not sent. */
 int sc_run(struct spotify_client *c, struct sc_req *reqs, size_t n);
 
-/* Sets c->err to the formatted message and returns rc. */
+/* Sets c->err's message and returns rc (a run that is stopping keeps its first). */
 int sc_fail(struct spotify_client *c, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

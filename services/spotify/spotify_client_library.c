@@ -95,8 +95,8 @@ static size_t count_missing(const char *const *snaps, size_t n)
     return m;
 }
 
-int spotify_client_get_snapshots(struct spotify_client *c, struct arena *a, const char *const *ids,
-                                 size_t n, const char **snaps)
+static int get_snapshots(struct spotify_client *c, struct arena *a, const char *const *ids,
+                         size_t n, const char **snaps)
 {
     struct library_ctx ctx = {a, ids, n, snaps, 0};
     int rc;
@@ -122,10 +122,15 @@ int spotify_client_get_snapshots(struct spotify_client *c, struct arena *a, cons
         struct spotify_playlist_info info;
         if (snaps[i])
             continue;
-        if ((rc = spotify_client_get_playlist_info(c, a, ids[i], &info)) != 0)
+        if ((rc = spotify_client_get_playlist_info(c, a, ids[i], &info, NULL)) != 0)
             return rc;
         snaps[i] = info.snapshot_id;
     }
     return 0;
 }
 
+int spotify_client_get_snapshots(struct spotify_client *c, struct arena *a, const char *const *ids,
+                                 size_t n, const char **snaps, struct report *rep)
+{
+    return sc_end(c, get_snapshots(c, a, ids, n, snaps), rep);
+}

@@ -61,8 +61,8 @@ static int parse_page(struct spotify_client *c, const json_t *root, struct arena
     return oom ? sc_fail(c, ERR_NOMEM, "out of memory") : 0;
 }
 
-int spotify_client_get_my_playlists(struct spotify_client *c, struct arena *a, size_t offset,
-                                    int limit, struct spotify_my_playlists *out)
+static int get_my_playlists(struct spotify_client *c, struct arena *a, size_t offset, int limit,
+                            struct spotify_my_playlists *out)
 {
     struct sc_req r;
     json_t *root = NULL;
@@ -92,4 +92,10 @@ done:
     json_decref(root);
     sc_req_release(&r);
     return rc;
+}
+
+int spotify_client_get_my_playlists(struct spotify_client *c, struct arena *a, size_t offset,
+                                    int limit, struct spotify_my_playlists *out, struct report *rep)
+{
+    return sc_end(c, get_my_playlists(c, a, offset, limit, out), rep);
 }

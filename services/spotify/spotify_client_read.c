@@ -195,9 +195,8 @@ done:
     return rc;
 }
 
-int spotify_client_get_playlist(struct spotify_client *c, struct arena *a,
-                                const char *playlist_id, bool uris_only,
-                                struct spotify_playlist *out)
+static int get_playlist(struct spotify_client *c, struct arena *a, const char *playlist_id,
+                        bool uris_only, struct spotify_playlist *out)
 {
     bool changed = false;
     int rc;
@@ -214,8 +213,8 @@ int spotify_client_get_playlist(struct spotify_client *c, struct arena *a,
     return rc;
 }
 
-int spotify_client_get_playlist_info(struct spotify_client *c, struct arena *a,
-                                     const char *playlist_id, struct spotify_playlist_info *out)
+static int get_playlist_info(struct spotify_client *c, struct arena *a, const char *playlist_id,
+                             struct spotify_playlist_info *out)
 {
     struct buf path = BUF_INIT, fields = BUF_INIT, q = BUF_INIT;
     struct sc_req r;
@@ -254,7 +253,7 @@ done:
     return rc;
 }
 
-int spotify_client_get_me(struct spotify_client *c, struct arena *a, struct spotify_user *out)
+static int get_me(struct spotify_client *c, struct arena *a, struct spotify_user *out)
 {
     struct sc_req r;
     json_t *root = NULL;
@@ -381,26 +380,51 @@ done:
     return rc;
 }
 
-int spotify_client_get_artists(struct spotify_client *c, struct arena *a,
-                               const char *const *ids, size_t n, struct spotify_artist *out)
+int spotify_client_get_playlist(struct spotify_client *c, struct arena *a, const char *playlist_id,
+                                bool uris_only, struct spotify_playlist *out, struct report *rep)
 {
-    buf_reset(&c->err);
-    return batch_get(c, a, "artists", "GET /artists", c->api->artists_batch, ids, n, out,
-                     sizeof(*out), parse_artist_elem);
+    return sc_end(c, get_playlist(c, a, playlist_id, uris_only, out), rep);
+}
+
+int spotify_client_get_playlist_info(struct spotify_client *c, struct arena *a,
+                                     const char *playlist_id, struct spotify_playlist_info *out,
+                                     struct report *rep)
+{
+    return sc_end(c, get_playlist_info(c, a, playlist_id, out), rep);
+}
+
+int spotify_client_get_me(struct spotify_client *c, struct arena *a, struct spotify_user *out,
+                          struct report *rep)
+{
+    return sc_end(c, get_me(c, a, out), rep);
+}
+
+int spotify_client_get_artists(struct spotify_client *c, struct arena *a, const char *const *ids,
+                               size_t n, struct spotify_artist *out, struct report *rep)
+{
+    report_release(&c->err);
+    return sc_end(c,
+                  batch_get(c, a, "artists", "GET /artists", c->api->artists_batch, ids, n, out,
+                            sizeof(*out), parse_artist_elem),
+                  rep);
 }
 
 int spotify_client_get_albums(struct spotify_client *c, struct arena *a, const char *const *ids,
-                              size_t n, struct spotify_album *out)
+                              size_t n, struct spotify_album *out, struct report *rep)
 {
-    buf_reset(&c->err);
-    return batch_get(c, a, "albums", "GET /albums", c->api->albums_batch, ids, n, out,
-                     sizeof(*out), parse_album_elem);
+    report_release(&c->err);
+    return sc_end(c,
+                  batch_get(c, a, "albums", "GET /albums", c->api->albums_batch, ids, n, out,
+                            sizeof(*out), parse_album_elem),
+                  rep);
 }
 
 int spotify_client_get_tracks(struct spotify_client *c, struct arena *a, const char *const *ids,
-                              size_t n, struct track *out)
+                              size_t n, struct track *out, struct report *rep)
 {
-    buf_reset(&c->err);
-    return batch_get(c, a, "tracks", "GET /tracks", c->api->tracks_batch, ids, n, out,
-                     sizeof(*out), parse_track_elem);
+    report_release(&c->err);
+    return sc_end(c,
+                  batch_get(c, a, "tracks", "GET /tracks", c->api->tracks_batch, ids, n, out,
+                            sizeof(*out), parse_track_elem),
+                  rep);
 }

@@ -50,14 +50,13 @@ static int fingerprint(struct arena *a, const struct spotify_item *items, size_t
  * user their own library), so the message says what to do. */
 static int first_page_failed(struct spotify_client *c, const struct sc_req *r, int rc)
 {
-    char prev[256];
     if (r->status != 403)
         return rc;
-    snprintf(prev, sizeof prev, "%s", spotify_client_last_error(c));
+    /* sc_fail formats before it lets the old message go: it may quote it. */
     return sc_fail(c, ERR_SPOTIFY,
                    "%s: the Spotify sign-in does not allow reading the Liked Songs (scope "
                    "user-library-read); sign in again",
-                   prev);
+                   report_text(&c->err));
 }
 
 /* GET /me/tracks?offset=0&limit=50; with `whole`, the remaining pages too. */
@@ -142,8 +141,7 @@ done:
     return rc;
 }
 
-int spotify_client_get_saved_tracks(struct spotify_client *c, struct arena *a,
-                                    struct spotify_playlist *out)
+static int saved_tracks(struct spotify_client *c, struct arena *a, struct spotify_playlist *out)
 {
     bool changed = false;
     int rc;
@@ -158,8 +156,8 @@ int spotify_client_get_saved_tracks(struct spotify_client *c, struct arena *a,
     return rc;
 }
 
-int spotify_client_get_saved_fingerprint(struct spotify_client *c, struct arena *a,
-                                         const char **fp, size_t *total)
+static int saved_fingerprint(struct spotify_client *c, struct arena *a, const char **fp,
+                             size_t *total)
 {
     struct spotify_playlist pl;
     bool changed = false;
@@ -175,4 +173,16 @@ int spotify_client_get_saved_fingerprint(struct spotify_client *c, struct arena 
     if (total)
         *total = pl.info.total;
     return 0;
+}
+
+int spotify_client_get_saved_tracks(struct spotify_client *c, struct arena *a,
+                                    struct spotify_playlist *out, struct report *rep)
+{
+    return sc_end(c, saved_tracks(c, a, out), rep);
+}
+
+int spotify_client_get_saved_fingerprint(struct spotify_client *c, struct arena *a,
+                                         const char **fp, size_t *total, struct report *rep)
+{
+    return sc_end(c, saved_fingerprint(c, a, fp, total), rep);
 }

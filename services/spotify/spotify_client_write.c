@@ -12,8 +12,8 @@
 
 #define MAX_REPLANS 2
 
-int spotify_client_create_playlist(struct spotify_client *c, const char *name, bool is_public,
-                                   const char *description, char **out_id)
+static int create_playlist(struct spotify_client *c, const char *name, bool is_public,
+                           const char *description, char **out_id)
 {
     struct sc_req r;
     json_t *body = NULL, *root = NULL;
@@ -126,7 +126,7 @@ static int reread_uris(struct spotify_client *c, struct arena *a, const char *pl
                        const char ***uris, size_t *n, char snap[SPOTIFY_SNAPSHOT_ID_MAX])
 {
     struct spotify_playlist pl;
-    int rc = spotify_client_get_playlist(c, a, playlist_id, true, &pl);
+    int rc = spotify_client_get_playlist(c, a, playlist_id, true, &pl, NULL);
     *uris = NULL;
     *n = 0;
     snap[0] = '\0';
@@ -145,10 +145,9 @@ static int reread_uris(struct spotify_client *c, struct arena *a, const char *pl
     return 0;
 }
 
-int spotify_client_apply_target(struct spotify_client *c, const char *playlist_id,
-                                const char *const *current, size_t n_current,
-                                const char *const *target, size_t n_target,
-                                struct spotify_apply_result *res)
+static int apply_target(struct spotify_client *c, const char *playlist_id,
+                        const char *const *current, size_t n_current, const char *const *target,
+                        size_t n_target, struct spotify_apply_result *res)
 {
     struct write_plan plan = WRITE_PLAN_INIT;
     struct spotify_apply_result out = {0};
@@ -158,7 +157,7 @@ int spotify_client_apply_target(struct spotify_client *c, const char *playlist_i
     size_t n_fresh = 0;
     int rc;
 
-    buf_reset(&c->err);
+    report_release(&c->err);
     if (!playlist_id || !*playlist_id)
         return sc_fail(c, ERR_NOT_FOUND, "no Spotify playlist id");
     if ((rc = write_plan_build(current, n_current, target, n_target, &plan)) != 0) {
@@ -203,7 +202,7 @@ int spotify_client_apply_target(struct spotify_client *c, const char *playlist_i
             break;
         out.replans++;
         log_warn("spotify write outcome unknown (%s); re-reading the playlist to plan again",
-                 spotify_client_last_error(c));
+                 report_text(&c->err));
         arena_free(ra);
         free(fresh);
         fresh = NULL;
@@ -219,7 +218,7 @@ int spotify_client_apply_target(struct spotify_client *c, const char *playlist_i
         }
     }
     rc = 0;
-    buf_reset(&c->err);
+    report_release(&c->err);
 done:
     if (res)
         *res = out;
@@ -228,4 +227,18 @@ done:
     arena_free(ra);
     buf_release(&path);
     return rc;
+}
+
+int spotify_client_create_playlist(struct spotify_client *c, const char *name, bool is_public,
+                                   const char *description, char **out_id, struct report *rep)
+{
+    return sc_end(c, create_playlist(c, name, is_public, description, out_id), rep);
+}
+
+int spotify_client_apply_target(struct spotify_client *c, const char *playlist_id,
+                                const char *const *current, size_t n_current,
+                                const char *const *target, size_t n_target,
+                                struct spotify_apply_result *res, struct report *rep)
+{
+    return sc_end(c, apply_target(c, playlist_id, current, n_current, target, n_target, res), rep);
 }

@@ -42,7 +42,8 @@ static int difference(struct arena *a, const char *const *from, size_t n_from,
 /* The current contents of every child: from the database for a child whose snapshot
  * is still the one we recorded (known[i]), else read. */
 static int current_contents(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                            const bool *known, const char *const **cur, size_t *n_cur)
+                            const bool *known, const char *const **cur, size_t *n_cur,
+                            struct report *rep)
 {
     size_t n = in->n_children;
     int rc;
@@ -54,7 +55,7 @@ static int current_contents(struct spotify_client *c, struct arena *a, const str
             cur[i] = in->child_state[i].uris;
             n_cur[i] = in->child_state[i].n_uris;
         } else if ((rc = sync_spotify_read_uris(c, a, in->children[i].spotify_playlist_id, &uris,
-                                                &n_cur[i], &snap)) == 0) {
+                                                &n_cur[i], &snap, rep)) == 0) {
             cur[i] = uris;
         } else {
             return rc;
@@ -102,8 +103,9 @@ static int explain(struct arena *a, const struct sync_input *in, const struct sy
 
 int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
                         const char *base_id, const char *explain_id, const struct cancel *cancel,
-                        struct preview_result *out, struct buf *why)
+                        struct preview_result *out, struct report *rep)
 {
+    struct report spotify = {0}; /* a Spotify call's failure, said unless out of memory */
     struct sync_input in;
     struct sync_eval ev;
     struct spotify_client *client = NULL;
@@ -115,7 +117,7 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
 
     memset(out, 0, sizeof *out);
     memset(&ev, 0, sizeof ev);
-    if ((rc = sync_input_load(app, db, a, user_id, base_id, &in, why)) != 0)
+    if ((rc = sync_input_load(app, db, a, user_id, base_id, &in, rep)) != 0)
         goto done;
     in.cancel = cancel;
     size_t n = in.n_children;
@@ -134,22 +136,24 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
         goto done;
     /* One request for the snapshots of the base and of the children we know: an
      * unchanged base comes from the stored base, an unchanged child from the database. */
-    rc = sync_spotify_check(client, a, &in, true, &base_snap, known);
+    rc = sync_spotify_check(client, a, &in, true, &base_snap, known, &spotify);
     if (rc == 0)
-        rc = sync_eval_run(app, client, a, &in, base_snap, NULL, NULL, &ev);
+        rc = sync_eval_run(app, client, a, &in, base_snap, NULL, NULL, &ev, &spotify);
     if (rc == ERR_VALIDATION)
-        buf_append_str(why, "more than one child playlist is the catch-all");
+        report_message(rep, "more than one child playlist is the catch-all");
     else if (rc == ERR_METADATA_UNAVAILABLE)
-        buf_append_str(why, ev.why.len ? ev.why.data : "MusicBrainz could not be reached");
+        report_message(rep, "%s",
+                       ev.why.message ? ev.why.message : "MusicBrainz could not be reached");
     if (rc == 0)
-        rc = current_contents(client, a, &in, known, cur, n_cur);
+        rc = current_contents(client, a, &in, known, cur, n_cur, &spotify);
     if (rc == ERR_UNAVAILABLE && cancel_requested(cancel)) {
-        buf_append_str(why, "the client went away: preview stopped");
+        report_message(rep, "the client went away: preview stopped");
         goto done;
     }
     if (rc != 0) {
-        if (rc != ERR_VALIDATION && rc != ERR_NOMEM && rc != ERR_METADATA_UNAVAILABLE)
-            buf_append_str(why, spotify_client_last_error(client));
+        if (rc != ERR_VALIDATION && rc != ERR_NOMEM && rc != ERR_METADATA_UNAVAILABLE &&
+            spotify.message)
+            report_message(rep, "%s", spotify.message);
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
@@ -185,6 +189,7 @@ done:
     spotify_client_free(client);
     sync_eval_release(&ev);
     sync_input_release(&in);
+    report_release(&spotify);
     if (database_reclaim(app, db, lent) != 0 && rc == 0)
         rc = ERR_UNAVAILABLE;
     return rc;

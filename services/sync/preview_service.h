@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "lib/arena.h"
+#include "lib/report.h"
 #include "lib/buf.h"
 #include "lib/cancel.h"
 
@@ -45,7 +46,7 @@ struct preview_result {
 /* Computes the preview of base `base_id` of `user_id` (arena `a`). explain_id (NULL =
  * none): a track id or uri to explain; a local file of the base answers
  * `skipped_local` (an episode `skipped_episode`), an id the base lacks `not_in_base`.
- * `why` receives the reason of a failure. 0; ERR_NOT_FOUND (base); ERR_VALIDATION (a
+ * rep's message says why a failure happened. 0; ERR_NOT_FOUND (base); ERR_VALIDATION (a
  * stored child no longer compiles, or two catch-alls); ERR_SPOTIFY, ERR_SPOTIFY_REAUTH,
  * ERR_RATE_LIMITED; ERR_METADATA_UNAVAILABLE (MusicBrainz could not be reached and a value
  * the rules need is not known: API.md's 502 metadata_unavailable); ERR_NOMEM;
@@ -54,6 +55,6 @@ struct preview_result {
  * TARGET_CANCEL_EVERY tracks of the evaluation, each child's read). */
 int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
                         const char *base_id, const char *explain_id, const struct cancel *cancel,
-                        struct preview_result *out, struct buf *why);
+                        struct preview_result *out, struct report *rep);
 
 #endif

@@ -8,32 +8,35 @@
 #include "repositories/sync_state_repo.h"
 
 int sync_base_read(struct spotify_client *c, struct arena *a, const struct base_playlist *base,
-                   struct spotify_playlist *out)
+                   struct spotify_playlist *out, struct report *rep)
 {
     if (base_playlist_is_liked(base))
-        return spotify_client_get_saved_tracks(c, a, out);
-    return spotify_client_get_playlist(c, a, base->spotify_playlist_id, false, out);
+        return spotify_client_get_saved_tracks(c, a, out, rep);
+    return spotify_client_get_playlist(c, a, base->spotify_playlist_id, false, out, rep);
 }
 
 int sync_base_snapshot(struct spotify_client *c, struct arena *a, const struct base_playlist *base,
-                       const char **snapshot)
+                       const char **snapshot, struct report *rep)
 {
     struct spotify_playlist_info info;
     int rc;
     *snapshot = NULL;
     if (base_playlist_is_liked(base))
-        return spotify_client_get_saved_fingerprint(c, a, snapshot, NULL);
-    if ((rc = spotify_client_get_playlist_info(c, a, base->spotify_playlist_id, &info)) != 0)
+        return spotify_client_get_saved_fingerprint(c, a, snapshot, NULL, rep);
+    if ((rc = spotify_client_get_playlist_info(c, a, base->spotify_playlist_id, &info, rep)) != 0)
         return rc;
-    if (!info.snapshot_id)
-        return ERR_SPOTIFY; /* a playlist answer without snapshot_id: nothing to compare */
+    if (!info.snapshot_id) { /* a playlist answer without snapshot_id: nothing to compare */
+        report_message(rep, "Spotify's answer for playlist %s has no snapshot_id",
+                       base->spotify_playlist_id);
+        return ERR_SPOTIFY;
+    }
     *snapshot = info.snapshot_id;
     return 0;
 }
 
 int sync_base_changed(struct db *db, struct spotify_client *c, struct arena *a,
                       const char *user_id, const char *base_id, bool *changed,
-                      const char **snapshot)
+                      const char **snapshot, struct report *rep)
 {
     struct base_playlist base;
     struct sync_base_state state;
@@ -45,7 +48,7 @@ int sync_base_changed(struct db *db, struct spotify_client *c, struct arena *a,
         *snapshot = NULL;
     if ((rc = base_playlist_repo_find(db, a, user_id, base_id, &base)) != 0 ||
         (rc = sync_state_repo_get_base(db, a, base_id, &state)) != 0 ||
-        (rc = sync_base_snapshot(c, a, &base, &now)) != 0)
+        (rc = sync_base_snapshot(c, a, &base, &now, rep)) != 0)
         return rc;
     *changed = !state.last_snapshot_id || strcmp(now, state.last_snapshot_id) != 0;
     if (snapshot)

@@ -28,17 +28,17 @@ struct db;
  * Liked Songs (spotify_client_get_saved_tracks(): entries newest save first, added_at =
  * when the track was saved, no added_by). out->info.snapshot_id is the snapshot
  * sync_base_snapshot() would have given at the time of the read's first request.
- * Errors: the client's. */
+ * Errors: the client's (its message in rep, which may be NULL). */
 int sync_base_read(struct spotify_client *c, struct arena *a, const struct base_playlist *base,
-                   struct spotify_playlist *out);
+                   struct spotify_playlist *out, struct report *rep);
 
 /* The current snapshot of base `base`, in ONE request: a playlist's snapshot_id
  * (GET /playlists/{id}?fields=...), or for a Liked Songs base the fingerprint of its first
  * page (GET /me/tracks?limit=50): "liked:v1:<total>:<sha256 hex>". Equal strings mean
  * unchanged contents; the strings of the two sources never collide. Errors: the
- * client's (ERR_NOT_FOUND: the playlist is gone or unreadable). */
+ * client's (ERR_NOT_FOUND: the playlist is gone or unreadable), message in rep. */
 int sync_base_snapshot(struct spotify_client *c, struct arena *a, const struct base_playlist *base,
-                       const char **snapshot);
+                       const char **snapshot, struct report *rep);
 
 /* Has base `base_id` of `user_id` changed on Spotify since its last completed sync?
  * ONE Spotify request (sync_base_snapshot()) plus two reads of the database. *changed
@@ -46,10 +46,9 @@ int sync_base_snapshot(struct spotify_client *c, struct arena *a, const struct b
  * when no sync has completed. *snapshot (may be NULL) gets the current one. This looks
  * at the base only: whether children, rules, tags or metadata changed is the caller's
  * to ask. 0; ERR_NOT_FOUND (no such base of the user, or its playlist is gone);
- * ERR_NOMEM; ERR_INTERNAL; the client's errors (its message in
- * spotify_client_last_error()). */
+ * ERR_NOMEM; ERR_INTERNAL; the client's errors (its message in rep). */
 int sync_base_changed(struct db *db, struct spotify_client *c, struct arena *a,
                       const char *user_id, const char *base_id, bool *changed,
-                      const char **snapshot);
+                      const char **snapshot, struct report *rep);
 
 #endif

@@ -111,13 +111,13 @@ static bool uses_today(const json_t *rule)
 }
 
 /* A validation detail array as one line: "/filter/all/0/op: unknown operator". */
-static void describe_details(const json_t *details, struct buf *why)
+static void describe_details(const json_t *details, struct buf *out)
 {
     size_t i;
     const json_t *d;
     json_array_foreach(details, i, d)
     {
-        buf_appendf(why, "%s%s: %s", i ? "; " : "",
+        buf_appendf(out, "%s%s: %s", i ? "; " : "",
                     json_string_value(json_object_get(d, "path")) ?: "",
                     json_string_value(json_object_get(d, "message")) ?: "");
     }
@@ -152,10 +152,11 @@ static int fingerprint_metadata(struct db *db, struct arena *a, const char *user
 }
 
 int sync_input_load(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                    const char *base_id, struct sync_input *in, struct buf *why)
+                    const char *base_id, struct sync_input *in, struct report *rep)
 {
-    struct buf fp = BUF_INIT;
-    json_t *cfg = NULL, *details = NULL;
+    struct buf fp = BUF_INIT, why = BUF_INIT;
+    struct report problems = {0};
+    json_t *cfg = NULL;
     bool time_dependent = false;
     int rc;
 
@@ -171,7 +172,7 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
         goto done;
     in->api_mode = app->cfg->spotify_mode;
     if (target_routing_parse(in->base.routing, &in->routing) != 0) {
-        buf_appendf(why, "base playlist has an unknown routing '%s'", in->base.routing);
+        report_message(rep, "base playlist has an unknown routing '%s'", in->base.routing);
         rc = ERR_VALIDATION;
         goto done;
     }
@@ -188,14 +189,15 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
     for (size_t i = 0; i < in->n_children; i++) {
         const struct child_playlist *cp = &in->children[i];
         json_decref(cfg);
-        json_decref(details);
-        details = json_array();
-        if (!(cfg = child_config(cp)) || !details)
+        report_release(&problems);
+        if (!(cfg = child_config(cp)))
             goto done;
-        rc = target_child_compile_object(cfg, env, "", &in->compiled[i], details);
+        rc = target_child_compile_object(cfg, env, "", &in->compiled[i], &problems);
         if (rc == ERR_VALIDATION) {
-            buf_appendf(why, "child playlist '%s' cannot be evaluated: ", cp->name);
-            describe_details(details, why);
+            /* One line (the answer of a sync or preview has no details of its own). */
+            describe_details(problems.details, &why);
+            report_message(rep, "child playlist '%s' cannot be evaluated: %s", cp->name,
+                           why.data ? why.data : "");
         }
         if (rc != 0)
             goto done;
@@ -232,7 +234,8 @@ int sync_input_load(struct app *app, struct db *db, struct arena *a, const char 
     rc = 0;
 done:
     json_decref(cfg);
-    json_decref(details);
+    report_release(&problems);
+    buf_release(&why);
     buf_release(&fp);
     return rc;
 }
@@ -289,7 +292,7 @@ static void clear_metadata(struct track *t, size_t n, unsigned meta)
 /* The entries: from the stored base when it was stored at base_snapshot, else read. */
 static int base_entries(struct app *app, struct spotify_client *c, struct arena *a,
                         const struct sync_input *in, const char *base_snapshot,
-                        struct sync_eval *ev)
+                        struct sync_eval *ev, struct report *rep)
 {
     if (base_snapshot && in->store.snapshot_id &&
         strcmp(base_snapshot, in->store.snapshot_id) == 0) {
@@ -307,7 +310,7 @@ static int base_entries(struct app *app, struct spotify_client *c, struct arena 
         log_info("base %s: stored entries unusable (%s); reading the base", in->base.id,
                  app_err_code(rc));
     }
-    return sync_base_read(c, a, &in->base, &ev->base);
+    return sync_base_read(c, a, &in->base, &ev->base, rep);
 }
 
 /* The user's tags on the tracks and their artists, read with a connection of its own
@@ -321,13 +324,13 @@ static int apply_tags(struct app *app, struct arena *a, const struct sync_input 
     int rc = db ? tag_service_list(db, a, in->base.user_id, &items, &n) : ERR_UNAVAILABLE;
     database_release(app, db);
     if (rc == ERR_UNAVAILABLE)
-        buf_append_str(&ev->why, "no database connection was free to read the user's tags");
+        report_message(&ev->why, "no database connection was free to read the user's tags");
     return rc ? rc : tag_service_apply(items, n, ev->tracks.tracks, ev->tracks.n, a);
 }
 
 int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
                   const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
-                  void *ud, struct sync_eval *ev)
+                  void *ud, struct sync_eval *ev, struct report *rep)
 {
     unsigned meta = in->needs & (RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM);
     int64_t now = (int64_t)time(NULL);
@@ -337,7 +340,7 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
     memset(ev, 0, sizeof *ev);
     if (phase && (rc = phase(ud, "read_base", 0, 0)) != 0)
         return rc;
-    if ((rc = base_entries(app, c, a, in, base_snapshot, ev)) != 0)
+    if ((rc = base_entries(app, c, a, in, base_snapshot, ev, rep)) != 0)
         return rc;
     if ((rc = sync_tracks_build(a, ev->base.items, ev->base.n_items, &ev->tracks)) != 0)
         return rc;
@@ -356,7 +359,7 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
         if (ev->from_store)
             clear_metadata(ev->tracks.tracks, ev->tracks.n, meta);
         if ((rc = metadata_enrich(c, app->cache, &mo, a, ev->tracks.tracks, ev->tracks.n, meta,
-                                  &ev->mstats)) != 0)
+                                  &ev->mstats, rep)) != 0)
             return rc;
     }
     /* What was read or fetched is kept for the next sync or preview. */
@@ -393,7 +396,7 @@ void sync_eval_release(struct sync_eval *ev)
 {
     target_result_free(ev->targets);
     ev->targets = NULL;
-    buf_release(&ev->why);
+    report_release(&ev->why);
 }
 
 int sync_eval_target_uris(const struct sync_eval *ev, size_t child, struct arena *a,

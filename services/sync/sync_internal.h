@@ -48,12 +48,13 @@ struct sync_input {
  * mode (and MusicBrainz on or off) and computes the fingerprint: routing, every child's
  * configuration, the day (in_the_last), the user's tag version (a rule uses `tag`) and
  * the 30-day period of the MusicBrainz store (a rule needs MusicBrainz: its values are
- * refreshed at least that often, and the next period re-evaluates). Strings in arena `a`. On ERR_VALIDATION (a stored
- * rule no longer compiles, e.g. after a mode change) `why` says which child and why.
+ * refreshed at least that often, and the next period re-evaluates). Strings in arena
+ * `a`. On ERR_VALIDATION (a stored rule no longer compiles, e.g. after a mode change)
+ * rep's message says which child and why.
  * 0, ERR_NOT_FOUND (base), ERR_VALIDATION, ERR_NOMEM, ERR_INTERNAL. Release with
  * sync_input_release() whatever the outcome. */
 int sync_input_load(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                    const char *base_id, struct sync_input *in, struct buf *why);
+                    const char *base_id, struct sync_input *in, struct report *rep);
 void sync_input_release(struct sync_input *in);
 
 /* True when the stored base holds metadata values the rules need that are missing or
@@ -73,7 +74,7 @@ struct sync_eval {
     struct target_result *targets; /* owned (sync_eval_release) */
     struct metadata_stats mstats;
     struct musicbrainz_stats mbstats;
-    struct buf why;                /* the message of ERR_METADATA_UNAVAILABLE */
+    struct report why;             /* a failure of MusicBrainz, its store or the tags */
     bool from_store;               /* the entries came from the stored base, not Spotify */
 };
 
@@ -88,14 +89,15 @@ struct sync_eval {
  * database connection of its own for that step only. Then MusicBrainz's values (through
  * its own shared store: musicbrainz_metadata.h) and the user's tags. `phase`
  * (may be NULL) is called at each phase with its name (and, in "musicbrainz", with
- * done/total). Errors: the client's (message in spotify_client_last_error()),
- * ERR_METADATA_UNAVAILABLE (message in ev->why), ERR_UNAVAILABLE (cancelled or shutting
- * down), ERR_VALIDATION (two catch-all children), ERR_NOMEM, or a `phase` callback's.
+ * done/total). Errors: the client's (its message in rep), ERR_METADATA_UNAVAILABLE
+ * (message in ev->why, as for a failure to read the MusicBrainz store or the tags: rep
+ * holds Spotify's messages only), ERR_UNAVAILABLE (cancelled or shutting down),
+ * ERR_VALIDATION (two catch-all children), ERR_NOMEM, or a `phase` callback's.
  * Release with sync_eval_release() whatever the outcome. */
 typedef metadata_progress_fn sync_phase_fn;
 int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
                   const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
-                  void *ud, struct sync_eval *ev);
+                  void *ud, struct sync_eval *ev, struct report *rep);
 void sync_eval_release(struct sync_eval *ev);
 
 /* Child i's target as uris (arena array), from an evaluation. */
@@ -108,9 +110,10 @@ int sync_eval_target_uris(const struct sync_eval *ev, size_t child, struct arena
   * asked): asks the snapshot ids of the base and of every child with recorded contents,
   * with spotify_client_get_snapshots() (one request for all where possible; none when
   * there is nothing to ask). A Liked Songs base is asked apart: its first page (one
-  * request, sync_base_snapshot()). Errors: the client's. */
+  * request, sync_base_snapshot()). Errors: the client's (its message in rep). */
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                       bool ask_base, const char **base_snap, bool *child_same);
+                       bool ask_base, const char **base_snap, bool *child_same,
+                       struct report *rep);
 
 /* ---- The stored base (sync_store.c; repositories/base_store_repo.h) -------------- */
 
@@ -138,9 +141,11 @@ int sync_store_save(struct db *db, struct arena *a, const struct sync_input *in,
                     unsigned needs, int64_t metadata_at);
 
 /* A child playlist's current contents as uris (NULL for an entry without uri), read
- * from Spotify (uris only), and its snapshot id. Errors: the client's. */
+ * from Spotify (uris only), and its snapshot id. Errors: the client's (its message in
+ * rep). */
 int sync_spotify_read_uris(struct spotify_client *c, struct arena *a, const char *playlist_id,
-                           const char ***uris, size_t *n, const char **snapshot_id);
+                           const char ***uris, size_t *n, const char **snapshot_id,
+                           struct report *rep);
 
 /* Adds a client's rate-limited answers and a metadata call's cache hits and misses to
  * the app's metrics (playrouter_spotify_rate_limited_total, playrouter_cache_hits_total,

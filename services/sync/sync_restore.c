@@ -77,7 +77,7 @@ static int lock_base(struct db *db, struct arena *a, const struct child_playlist
 /* Reads the child's playlist and writes the restored contents back. */
 static int put_back(struct app *app, struct arena *a, const char *user_id,
                     const struct child_playlist *cp, const char *const *target, size_t n_target,
-                    struct spotify_apply_result *res, struct buf *why)
+                    struct spotify_apply_result *res, struct report *rep)
 {
     struct spotify_client *client = NULL;
     struct spotify_stats ss;
@@ -87,13 +87,12 @@ static int put_back(struct app *app, struct arena *a, const char *user_id,
 
     if (rc != 0)
         return rc;
+    /* A Spotify failure's message goes to rep. */
     rc = sync_spotify_read_uris(client, a, cp->spotify_playlist_id, &current, &n_current,
-                                &snapshot_id);
+                                &snapshot_id, rep);
     if (rc == 0)
         rc = spotify_client_apply_target(client, cp->spotify_playlist_id, current, n_current,
-                                         target, n_target, res);
-    if (rc != 0)
-        buf_append_str(why, spotify_client_last_error(client));
+                                         target, n_target, res, rep);
     spotify_client_stats(client, &ss);
     sync_count_client_metrics(app, &ss, NULL);
     spotify_client_free(client);
@@ -101,7 +100,7 @@ static int put_back(struct app *app, struct arena *a, const char *user_id,
 }
 
 int sync_service_restore(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                         const char *child_id, struct sync_restore_result *out, struct buf *why)
+                         const char *child_id, struct sync_restore_result *out, struct report *rep)
 {
     struct child_playlist cp;
     struct child_snapshot snap;
@@ -115,7 +114,7 @@ int sync_service_restore(struct app *app, struct db *db, struct arena *a, const 
     if ((rc = child_playlist_repo_find(db, a, user_id, child_id, &cp)) != 0)
         return rc;
     if ((rc = child_snapshot_repo_find(db, a, user_id, child_id, &snap)) == ERR_NOT_FOUND) {
-        buf_append_str(why, "no sync has changed this child playlist yet: nothing to restore");
+        report_message(rep, "no sync has changed this child playlist yet: nothing to restore");
         return rc;
     }
     if (rc != 0 || (rc = writable(a, &snap, &target, &n_target)) != 0)
@@ -123,7 +122,7 @@ int sync_service_restore(struct app *app, struct db *db, struct arena *a, const 
     if ((rc = lock_base(db, a, &cp, lock_id, out->active_id)) != 0)
         return rc;
     int lent = database_lend(app, db); /* not held across the Spotify calls */
-    rc = put_back(app, a, user_id, &cp, target, n_target, &res, why);
+    rc = put_back(app, a, user_id, &cp, target, n_target, &res, rep);
     if (database_reclaim(app, db, lent) != 0) {
         /* Our connection did not come back in time: give the lock back on another. */
         struct db *other = database_acquire(app, DATABASE_RECLAIM_WAIT_MS);

@@ -47,7 +47,8 @@ struct run {
     bool invalidated;          /* the base's config fingerprint was cleared */
     const char *phase;
     int64_t done, total;
-    struct buf err; /* error_message */
+    struct buf err;    /* error_message */
+    struct report rep; /* what a failing step of run_steps() said (Spotify's message) */
 };
 
 static int fail(struct run *r, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -65,9 +66,9 @@ static int fail(struct run *r, int rc, const char *fmt, ...)
 }
 
 /* A failed Spotify call: what we were doing, then the client's readable message. */
-static int spotify_fail(struct run *r, int rc, const char *what)
+static int spotify_fail(struct run *r, int rc, const char *what, const struct report *rep)
 {
-    const char *msg = r->client ? spotify_client_last_error(r->client) : "";
+    const char *msg = report_text(rep);
     if (rc == ERR_NOMEM)
         return fail(r, rc, "%s: out of memory", what);
     return fail(r, rc, "%s: %s", what, *msg ? msg : app_err_code(rc));
@@ -161,10 +162,11 @@ struct children {
     size_t finished;        /* children done (progress) */
 };
 
-static void job_failed(struct sync_pool *p, size_t w, struct child_job *cj, int rc)
+static void job_failed(struct sync_pool *p, size_t w, struct child_job *cj, int rc,
+                       const struct report *rep)
 {
     cj->rc = rc;
-    cj->err = arena_strdup(p->arenas[w], spotify_client_last_error(p->clients[w]));
+    cj->err = arena_strdup(p->arenas[w], report_text(rep));
 }
 
 static void read_job(struct sync_pool *p, size_t w, size_t job, void *ud)
@@ -173,12 +175,14 @@ static void read_job(struct sync_pool *p, size_t w, size_t job, void *ud)
     size_t i = c->todo[job];
     struct child_job *cj = &c->jobs[i];
     const char **uris = NULL;
+    struct report rep = {0};
     int rc = sync_spotify_read_uris(p->clients[w], p->arenas[w],
                                     c->r->in.children[i].spotify_playlist_id, &uris, &cj->n_current,
-                                    &cj->snapshot);
+                                    &cj->snapshot, &rep);
     cj->current = uris;
     if (rc != 0)
-        job_failed(p, w, cj, rc);
+        job_failed(p, w, cj, rc, &rep);
+    report_release(&rep);
 }
 
 static void write_job(struct sync_pool *p, size_t w, size_t job, void *ud)
@@ -186,11 +190,13 @@ static void write_job(struct sync_pool *p, size_t w, size_t job, void *ud)
     struct children *c = ud;
     size_t i = c->todo[job];
     struct child_job *cj = &c->jobs[i];
-    int rc =
-        spotify_client_apply_target(p->clients[w], c->r->in.children[i].spotify_playlist_id,
-                                    cj->current, cj->n_current, cj->target, cj->n_target, &cj->res);
+    struct report rep = {0};
+    int rc = spotify_client_apply_target(p->clients[w], c->r->in.children[i].spotify_playlist_id,
+                                         cj->current, cj->n_current, cj->target, cj->n_target,
+                                         &cj->res, &rep);
     if (rc != 0)
-        job_failed(p, w, cj, rc);
+        job_failed(p, w, cj, rc, &rep);
+    report_release(&rep);
 }
 
 static int read_done(void *ud, size_t job)
@@ -371,9 +377,11 @@ static void learn_snapshots(struct run *r)
     if (k == 0)
         return;
     db_give(r);
-    if (spotify_client_get_snapshots(r->client, r->a, ids, k, snaps) != 0) {
+    struct report rep = {0};
+    if (spotify_client_get_snapshots(r->client, r->a, ids, k, snaps, &rep) != 0) {
         log_warn("sync %s: could not learn the new snapshot ids (%s)", r->event_id,
-                 spotify_client_last_error(r->client));
+                 report_text(&rep));
+        report_release(&rep);
         return;
     }
     if (!db_take(r)) {
@@ -389,27 +397,24 @@ static void learn_snapshots(struct run *r)
 static int run_steps(struct run *r)
 {
     struct sync_input *in = &r->in;
-    struct buf why = BUF_INIT;
     const char *base_snap = NULL;
     bool *child_same = NULL;
     const char *const **targets = NULL;
     size_t *n_targets = NULL;
     int rc;
 
-    if (!db_take(r)) {
-        buf_release(&why);
+    if (!db_take(r))
         return fail(r, ERR_UNAVAILABLE, NO_DB);
-    }
-    rc = sync_input_load(r->app, r->db, r->a, r->user_id, r->base_id, in, &why);
+    rc = sync_input_load(r->app, r->db, r->a, r->user_id, r->base_id, in, &r->rep);
     db_give(r);
     r->loaded = true;
     if (rc == ERR_NOT_FOUND)
         rc = fail(r, rc, "the base playlist no longer exists");
     else if (rc == ERR_VALIDATION)
-        rc = fail(r, rc, "%s", why.data ? why.data : "a child playlist cannot be evaluated");
+        rc = fail(r, rc, "%s",
+                  r->rep.message ? r->rep.message : "a child playlist cannot be evaluated");
     else if (rc != 0)
         rc = fail(r, rc, "could not load the playlists (%s)", app_err_code(rc));
-    buf_release(&why);
     if (rc != 0)
         return rc;
     size_t n = in->n_children;
@@ -430,8 +435,9 @@ static int run_steps(struct run *r)
                        !sync_input_metadata_stale(r->app, in, (int64_t)time(NULL));
     /* The base's snapshot is asked too (same request): it says whether the last
      * completed sync still describes the base, or else whether the stored base does. */
-    if ((rc = sync_spotify_check(r->client, r->a, in, true, &base_snap, child_same)) != 0)
-        return spotify_fail(r, rc, "checking the playlists' snapshot ids");
+    if ((rc = sync_spotify_check(r->client, r->a, in, true, &base_snap, child_same, &r->rep)) !=
+        0)
+        return spotify_fail(r, rc, "checking the playlists' snapshot ids", &r->rep);
     bool base_same = config_same && base_snap && strcmp(base_snap, in->state.last_snapshot_id) == 0;
     bool all_known = true, all_same = true;
     for (size_t i = 0; i < n; i++) {
@@ -454,18 +460,20 @@ static int run_steps(struct run *r)
         if (all_same)
             return 0; /* nothing changed anywhere: the one request above was all */
     } else {
-        rc = sync_eval_run(r->app, r->client, r->a, in, base_snap, eval_phase, r, &r->ev);
+        rc = sync_eval_run(r->app, r->client, r->a, in, base_snap, eval_phase, r, &r->ev,
+                           &r->rep);
         if (rc == ERR_VALIDATION)
             return fail(r, rc, "more than one child playlist is the catch-all");
         if (rc == ERR_METADATA_UNAVAILABLE)
             return fail(r, rc, "fetching MusicBrainz metadata: %s",
-                        r->ev.why.len ? r->ev.why.data : "MusicBrainz could not be reached");
-        if (rc != 0 && r->ev.why.len) /* the MusicBrainz store or the tags could not be read */
-            return fail(r, rc, "%s", r->ev.why.data);
+                        r->ev.why.message ? r->ev.why.message : "MusicBrainz could not be reached");
+        if (rc != 0 && r->ev.why.message) /* the MusicBrainz store or the tags could not be read */
+            return fail(r, rc, "%s", r->ev.why.message);
         if (rc == ERR_UNAVAILABLE && atomic_load(&r->app->shutting_down) > 1)
             return fail(r, rc, SYNC_MSG_SHUTDOWN);
         if (rc != 0)
-            return r->err.len ? rc : spotify_fail(r, rc, phase_what(r->a, r->phase, &in->base));
+            return r->err.len ? rc
+                              : spotify_fail(r, rc, phase_what(r->a, r->phase, &in->base), &r->rep);
         r->processed = (int64_t)r->ev.base.n_items;
         r->skipped = (int64_t)sync_tracks_skipped(&r->ev.tracks);
         r->base_snapshot = r->ev.base.info.snapshot_id;
@@ -619,6 +627,7 @@ int sync_service_run(struct app *app, struct arena *a, const char *user_id, cons
     spotify_client_free(r.client);
     sync_pool_release(&r.pool);
     buf_release(&r.err);
+    report_release(&r.rep);
     if (!db_take(&r))
         return ERR_UNAVAILABLE;
     rc = sync_event_repo_find(r.db, a, user_id, event_id, out);

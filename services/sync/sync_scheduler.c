@@ -136,17 +136,14 @@ static void check_failed(struct app *app, struct db *db, const char *user_id, st
 static void load_inputs(struct app *app, struct arena *a, struct due_base *d, size_t nd)
 {
     struct db *db = database_acquire(app, DB_WAIT_MS);
-    struct buf why = BUF_INIT;
     for (size_t b = 0; db && b < nd; b++) {
-        buf_reset(&why);
         d[b].loaded = sync_input_load(app, db, a, d[b].row->user_id, d[b].row->base_id, &d[b].in,
-                                      &why) == 0;
+                                      NULL) == 0;
         if (d[b].loaded)
             decide_offline(&d[b]);
         else /* a rule that no longer compiles: the sync says why, in its event */
             d[b].changed = true;
     }
-    buf_release(&why);
     database_release(app, db);
 }
 
@@ -159,6 +156,7 @@ static int check_user(struct app *app, const struct auto_sync_due *rows, size_t 
     struct spotify_client *c = NULL;
     const char **ids = NULL, **snaps = NULL;
     struct db *db = NULL;
+    struct report rep = {0}; /* why Spotify could not be asked */
     size_t n_ids = 0, n_unchanged = 0;
     int queued = 0, rc = 0;
 
@@ -181,10 +179,10 @@ static int check_user(struct app *app, const struct auto_sync_due *rows, size_t 
         if (!(snaps = arena_alloc(a, (n_ids + 1) * sizeof *snaps)))
             rc = ERR_NOMEM;
         else if ((rc = spotify_session_client(app, user_id, &c)) == 0 && n_ids > 0)
-            rc = spotify_client_get_snapshots(c, a, ids, n_ids, snaps);
+            rc = spotify_client_get_snapshots(c, a, ids, n_ids, snaps, &rep);
         for (size_t b = 0; rc == 0 && b < n; b++)
             if (d[b].ask && d[b].liked)
-                rc = sync_base_snapshot(c, a, &d[b].in.base, &d[b].liked_snap);
+                rc = sync_base_snapshot(c, a, &d[b].in.base, &d[b].liked_snap, &rep);
         if (rc == 0)
             decide_online(d, n, snaps);
         if (c) {
@@ -201,7 +199,7 @@ static int check_user(struct app *app, const struct auto_sync_due *rows, size_t 
     }
     if (rc != 0) {
         check_failed(app, db, user_id, d, n, rc, spotify_client_retry_after(c),
-                     c ? spotify_client_last_error(c) : "");
+                     report_text(&rep));
         count(app, "failed", n);
         for (size_t b = 0; b < n; b++) /* what was decided without Spotify still holds */
             d[b].changed &= !d[b].ask;
@@ -225,6 +223,7 @@ static int check_user(struct app *app, const struct auto_sync_due *rows, size_t 
     count(app, "queued", (size_t)queued);
     count(app, "unchanged", n_unchanged);
 done:
+    report_release(&rep);
     database_release(app, db);
     for (size_t b = 0; b < n; b++)
         sync_input_release(&d[b].in); /* zeroed or loaded: both are fine */

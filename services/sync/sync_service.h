@@ -41,6 +41,7 @@
 #include "repositories/idempotency_repo.h"
 #include "repositories/sync_event_repo.h"
 #include "lib/arena.h"
+#include "lib/report.h"
 #include "lib/buf.h"
 
 struct app;
@@ -117,11 +118,11 @@ struct sync_restore_result {
  * in_progress event (progress.phase "restore", child_playlist_ids [child]) that the
  * unique index idx_sync_events_one_active makes exclusive, deleted when the restore
  * ends; a sync started meanwhile gets 409 with that event's id. Strings in arena
- * `a`; `why` receives Spotify's message on a Spotify error.
+ * `a`; rep's message is Spotify's on a Spotify error.
  * 0; ERR_NOT_FOUND (no such child, or nothing to restore); ERR_SYNC_IN_PROGRESS
  * (out->active_id: a sync or another restore of the base holds the lock); ERR_SPOTIFY,
  * ERR_SPOTIFY_REAUTH, ERR_RATE_LIMITED, ERR_NOMEM, ERR_INTERNAL. */
 int sync_service_restore(struct app *app, struct db *db, struct arena *a, const char *user_id,
-                         const char *child_id, struct sync_restore_result *out, struct buf *why);
+                         const char *child_id, struct sync_restore_result *out, struct report *rep);
 
 #endif

@@ -13,7 +13,8 @@
 #include "services/sync/sync_internal.h"
 
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                       bool ask_base, const char **base_snap, bool *child_same)
+                       bool ask_base, const char **base_snap, bool *child_same,
+                       struct report *rep)
 {
     size_t n = in->n_children, nids = 0, base_slot = SIZE_MAX;
     const char **ids = arena_alloc(a, (n + 1) * sizeof *ids);
@@ -29,7 +30,7 @@ int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct s
      * (one request of its own, docs/sync.md "Liked Songs"). */
     bool known = in->state.last_snapshot_id || in->store.snapshot_id;
     if (ask_base && known && liked) {
-        if ((rc = sync_base_snapshot(c, a, &in->base, base_snap)) != 0)
+        if ((rc = sync_base_snapshot(c, a, &in->base, base_snap, rep)) != 0)
             return rc;
     }
     if (ask_base && known && !liked) {
@@ -43,7 +44,7 @@ int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct s
             ids[nids++] = in->children[i].spotify_playlist_id;
         }
     }
-    if ((rc = spotify_client_get_snapshots(c, a, ids, nids, snaps)) != 0)
+    if ((rc = spotify_client_get_snapshots(c, a, ids, nids, snaps, rep)) != 0)
         return rc;
     if (base_slot != SIZE_MAX)
         *base_snap = snaps[base_slot];
@@ -54,11 +55,12 @@ int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct s
 }
 
 int sync_spotify_read_uris(struct spotify_client *c, struct arena *a, const char *playlist_id,
-                           const char ***uris, size_t *n, const char **snapshot_id)
+                           const char ***uris, size_t *n, const char **snapshot_id,
+                           struct report *rep)
 {
     struct spotify_playlist pl;
     const char **u = NULL;
-    int rc = spotify_client_get_playlist(c, a, playlist_id, true, &pl);
+    int rc = spotify_client_get_playlist(c, a, playlist_id, true, &pl, rep);
 
     *uris = NULL;
     *n = 0;

@@ -60,26 +60,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Both API modes, each with MusicBrainz off and on (rule_env()). */
     for (int k = 0; k < 4; k++) {
         unsigned env = rule_env((enum spotify_mode)(k & 1), k >= 2);
-        json_t *details = json_array();
+        struct report rep = {0};
         struct target_child *c = NULL;
-        int rc = target_child_compile_object(j, env, "/items/0", &c, details);
+        int rc = target_child_compile_object(j, env, "/items/0", &c, &rep);
         FUZZ_CHECK(rc == 0 || rc == ERR_VALIDATION || rc == ERR_NOMEM);
         FUZZ_CHECK((rc == 0) == (c != NULL));
-        check_details(rc, details);
+        check_details(rc, rep.details);
         if (c)
             evaluate(target_child_rule(c), data, size);
         target_child_free(c);
-        json_decref(details);
+        report_release(&rep);
 
-        details = json_array();
         struct rule *r = NULL;
-        rc = rule_compile(j, env, NULL, &r, details);
+        rc = rule_compile(j, env, NULL, &r, &rep);
         FUZZ_CHECK((rc == 0) == (r != NULL));
-        check_details(rc, details);
+        check_details(rc, rep.details);
         if (r)
             evaluate(r, data, size);
         rule_free(r);
-        json_decref(details);
+        report_release(&rep);
     }
     json_decref(j);
     return 0;

@@ -52,10 +52,9 @@ static void test_oom_rule_compile(void **state)
     long n;
     for (n = 1; n < MAX_N; n++) {
         struct target_child *c = NULL;
-        json_t *details = json_array();
-        assert_non_null(details);
+        struct report rep = {0};
         oom_arm(n);
-        int rc = target_child_compile_object(child, SPOTIFY_MODE_EXTENDED, "", &c, details);
+        int rc = target_child_compile_object(child, SPOTIFY_MODE_EXTENDED, "", &c, &rep);
         bool hit = oom_hit();
         oom_arm(0);
         if (hit) {
@@ -65,9 +64,9 @@ static void test_oom_rule_compile(void **state)
             assert_int_equal(rc, 0);
             assert_non_null(c);
         }
-        assert_int_equal(json_array_size(details), 0);
+        assert_int_equal(json_array_size(rep.details), 0);
         target_child_free(c);
-        json_decref(details);
+        report_release(&rep);
         if (!hit)
             break;
     }
@@ -76,17 +75,17 @@ static void test_oom_rule_compile(void **state)
 
     for (n = 1; n < MAX_N; n++) {
         struct target_child *c = NULL;
-        json_t *details = json_array();
+        struct report rep = {0};
         oom_arm(n);
-        int rc = target_child_compile_object(bad, SPOTIFY_MODE_EXTENDED, "", &c, details);
+        int rc = target_child_compile_object(bad, SPOTIFY_MODE_EXTENDED, "", &c, &rep);
         bool hit = oom_hit();
         oom_arm(0);
         assert_null(c);
         /* a refusal stays a refusal; under OOM it may say so with fewer details */
         assert_true(rc == ERR_VALIDATION || (hit && rc == ERR_NOMEM));
         if (!hit)
-            assert_int_equal(json_array_size(details), 3);
-        json_decref(details);
+            assert_int_equal(json_array_size(rep.details), 3);
+        report_release(&rep);
         if (!hit)
             break;
     }
