@@ -131,7 +131,7 @@ static const struct opt opts[] = {
 #define NOPTS (sizeof opts / sizeof opts[0])
 
 static int set_value(struct config *cfg, const struct opt *o, const char *v, const char *src,
-                     char *err, size_t errlen)
+                     struct report *rep)
 {
     char *base = (char *)cfg;
     int64_t n;
@@ -139,8 +139,8 @@ static int set_value(struct config *cfg, const struct opt *o, const char *v, con
     case OPT_INT:
     case OPT_LLONG:
         if (util_parse_int64(v, o->min, o->max, &n) != 0) {
-            snprintf(err, errlen, "invalid %s '%s' (%s): expected an integer from %lld to %lld",
-                     o->env, v, src, o->min, o->max);
+            report_message(rep, "invalid %s '%s' (%s): expected an integer from %lld to %lld",
+                           o->env, v, src, o->min, o->max);
             return 2;
         }
         if (o->type == OPT_INT)
@@ -174,17 +174,17 @@ void config_print_help(FILE *out)
 
 /* PLAYROUTER_MUSICBRAINZ_BASE "off" (or empty) -> NULL; else an http(s) URL.
  * PLAYROUTER_CONTACT goes into a header: printable ASCII only (no header injection). */
-static int musicbrainz_finish(struct config *cfg, char *err, size_t errlen)
+static int musicbrainz_finish(struct config *cfg, struct report *rep)
 {
     char *b = cfg->musicbrainz_base;
     if (b && strcmp(b, "off") == 0) {
         free(b);
         cfg->musicbrainz_base = NULL;
     } else if (b && strncmp(b, "http://", 7) != 0 && strncmp(b, "https://", 8) != 0) {
-        snprintf(err, errlen,
-                 "invalid PLAYROUTER_MUSICBRAINZ_BASE '%s': expected an http:// or https:// URL, "
-                 "or off",
-                 b);
+        report_message(rep,
+                       "invalid PLAYROUTER_MUSICBRAINZ_BASE '%s': expected an http:// or https:// "
+                       "URL, or off",
+                       b);
         return 2;
     }
     const char *c = cfg->contact;
@@ -193,20 +193,20 @@ static int musicbrainz_finish(struct config *cfg, char *err, size_t errlen)
     for (size_t i = 0; i < n && printable; i++)
         printable = (unsigned char)c[i] >= 0x20 && (unsigned char)c[i] <= 0x7e;
     if (!printable || n > CONFIG_CONTACT_MAX) {
-        snprintf(err, errlen,
-                 "invalid PLAYROUTER_CONTACT: expected at most %d printable ASCII characters "
-                 "(an e-mail address or a URL)",
-                 CONFIG_CONTACT_MAX);
+        report_message(rep,
+                       "invalid PLAYROUTER_CONTACT: expected at most %d printable ASCII "
+                       "characters (an e-mail address or a URL)",
+                       CONFIG_CONTACT_MAX);
         return 2;
     }
     return 0;
 }
 
-static int finish(struct config *cfg, char *err, size_t errlen)
+static int finish(struct config *cfg, struct report *rep)
 {
     if (strcmp(cfg->env, "development") != 0 && strcmp(cfg->env, "production") != 0) {
-        snprintf(err, errlen, "invalid PLAYROUTER_ENV '%s': expected development or production",
-                 cfg->env);
+        report_message(rep, "invalid PLAYROUTER_ENV '%s': expected development or production",
+                       cfg->env);
         return 2;
     }
     if (strcmp(cfg->spotify_api_mode_name, "development") == 0) {
@@ -214,24 +214,24 @@ static int finish(struct config *cfg, char *err, size_t errlen)
     } else if (strcmp(cfg->spotify_api_mode_name, "extended") == 0) {
         cfg->spotify_mode = SPOTIFY_MODE_EXTENDED;
     } else {
-        snprintf(err, errlen,
-                 "invalid SPOTIFY_API_MODE '%s': expected development or extended",
-                 cfg->spotify_api_mode_name);
+        report_message(rep, "invalid SPOTIFY_API_MODE '%s': expected development or extended",
+                       cfg->spotify_api_mode_name);
         return 2;
     }
-    if (musicbrainz_finish(cfg, err, errlen) != 0)
+    if (musicbrainz_finish(cfg, rep) != 0)
         return 2;
     const char *levels[] = {"debug", "info", "warn", "error"};
     int ok = 0;
     for (size_t i = 0; i < 4; i++)
         ok |= strcmp(cfg->log_level, levels[i]) == 0;
     if (!ok) {
-        snprintf(err, errlen, "invalid PLAYROUTER_LOG_LEVEL '%s': expected debug, info, warn or error",
-                 cfg->log_level);
+        report_message(rep,
+                       "invalid PLAYROUTER_LOG_LEVEL '%s': expected debug, info, warn or error",
+                       cfg->log_level);
         return 2;
     }
     if (!cfg->db_path || !*cfg->db_path) {
-        snprintf(err, errlen, "PLAYROUTER_DB must not be empty");
+        report_message(rep, "PLAYROUTER_DB must not be empty");
         return 2;
     }
     const char *slash = strrchr(cfg->db_path, '/');
@@ -243,7 +243,7 @@ static int finish(struct config *cfg, char *err, size_t errlen)
     return cfg->data_dir ? 0 : 2;
 }
 
-int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err, size_t errlen)
+int config_load(struct config *cfg, int argc, char **argv, FILE *out, struct report *rep)
 {
     int rc;
     memset(cfg, 0, sizeof *cfg);
@@ -254,7 +254,7 @@ int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err,
             v = opts[i].def;
             src = "default";
         }
-        if (v && (rc = set_value(cfg, &opts[i], v, src, err, errlen)) != 0)
+        if (v && (rc = set_value(cfg, &opts[i], v, src, rep)) != 0)
             return rc;
     }
     for (int a = 1; a < argc; a++) {
@@ -268,7 +268,7 @@ int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err,
             return 1;
         }
         if (strncmp(arg, "--", 2) != 0) {
-            snprintf(err, errlen, "unexpected argument '%s' (see --help)", arg);
+            report_message(rep, "unexpected argument '%s' (see --help)", arg);
             return 2;
         }
         const char *name = arg + 2;
@@ -279,21 +279,21 @@ int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err,
             if (strlen(opts[i].flag) == nlen && strncmp(opts[i].flag, name, nlen) == 0)
                 o = &opts[i];
         if (!o) {
-            snprintf(err, errlen, "unknown flag '--%.*s' (see --help)", (int)nlen, name);
+            report_message(rep, "unknown flag '--%.*s' (see --help)", (int)nlen, name);
             return 2;
         }
         const char *v = eq ? eq + 1 : NULL;
         if (!v) {
             if (a + 1 >= argc) {
-                snprintf(err, errlen, "flag '--%s' needs a value", o->flag);
+                report_message(rep, "flag '--%s' needs a value", o->flag);
                 return 2;
             }
             v = argv[++a];
         }
-        if ((rc = set_value(cfg, o, v, "flag", err, errlen)) != 0)
+        if ((rc = set_value(cfg, o, v, "flag", rep)) != 0)
             return rc;
     }
-    return finish(cfg, err, errlen);
+    return finish(cfg, rep);
 }
 
 /* mkdir -p; 0 or -1 with errno. */
@@ -342,28 +342,28 @@ static int make_private_dir(const char *path)
 /* Reads the secret file `name` of the data folder, or creates it with `nbytes`
  * random bytes hex-encoded, mode 0600 (an existing one is made 0600 too). Returns a
  * malloc'd string or NULL. */
-static char *load_or_create_secret(const char *dir, const char *name, size_t nbytes, char *err,
-                                   size_t errlen)
+static char *load_or_create_secret(const char *dir, const char *name, size_t nbytes,
+                                   struct report *rep)
 {
     char path[PATH_MAX];
     char buf[256];
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
-        snprintf(err, errlen, "data folder path too long");
+        report_message(rep, "data folder path too long");
         return NULL;
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         struct stat st;
         if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0) {
-            snprintf(err, errlen, "cannot make secret file %s private (mode 0600): %s", path,
-                     strerror(errno));
+            report_message(rep, "cannot make secret file %s private (mode 0600): %s", path,
+                           strerror(errno));
             close(fd);
             return NULL;
         }
         ssize_t n = read(fd, buf, sizeof buf - 1);
         close(fd);
         if (n <= 0) {
-            snprintf(err, errlen, "cannot read secret file %s", path);
+            report_message(rep, "cannot read secret file %s", path);
             return NULL;
         }
         buf[n] = '\0';
@@ -372,13 +372,13 @@ static char *load_or_create_secret(const char *dir, const char *name, size_t nby
     }
     unsigned char raw[64];
     if (nbytes > sizeof raw || util_random_bytes(raw, nbytes) != 0) {
-        snprintf(err, errlen, "cannot read the OS random generator");
+        report_message(rep, "cannot read the OS random generator");
         return NULL;
     }
     util_hex_encode(raw, nbytes, buf);
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 || write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf) || fsync(fd) != 0) {
-        snprintf(err, errlen, "cannot write secret file %s: %s", path, strerror(errno));
+        report_message(rep, "cannot write secret file %s: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return NULL;
@@ -387,43 +387,44 @@ static char *load_or_create_secret(const char *dir, const char *name, size_t nby
     return strdup(buf);
 }
 
-int config_load_secrets(struct config *cfg, char *err, size_t errlen)
+int config_load_secrets(struct config *cfg, struct report *rep)
 {
     int prod = strcmp(cfg->env, "production") == 0;
     if (make_dirs(cfg->data_dir) != 0) {
-        snprintf(err, errlen, "cannot create the data folder '%s' for PLAYROUTER_DB: %s",
-                 cfg->data_dir, strerror(errno));
+        report_message(rep, "cannot create the data folder '%s' for PLAYROUTER_DB: %s",
+                       cfg->data_dir, strerror(errno));
         return 2;
     }
     if (make_private_dir(cfg->data_dir) != 0) {
-        snprintf(err, errlen, "cannot make the data folder '%s' private (mode 0700): %s",
-                 cfg->data_dir, strerror(errno));
+        report_message(rep, "cannot make the data folder '%s' private (mode 0700): %s",
+                       cfg->data_dir, strerror(errno));
         return 2;
     }
     if (prod && (!cfg->jwt_secret || !cfg->token_key_hex)) {
-        snprintf(err, errlen, "PLAYROUTER_ENV=production requires PLAYROUTER_JWT_SECRET and "
-                              "PLAYROUTER_TOKEN_KEY to be set");
+        report_message(rep, "PLAYROUTER_ENV=production requires PLAYROUTER_JWT_SECRET and "
+                            "PLAYROUTER_TOKEN_KEY to be set");
         return 2;
     }
     if (!cfg->jwt_secret &&
-        !(cfg->jwt_secret = load_or_create_secret(cfg->data_dir, "jwt_secret", 32, err, errlen)))
+        !(cfg->jwt_secret = load_or_create_secret(cfg->data_dir, "jwt_secret", 32, rep)))
         return 2;
     if (!cfg->token_key_hex &&
-        !(cfg->token_key_hex = load_or_create_secret(cfg->data_dir, "token_key", 32, err, errlen)))
+        !(cfg->token_key_hex = load_or_create_secret(cfg->data_dir, "token_key", 32, rep)))
         return 2;
     /* libjwt accepts unsigned tokens with an empty key (LIBRARIES.md): refuse short keys. */
     if (strlen(cfg->jwt_secret) < 32) {
-        snprintf(err, errlen, "PLAYROUTER_JWT_SECRET must be at least 32 bytes long");
+        report_message(rep, "PLAYROUTER_JWT_SECRET must be at least 32 bytes long");
         return 2;
     }
     if (strlen(cfg->token_key_hex) != 2 * CONFIG_KEY_LEN) {
-        snprintf(err, errlen, "PLAYROUTER_TOKEN_KEY must be 64 hex characters (32 bytes)");
+        report_message(rep, "PLAYROUTER_TOKEN_KEY must be 64 hex characters (32 bytes)");
         return 2;
     }
     for (size_t i = 0; i < CONFIG_KEY_LEN; i++) {
-        int hi = util_hex_value(cfg->token_key_hex[2 * i]), lo = util_hex_value(cfg->token_key_hex[2 * i + 1]);
+        int hi = util_hex_value(cfg->token_key_hex[2 * i]),
+            lo = util_hex_value(cfg->token_key_hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
-            snprintf(err, errlen, "PLAYROUTER_TOKEN_KEY must be 64 hex characters (32 bytes)");
+            report_message(rep, "PLAYROUTER_TOKEN_KEY must be 64 hex characters (32 bytes)");
             return 2;
         }
         cfg->token_key[i] = (unsigned char)(hi * 16 + lo);

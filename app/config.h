@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "domain/spotify_mode.h"
+#include "lib/report.h"
 
 #ifndef PLAYROUTER_VERSION
 #define PLAYROUTER_VERSION "0.0.0-dev" /* CMake sets the project's version */
@@ -72,16 +73,16 @@ struct config {
 };
 
 /* Fills *cfg from argv and the environment (envp-style lookup through getenv).
- * Returns 0; 1 when --help or --version was printed to `out` (the caller exits 0); 2 on a bad
- * value, with one clear message in err (the caller prints it and exits 2).
+ * Returns 0; 1 when --help or --version was printed to `out` (the caller exits 0); 2 on a
+ * bad value, with one clear message in rep (the caller prints it and exits 2).
  * Owned strings are released by config_release(). */
-int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err, size_t errlen);
+int config_load(struct config *cfg, int argc, char **argv, FILE *out, struct report *rep);
 
 /* Loads PLAYROUTER_JWT_SECRET / PLAYROUTER_TOKEN_KEY, or generates them once from
  * the OS CSPRNG into files (mode 0600) in the data folder. In production both must
  * be given. Creates the data folder if needed (mode 0700) and makes an existing one
- * that others may enter 0700 (logged). 0, or 2 with a message in err. */
-int config_load_secrets(struct config *cfg, char *err, size_t errlen);
+ * that others may enter 0700 (logged). 0, or 2 with a message in rep. */
+int config_load_secrets(struct config *cfg, struct report *rep);
 
 void config_release(struct config *cfg);
 

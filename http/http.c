@@ -21,6 +21,7 @@
 #include "http/http_guard.h"
 #include "lib/app_err.h"
 #include "lib/json_text.h"
+#include "lib/report.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "domain/version.h"
@@ -305,7 +306,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     if (!st || http_guard_is_mark(st)) {
         const void *mark = st; /* from http_guard_on_uri */
-        char why[160];
         int bad;
         http_guard_head_received(conn);
         st = calloc(1, sizeof *st);
@@ -324,8 +324,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         set_request_id(&st->req);
         atomic_fetch_add(&srv->inflight, 1);
         *con_cls = st;
-        if ((bad = http_guard_check_request(conn, mark, version, why, sizeof why)) != 0) {
-            response_error_msg(&st->res, bad, "%s", why);
+        struct report why = {0};
+        if ((bad = http_guard_check_request(conn, mark, version, &why)) != 0) {
+            response_error_report(&st->res, bad, &why);
+            report_release(&why);
             return answer_early(conn, st);
         }
         /* Refuse a declared oversized body before reading it. */
@@ -436,7 +438,7 @@ static int bind_socket(int fd, const struct sockaddr_in *addr)
     return bind(fd, (const struct sockaddr *)addr, sizeof *addr);
 }
 
-int http_listen(const char *bind, int port, int *fd_out, int *port_out, char *err, size_t errlen)
+int http_listen(const char *bind, int port, int *fd_out, int *port_out, struct report *rep)
 {
     struct sockaddr_in addr = {0};
     socklen_t len = sizeof addr;
@@ -445,29 +447,29 @@ int http_listen(const char *bind, int port, int *fd_out, int *port_out, char *er
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, bind, &addr.sin_addr) != 1) {
-        snprintf(err, errlen, "invalid bind address '%s' (an IPv4 address is expected)", bind);
+        report_message(rep, "invalid bind address '%s' (an IPv4 address is expected)", bind);
         return -1;
     }
     /* SO_REUSEADDR only lets us rebind over connections in TIME_WAIT; no SO_REUSEPORT,
      * so a second server on a port in use fails here instead of sharing it. */
     if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
-        snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
+        report_message(rep, "cannot create a socket: %s", strerror(errno));
         goto fail;
     }
     if (bind_socket(fd, &addr) != 0) {
         if (errno == EADDRINUSE)
-            snprintf(err, errlen,
+            report_message(rep,
                      "port %d on %s is already in use (is another playrouter running?); "
                      "choose another with PLAYROUTER_PORT or --port (0 picks a free one)",
                      port, bind);
         else
-            snprintf(err, errlen, "cannot listen on %s:%d: %s (see PLAYROUTER_PORT, PLAYROUTER_BIND)",
+            report_message(rep, "cannot listen on %s:%d: %s (see PLAYROUTER_PORT, PLAYROUTER_BIND)",
                      bind, port, strerror(errno));
         goto fail;
     }
     if (listen(fd, 512) != 0 || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", bind, port, strerror(errno));
+        report_message(rep, "cannot listen on %s:%d: %s", bind, port, strerror(errno));
         goto fail;
     }
     *fd_out = fd;
@@ -480,16 +482,16 @@ fail:
 }
 
 int http_server_start(const struct http_server_opts *opts, struct app *app, http_dispatch_fn fn,
-                      struct http_server **out, char *err, size_t errlen)
+                      struct http_server **out, struct report *rep)
 {
     /* listen_fd 0 (a zero-initialised opts) or -1: no socket given, bind one here. */
     int fd = opts->listen_fd > 0 ? opts->listen_fd : -1, port = opts->port;
 
-    if (fd < 0 && http_listen(opts->bind, opts->port, &fd, &port, err, errlen) != 0)
+    if (fd < 0 && http_listen(opts->bind, opts->port, &fd, &port, rep) != 0)
         return -1;
     struct http_server *srv = calloc(1, sizeof *srv);
     if (!srv) {
-        snprintf(err, errlen, "out of memory");
+        report_message(rep, "out of memory");
         close(fd);
         return -1;
     }
@@ -500,7 +502,7 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
     srv->max_body = opts->max_body;
     if (http_guard_new(opts->head_timeout_s, opts->body_timeout_s, opts->idle_timeout_s,
                        opts->metrics, &srv->guard) != 0) {
-        snprintf(err, errlen, "out of memory");
+        report_message(rep, "out of memory");
         free(srv);
         close(fd);
         return -1;
@@ -508,7 +510,7 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cv, NULL);
     if (http_streams_init(srv) != 0) {
-        snprintf(err, errlen, "cannot start the streams' clock thread");
+        report_message(rep, "cannot start the streams' clock thread");
         http_guard_free(srv->guard);
         pthread_mutex_destroy(&srv->mu);
         pthread_cond_destroy(&srv->cv);
@@ -527,7 +529,7 @@ int http_server_start(const struct http_server_opts *opts, struct app *app, http
         MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, srv->guard,
         MHD_OPTION_URI_LOG_CALLBACK, http_guard_on_uri, srv->guard, MHD_OPTION_END);
     if (!srv->daemon) {
-        snprintf(err, errlen, "cannot start the HTTP server on %s:%d", opts->bind, port);
+        report_message(rep, "cannot start the HTTP server on %s:%d", opts->bind, port);
         http_streams_release(srv);
         pthread_mutex_destroy(&srv->mu);
         pthread_cond_destroy(&srv->cv);

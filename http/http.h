@@ -16,6 +16,7 @@
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/report.h"
 
 struct app; /* opaque here: handed to handlers in req->app */
 struct db;
@@ -168,7 +169,6 @@ int response_error_full(struct response *res, int err, const char *message, json
 int response_error(struct response *res, int err);
 /* response_error_full() with rep's message and details (taken from rep); for
  * ERR_VALIDATION without a message, the first problem is said in the message too. */
-struct report;
 int response_error_report(struct response *res, int err, struct report *rep);
 /* Sets ETag: "<version>". */
 void response_etag(struct response *res, int64_t version);
@@ -196,16 +196,16 @@ struct http_server_opts {
 /* Binds and listens on bind:port without address sharing, so a port in use is an
  * error whose message names the port and PLAYROUTER_PORT. 0 with the socket in *fd
  * and the port actually bound in *port_out (port 0 picks a free one), or -1 with a
- * message in err. */
-int http_listen(const char *bind, int port, int *fd, int *port_out, char *err, size_t errlen);
+ * message in rep. */
+int http_listen(const char *bind, int port, int *fd, int *port_out, struct report *rep);
 /* The function that answers every request (routes_dispatch in production). */
 typedef void (*http_dispatch_fn)(struct request *req, struct response *res);
 
 /* Starts serving (on opts->listen_fd, whose ownership passes to the server even on
- * failure, or on a new socket). 0, or -1 with a message in err. Caller frees with
+ * failure, or on a new socket). 0, or -1 with a message in rep. Caller frees with
  * http_server_stop(). */
 int http_server_start(const struct http_server_opts *opts, struct app *app, http_dispatch_fn fn,
-                      struct http_server **out, char *err, size_t errlen);
+                      struct http_server **out, struct report *rep);
 /* The port actually bound. */
 int http_server_port(const struct http_server *s);
 /* Ends every open event stream now, and any opened later at once (the first step of a

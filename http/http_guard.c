@@ -266,29 +266,29 @@ static enum MHD_Result note_header(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 int http_guard_check_request(struct MHD_Connection *c, const void *mark, const char *version,
-                             char *msg, size_t msglen)
+                             struct report *rep)
 {
     struct framing f = {0};
     if (mark == &mark_uri_long) {
-        snprintf(msg, msglen, "the request URI is longer than %d bytes", HTTP_GUARD_URI_MAX);
+        report_message(rep, "the request URI is longer than %d bytes", HTTP_GUARD_URI_MAX);
         return ERR_URI_TOO_LONG;
     }
     if (mark == &mark_query_many) {
-        snprintf(msg, msglen, "the query string has more than %d parameters",
+        report_message(rep, "the query string has more than %d parameters",
                  HTTP_GUARD_QUERY_MAX);
         return ERR_URI_TOO_LONG;
     }
     MHD_get_connection_values(c, MHD_HEADER_KIND, note_header, &f);
     if (f.bad_name)
-        snprintf(msg, msglen, "a header field name has whitespace before its colon");
+        report_message(rep, "a header field name has whitespace before its colon");
     else if (f.content_length > 1)
-        snprintf(msg, msglen, "the request has more than one Content-Length header");
+        report_message(rep, "the request has more than one Content-Length header");
     else if (f.content_length && f.transfer_encoding)
-        snprintf(msg, msglen, "the request has both Content-Length and Transfer-Encoding");
+        report_message(rep, "the request has both Content-Length and Transfer-Encoding");
     else if (f.transfer_encoding > 1 || f.other_coding)
-        snprintf(msg, msglen, "Transfer-Encoding must be exactly 'chunked' (once)");
+        report_message(rep, "Transfer-Encoding must be exactly 'chunked' (once)");
     else if (!f.host && version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
-        snprintf(msg, msglen, "an HTTP/1.1 request must have a Host header");
+        report_message(rep, "an HTTP/1.1 request must have a Host header");
     else
         return 0;
     return ERR_BAD_REQUEST;

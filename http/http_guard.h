@@ -34,6 +34,8 @@
 #include <microhttpd.h>
 #include <stddef.h>
 
+#include "lib/report.h"
+
 #define HTTP_GUARD_URI_MAX 8192 /* bytes of a request target (path and query) */
 #define HTTP_GUARD_QUERY_MAX 100 /* query parameters */
 
@@ -57,10 +59,10 @@ void *http_guard_on_uri(void *cls, const char *uri, struct MHD_Connection *c);
 int http_guard_is_mark(const void *con_cls);
 
 /* Checks a request whose head has just arrived (mark: its first *con_cls). 0, or
- * ERR_URI_TOO_LONG / ERR_BAD_REQUEST with the reason in msg; the caller answers at
+ * ERR_URI_TOO_LONG / ERR_BAD_REQUEST with the reason in rep; the caller answers at
  * once and the connection is closed after the answer. */
 int http_guard_check_request(struct MHD_Connection *c, const void *mark, const char *version,
-                             char *msg, size_t msglen);
+                             struct report *rep);
 
 /* The connection's current request moved on (see the deadlines above). Called on
  * the connection's polling thread. */

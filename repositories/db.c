@@ -13,6 +13,7 @@
 
 #include "repositories/migration.h"
 #include "lib/app_err.h"
+#include "lib/report.h"
 #include "lib/arena.h"
 #include "lib/hash.h"
 #include "lib/log.h"
@@ -42,19 +43,19 @@ struct db_pool {
     struct db **all;
 };
 
-int db_open(const char *path, struct db **out, char *err, size_t errlen)
+int db_open(const char *path, struct db **out, struct report *rep)
 {
     struct db *db = calloc(1, sizeof *db);
     if (!db) {
-        snprintf(err, errlen, "out of memory");
+        report_message(rep, "out of memory");
         return -1;
     }
     int rc = sqlite3_open_v2(path, &db->h,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open database '%s': %s", path,
-                 db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        report_message(rep, "cannot open database '%s': %s", path,
+                       db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
         db_close(db);
         return -1;
     }
@@ -65,7 +66,7 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
                           "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;";
     char *msg = NULL;
     if (sqlite3_exec(db->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot configure database '%s': %s", path, msg ? msg : "?");
+        report_message(rep, "cannot configure database '%s': %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         db_close(db);
         return -1;
@@ -231,8 +232,8 @@ void db_rollback(struct db *db)
  * (docs/SECURITY.md): the database is created 0600 before SQLite opens it (SQLite gives
  * its -wal and -shm files the database file's mode, whatever the umask), and files an
  * older version or another umask left open to others are tightened. 0, or -1 with a
- * message in err. */
-static int protect_files(const char *path, char *err, size_t errlen)
+ * message in rep. */
+static int protect_files(const char *path, struct report *rep)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
     char name[4096];
@@ -245,14 +246,14 @@ static int protect_files(const char *path, char *err, size_t errlen)
         close(fd); /* an error here is SQLite's to report, with its own words */
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         if (snprintf(name, sizeof name, "%s%s", path, suffixes[i]) >= (int)sizeof name) {
-            snprintf(err, errlen, "database path too long");
+            report_message(rep, "database path too long");
             return -1;
         }
         if (stat(name, &st) != 0 || (st.st_mode & 077) == 0)
             continue;
         if (chmod(name, 0600) != 0) {
-            snprintf(err, errlen, "cannot make '%s' private to this user (mode 0600): %s", name,
-                     strerror(errno));
+            report_message(rep, "cannot make '%s' private to this user (mode 0600): %s", name,
+                           strerror(errno));
             return -1;
         }
         log_warn("database file %s was readable by other users: now mode 0600", name);
@@ -260,7 +261,7 @@ static int protect_files(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-int db_pool_new(const char *path, int size, struct db_pool **out, char *err, size_t errlen)
+int db_pool_new(const char *path, int size, struct db_pool **out, struct report *rep)
 {
     /* SQLite's memory statistics take one process-wide mutex on every malloc and free
      * of every connection: under load the polling threads queued on it (a third of the
@@ -268,25 +269,25 @@ int db_pool_new(const char *path, int size, struct db_pool **out, char *err, siz
      * come before SQLite initialises (the first open); later it is refused with
      * SQLITE_MISUSE and changes nothing, which is harmless. */
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    if (protect_files(path, err, errlen) != 0)
+    if (protect_files(path, rep) != 0)
         return -1;
     struct db_pool *p = calloc(1, sizeof *p);
     if (!p || !(p->free_list = calloc((size_t)size, sizeof(struct db *))) ||
         !(p->all = calloc((size_t)size, sizeof(struct db *)))) {
-        snprintf(err, errlen, "out of memory");
+        report_message(rep, "out of memory");
         db_pool_free(p);
         return -1;
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     for (int i = 0; i < size; i++) {
-        if (db_open(path, &p->all[i], err, errlen) != 0) {
+        if (db_open(path, &p->all[i], rep) != 0) {
             db_pool_free(p);
             return -1;
         }
         p->size++;
         if (i == 0 &&
-            migration_apply_all(db_handle(p->all[0]), migrations_embedded, NULL, err, errlen) != 0) {
+            migration_apply_all(db_handle(p->all[0]), migrations_embedded, NULL, rep) != 0) {
             db_pool_free(p);
             return -1;
         }

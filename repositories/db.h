@@ -5,12 +5,14 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
+#include "lib/report.h"
+
 struct db;      /* one connection and its statement cache; one thread at a time */
 struct db_pool; /* thread-safe */
 
 /* Opens (creating if needed) the database: WAL, foreign_keys=ON, busy_timeout,
- * synchronous=NORMAL. 0, or -1 with a message in err. Caller frees with db_close(). */
-int db_open(const char *path, struct db **out, char *err, size_t errlen);
+ * synchronous=NORMAL. 0, or -1 with a message in rep. Caller frees with db_close(). */
+int db_open(const char *path, struct db **out, struct report *rep);
 /* Finalizes every cached statement and closes; NULL ok. */
 void db_close(struct db *db);
 sqlite3 *db_handle(struct db *db);
@@ -55,8 +57,9 @@ int db_ping(struct db *db);
 
 /* A pool of `size` connections to `path`; migrations are applied once by the
  * first connection. The database file (created if needed) and its -wal, -shm and
- * -journal files are made mode 0600 first. 0 or -1 with a message in err. Caller frees with db_pool_free(). */
-int db_pool_new(const char *path, int size, struct db_pool **out, char *err, size_t errlen);
+ * -journal files are made mode 0600 first. 0 or -1 with a message in rep. Caller frees
+ * with db_pool_free(). */
+int db_pool_new(const char *path, int size, struct db_pool **out, struct report *rep);
 void db_pool_free(struct db_pool *p);
 /* Blocks until a connection is free (at most timeout_ms); NULL on timeout. */
 struct db *db_pool_acquire(struct db_pool *p, int timeout_ms);

@@ -38,7 +38,7 @@ done:
     return found;
 }
 
-static int count_unknown(sqlite3 *db, const struct migration *list, char *err, size_t errlen)
+static int count_unknown(sqlite3 *db, const struct migration *list, struct report *rep)
 {
     sqlite3_stmt *st = NULL;
     int bad = 0;
@@ -51,10 +51,10 @@ static int count_unknown(sqlite3 *db, const struct migration *list, char *err, s
         for (const struct migration *m = list; m->name; m++)
             known |= strcmp(m->name, name) == 0;
         if (!known && !bad) {
-            snprintf(err, errlen,
-                     "migration %s is recorded in the database but unknown to this binary "
-                     "(a newer version wrote this database?)",
-                     name);
+            report_message(rep,
+                           "migration %s is recorded in the database but unknown to this binary "
+                           "(a newer version wrote this database?)",
+                           name);
             bad = 1;
         }
     }
@@ -62,8 +62,8 @@ static int count_unknown(sqlite3 *db, const struct migration *list, char *err, s
     return bad;
 }
 
-int migration_apply_all(sqlite3 *db, const struct migration *list, int *applied_out, char *err,
-                        size_t errlen)
+int migration_apply_all(sqlite3 *db, const struct migration *list, int *applied_out,
+                        struct report *rep)
 {
     char *msg = NULL;
     int applied = 0;
@@ -71,30 +71,31 @@ int migration_apply_all(sqlite3 *db, const struct migration *list, int *applied_
                      "CREATE TABLE IF NOT EXISTS schema_migrations ("
                      " name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)",
                      NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "migrations: cannot create schema_migrations: %s", msg ? msg : "?");
+        report_message(rep, "migrations: cannot create schema_migrations: %s", msg ? msg : "?");
         sqlite3_free(msg);
         return -1;
     }
-    if (count_unknown(db, list, err, errlen) != 0)
+    if (count_unknown(db, list, rep) != 0)
         return -1;
     for (const struct migration *m = list; m->name; m++) {
         char sum[65], old[65];
         if (sha256_hex(m->sql, sum) != 0) {
-            snprintf(err, errlen, "migrations: cannot checksum %s", m->name);
+            report_message(rep, "migrations: cannot checksum %s", m->name);
             return -1;
         }
         int found = recorded_checksum(db, m->name, old);
         if (found < 0) {
-            snprintf(err, errlen, "migrations: cannot read schema_migrations: %s",
-                     sqlite3_errmsg(db));
+            report_message(rep, "migrations: cannot read schema_migrations: %s",
+                           sqlite3_errmsg(db));
             return -1;
         }
         if (found) {
             if (strcmp(old, sum) != 0) {
-                snprintf(err, errlen,
-                         "migration %s was changed after it was applied (checksum %.12s… in the "
-                         "database, %.12s… in this binary): add a new migration instead",
-                         m->name, old, sum);
+                report_message(
+                    rep,
+                    "migration %s was changed after it was applied (checksum %.12s… in the "
+                    "database, %.12s… in this binary): add a new migration instead",
+                    m->name, old, sum);
                 return -1;
             }
             continue;
@@ -102,7 +103,7 @@ int migration_apply_all(sqlite3 *db, const struct migration *list, int *applied_
         /* Each migration in its own transaction, recorded in the same one. */
         if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
-            snprintf(err, errlen, "migration %s failed: %s", m->name, msg ? msg : sqlite3_errmsg(db));
+            report_message(rep, "migration %s failed: %s", m->name, msg ? msg : sqlite3_errmsg(db));
             sqlite3_free(msg);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
@@ -122,8 +123,8 @@ int migration_apply_all(sqlite3 *db, const struct migration *list, int *applied_
         }
         sqlite3_finalize(st);
         if (!ok || sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-            snprintf(err, errlen, "migration %s could not be recorded: %s", m->name,
-                     msg ? msg : sqlite3_errmsg(db));
+            report_message(rep, "migration %s could not be recorded: %s", m->name,
+                           msg ? msg : sqlite3_errmsg(db));
             sqlite3_free(msg);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;

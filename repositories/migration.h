@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
+#include "lib/report.h"
+
 struct migration {
     const char *name; /* "001_init.sql" */
     const char *sql;
@@ -16,9 +18,9 @@ extern const struct migration migrations_embedded[];
 
 /* Applies every migration of `list` (terminated by {NULL, NULL}) not yet recorded.
  * Re-running is a no-op. A recorded migration whose text changed, or a recorded
- * migration that `list` lacks, is refused: returns -1 and writes why into err.
+ * migration that `list` lacks, is refused: returns -1 and says why in rep (may be NULL).
  * *applied_out (may be NULL) receives how many were applied now. */
-int migration_apply_all(sqlite3 *db, const struct migration *list, int *applied_out, char *err,
-                        size_t errlen);
+int migration_apply_all(sqlite3 *db, const struct migration *list, int *applied_out,
+                        struct report *rep);
 
 #endif

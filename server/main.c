@@ -53,7 +53,7 @@ static void describe_metrics(struct metrics *m)
 int main(int argc, char **argv)
 {
     struct config cfg;
-    char err[512] = "";
+    struct report err = {0};
     struct app app = {0};
     struct http_server *srv = NULL;
     int listen_fd = -1, port = 0;
@@ -62,13 +62,14 @@ int main(int argc, char **argv)
     /* Whatever the server creates (the database, SQLite's -wal and -shm, the secrets)
      * is for its own user only, whatever umask it was started with. */
     umask(077);
-    int rc = config_load(&cfg, argc, argv, stdout, err, sizeof err);
+    int rc = config_load(&cfg, argc, argv, stdout, &err);
     if (rc == 1) {
         config_release(&cfg);
         return 0;
     }
-    if (rc != 0 || config_load_secrets(&cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "playrouter: %s\n", err);
+    if (rc != 0 || config_load_secrets(&cfg, &err) != 0) {
+        fprintf(stderr, "playrouter: %s\n", report_text(&err));
+        report_release(&err);
         config_release(&cfg);
         return 2;
     }
@@ -110,8 +111,8 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    if (db_pool_new(cfg.db_path, cfg.threads * 2 + 8, &app.db, err, sizeof err) != 0) {
-        fprintf(stderr, "playrouter: %s\n", err);
+    if (db_pool_new(cfg.db_path, cfg.threads * 2 + 8, &app.db, &err) != 0) {
+        fprintf(stderr, "playrouter: %s\n", report_text(&err));
         goto done;
     }
     struct cache_opts copts = {.redis_url = cfg.redis_url,
@@ -123,8 +124,8 @@ int main(int argc, char **argv)
     }
     /* Listen first: a port in use stops the server before anything else starts, and
      * with port 0 the redirect URI can name the port actually bound. */
-    if (http_listen(cfg.bind, cfg.port, &listen_fd, &port, err, sizeof err) != 0) {
-        fprintf(stderr, "playrouter: %s\n", err);
+    if (http_listen(cfg.bind, cfg.port, &listen_fd, &port, &err) != 0) {
+        fprintf(stderr, "playrouter: %s\n", report_text(&err));
         goto done;
     }
     if (!cfg.spotify_redirect_uri) {
@@ -164,8 +165,8 @@ int main(int argc, char **argv)
                                      .pool = app.workers,
                                      .listen_fd = listen_fd};
     listen_fd = -1; /* the server owns it now */
-    if (http_server_start(&hopts, &app, routes_dispatch, &srv, err, sizeof err) != 0) {
-        fprintf(stderr, "playrouter: %s\n", err);
+    if (http_server_start(&hopts, &app, routes_dispatch, &srv, &err) != 0) {
+        fprintf(stderr, "playrouter: %s\n", report_text(&err));
         goto done;
     }
     log_info("playrouter listening on http://%s:%d (spotify api %s, mode %s, cache %s, "
@@ -214,5 +215,6 @@ done:
     metrics_free(app.metrics);
     curl_global_cleanup();
     config_release(&cfg);
+    report_release(&err);
     return exit_code;
 }

@@ -19,9 +19,14 @@ static void clear_env(void)
         unsetenv(names[i]);
 }
 
+/* config_load with its report's message copied into err (256 bytes). */
 static int load(struct config *cfg, int argc, char **argv, char *err)
 {
-    return config_load(cfg, argc, argv, stdout, err, 256);
+    struct report rep = {0};
+    int rc = config_load(cfg, argc, argv, stdout, &rep);
+    snprintf(err, 256, "%s", report_text(&rep));
+    report_release(&rep);
+    return rc;
 }
 
 static void test_config_defaults(void **state)

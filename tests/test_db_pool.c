@@ -29,11 +29,11 @@ struct fx {
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    char err[256];
+    struct report err = {0};
     strcpy(f->dir, "/tmp/playrouter-pool-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
-    assert_int_equal(db_pool_new(f->path, 2, &f->pool, err, sizeof err), 0);
+    assert_int_equal(db_pool_new(f->path, 2, &f->pool, &err), 0);
     f->app.db = f->pool;
     *state = f;
     return 0;

@@ -102,11 +102,11 @@ static void get(int port, const char *path, int *status, char *body, size_t len)
 static struct http_server *start(struct workpool *pool)
 {
     struct http_server *srv = NULL;
-    char err[256];
+    struct report err = {0};
     struct http_server_opts o = {.bind = "127.0.0.1", .port = 0, .threads = 2,
                                  .max_connections = 16, .idle_timeout_s = 5, .max_body = 1024,
                                  .pool = pool};
-    assert_int_equal(http_server_start(&o, NULL, dispatch, &srv, err, sizeof err), 0);
+    assert_int_equal(http_server_start(&o, NULL, dispatch, &srv, &err), 0);
     return srv;
 }
 

@@ -29,14 +29,14 @@ static int count(sqlite3 *db, const char *sql)
 static void test_migration_fresh_then_rerun_is_noop(void **state)
 {
     sqlite3 *db;
-    char err[256] = "";
+    struct report err = {0};
     int applied = -1;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(migration_apply_all(db, v1, &applied, err, sizeof err), 0);
+    assert_int_equal(migration_apply_all(db, v1, &applied, &err), 0);
     assert_int_equal(applied, 2);
     assert_int_equal(count(db, "SELECT count(*) FROM schema_migrations"), 2);
     assert_int_equal(count(db, "SELECT count(*) FROM a"), 1);
-    assert_int_equal(migration_apply_all(db, v1, &applied, err, sizeof err), 0);
+    assert_int_equal(migration_apply_all(db, v1, &applied, &err), 0);
     assert_int_equal(applied, 0);
     assert_int_equal(count(db, "SELECT count(*) FROM a"), 1); /* not re-run */
     sqlite3_close(db);
@@ -45,31 +45,33 @@ static void test_migration_fresh_then_rerun_is_noop(void **state)
 static void test_migration_tampered_checksum_refused(void **state)
 {
     sqlite3 *db;
-    char err[256] = "";
+    struct report err = {0};
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(migration_apply_all(db, v1, NULL, err, sizeof err), 0);
+    assert_int_equal(migration_apply_all(db, v1, NULL, &err), 0);
     const struct migration changed[] = {
         {"001_a.sql", "CREATE TABLE a (x INTEGER, z INTEGER);"},
         {"002_b.sql", v1[1].sql},
         {NULL, NULL},
     };
-    assert_int_equal(migration_apply_all(db, changed, NULL, err, sizeof err), -1);
-    assert_non_null(strstr(err, "001_a.sql was changed after it was applied"));
+    assert_int_equal(migration_apply_all(db, changed, NULL, &err), -1);
+    assert_non_null(strstr(report_text(&err), "001_a.sql was changed after it was applied"));
+    report_release(&err);
     sqlite3_close(db);
 }
 
 static void test_migration_failure_rolls_back_that_migration(void **state)
 {
     sqlite3 *db;
-    char err[256] = "";
+    struct report err = {0};
     const struct migration bad[] = {
         {"001_a.sql", "CREATE TABLE a (x INTEGER);"},
         {"002_bad.sql", "CREATE TABLE c (q INTEGER); THIS IS NOT SQL;"},
         {NULL, NULL},
     };
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(migration_apply_all(db, bad, NULL, err, sizeof err), -1);
-    assert_non_null(strstr(err, "002_bad.sql failed"));
+    assert_int_equal(migration_apply_all(db, bad, NULL, &err), -1);
+    assert_non_null(strstr(report_text(&err), "002_bad.sql failed"));
+    report_release(&err);
     assert_int_equal(count(db, "SELECT count(*) FROM schema_migrations"), 1);
     assert_int_equal(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'c'"), 0);
     sqlite3_close(db);
@@ -78,21 +80,22 @@ static void test_migration_failure_rolls_back_that_migration(void **state)
 static void test_migration_unknown_recorded_refused(void **state)
 {
     sqlite3 *db;
-    char err[256] = "";
+    struct report err = {0};
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(migration_apply_all(db, v1, NULL, err, sizeof err), 0);
+    assert_int_equal(migration_apply_all(db, v1, NULL, &err), 0);
     const struct migration older[] = {{"001_a.sql", v1[0].sql}, {NULL, NULL}};
-    assert_int_equal(migration_apply_all(db, older, NULL, err, sizeof err), -1);
-    assert_non_null(strstr(err, "002_b.sql"));
+    assert_int_equal(migration_apply_all(db, older, NULL, &err), -1);
+    assert_non_null(strstr(report_text(&err), "002_b.sql"));
+    report_release(&err);
     sqlite3_close(db);
 }
 
 static void test_migration_embedded_schema_applies(void **state)
 {
-    char err[256] = "";
+    struct report err = {0};
     struct db *db = NULL;
-    assert_int_equal(db_open(":memory:", &db, err, sizeof err), 0);
-    assert_int_equal(migration_apply_all(db_handle(db), migrations_embedded, NULL, err, sizeof err), 0);
+    assert_int_equal(db_open(":memory:", &db, &err), 0);
+    assert_int_equal(migration_apply_all(db_handle(db), migrations_embedded, NULL, &err), 0);
     const char *tables[] = {"users", "base_playlists", "child_playlists", "sync_events"};
     for (size_t i = 0; i < 4; i++) {
         char sql[128];
@@ -120,7 +123,7 @@ static void test_migration_embedded_schema_applies(void **state)
 static void test_migration_liked_source_on_existing_rows(void **state)
 {
     (void)state;
-    char err[256] = "";
+    struct report err = {0};
     struct db *db = NULL;
     struct migration before[8];
     size_t n = 0;
@@ -129,14 +132,14 @@ static void test_migration_liked_source_on_existing_rows(void **state)
             before[n++] = *m;
     before[n] = (struct migration){NULL, NULL};
     assert_int_equal(n, 4);
-    assert_int_equal(db_open(":memory:", &db, err, sizeof err), 0);
+    assert_int_equal(db_open(":memory:", &db, &err), 0);
     sqlite3 *h = db_handle(db);
-    assert_int_equal(migration_apply_all(h, before, NULL, err, sizeof err), 0);
+    assert_int_equal(migration_apply_all(h, before, NULL, &err), 0);
     assert_int_equal(sqlite3_exec(h,
         "INSERT INTO users(id, spotify_user_id, created, updated) VALUES ('u','su','t','t');"
         "INSERT INTO base_playlists(id, user_id, spotify_playlist_id, name, created, updated)"
         " VALUES ('b','u','sp','n','t','t');", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(migration_apply_all(h, migrations_embedded, NULL, err, sizeof err), 0);
+    assert_int_equal(migration_apply_all(h, migrations_embedded, NULL, &err), 0);
     assert_int_equal(count(h, "SELECT count(*) FROM base_playlists WHERE source = 'playlist'"), 1);
     const char *liked = "INSERT INTO base_playlists(id, user_id, spotify_playlist_id, name, source,"
                         " created, updated) VALUES ('%s','u','%s','n','liked','t','t');";

@@ -25,11 +25,11 @@ struct dbfix {
 static inline int db_setup(void **state)
 {
     struct dbfix *f = calloc(1, sizeof *f);
-    char err[256];
+    struct report err = {0};
     snprintf(f->dir, sizeof f->dir, "/tmp/test_session.XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
-    assert_int_equal(db_pool_new(f->path, 1, &f->pool, err, sizeof err), 0);
+    assert_int_equal(db_pool_new(f->path, 1, &f->pool, &err), 0);
     f->db = db_pool_acquire(f->pool, 1000);
     f->cfg.jwt_secret = (char *)KEY;
     f->app.cfg = &f->cfg;

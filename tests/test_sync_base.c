@@ -28,13 +28,13 @@ struct tmpdb {
 
 static void tmpdb_open(struct tmpdb *t)
 {
-    char err[256] = "";
+    struct report err = {0};
     strcpy(t->dir, "/tmp/playrouter-syncbase-XXXXXX");
     assert_non_null(mkdtemp(t->dir));
     snprintf(t->path, sizeof t->path, "%s/t.db", t->dir);
-    assert_int_equal(db_open(t->path, &t->db, err, sizeof err), 0);
+    assert_int_equal(db_open(t->path, &t->db, &err), 0);
     assert_int_equal(
-        migration_apply_all(db_handle(t->db), migrations_embedded, NULL, err, sizeof err), 0);
+        migration_apply_all(db_handle(t->db), migrations_embedded, NULL, &err), 0);
     assert_int_equal(sqlite3_exec(db_handle(t->db),
                                   "INSERT INTO users (id, spotify_user_id, created, updated) "
                                   "VALUES ('u', 'demo', 't', 't'), ('v', 'alice', 't', 't')",

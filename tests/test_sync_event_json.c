@@ -203,14 +203,15 @@ static void exec(sqlite3 *h, const char *sql)
 
 static void test_sync_event_json_find_status(void **state)
 {
-    char dir[] = "/tmp/test_sync_event_json.XXXXXX", path[96], err[256], cmd[128];
+    char dir[] = "/tmp/test_sync_event_json.XXXXXX", path[96], cmd[128];
+    struct report err = {0};
     struct db_pool *pool = NULL;
     struct arena *a = arena_new();
     struct sync_event ev;
     int has = -1;
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/t.db", dir);
-    assert_int_equal(db_pool_new(path, 1, &pool, err, sizeof err), 0);
+    assert_int_equal(db_pool_new(path, 1, &pool, &err), 0);
     struct db *db = db_pool_acquire(pool, 1000);
     sqlite3 *h = db_handle(db);
     exec(h, "INSERT INTO users(id, spotify_user_id, created, updated) VALUES "

@@ -54,10 +54,10 @@ static void test_sync_events_lock_holds_across_connections(void **state)
     /* Another connection stands for another process on the same database file. */
     struct fx *f = *state;
     struct db *other = NULL;
-    char err[256];
+    struct report err = {0};
     struct sync_event e1 = event("e1", "b1", "ua", "2026-01-01T00:00:00Z");
     struct sync_event e2 = event("e2", "b1", "ua", "2026-01-01T00:00:00Z");
-    assert_int_equal(db_open(f->path, &other, err, sizeof err), 0);
+    assert_int_equal(db_open(f->path, &other, &err), 0);
     assert_int_equal(sync_event_repo_insert(f->db, &e1), 0);
     assert_int_equal(sync_event_repo_insert(other, &e2), ERR_CONFLICT);
     db_close(other);

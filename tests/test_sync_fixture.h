@@ -46,14 +46,13 @@ static __attribute__((unused)) long long count(struct db *db, const char *sql)
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    char err[256] = "";
+    struct report err = {0};
     assert_non_null(f);
     strcpy(f->dir, "/tmp/playrouter-sync-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
-    assert_int_equal(db_open(f->path, &f->db, err, sizeof err), 0);
-    assert_int_equal(
-        migration_apply_all(db_handle(f->db), migrations_embedded, NULL, err, sizeof err), 0);
+    assert_int_equal(db_open(f->path, &f->db, &err), 0);
+    assert_int_equal(migration_apply_all(db_handle(f->db), migrations_embedded, NULL, &err), 0);
     exec_sql(f->db,
              "INSERT INTO users (id, spotify_user_id, created, updated) VALUES "
              "('ua', 'spa', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),"

@@ -31,6 +31,7 @@
 #include <hiredis/hiredis.h>
 
 #include "lib/app_err.h"
+#include "lib/report.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "services/cache/cache_internal.h"
@@ -110,18 +111,18 @@ static void sigpipe_restore(struct sigpipe_guard *g)
 
 /* Runs one setup command, checking that it answered with a status ("OK"/"PONG").
  * The password travels as a %b argument, never inside the format. */
-static int setup_command(redisContext *ctx, char *err, size_t errlen, int argc, const char **argv,
+static int setup_command(redisContext *ctx, struct report *err, int argc, const char **argv,
                          const size_t *lens)
 {
     redisReply *reply = redisCommandArgv(ctx, argc, argv, lens);
     int rc = -1;
     if (reply == NULL) {
-        snprintf(err, errlen, "%s: %s", argv[0], ctx->errstr[0] ? ctx->errstr : "no reply");
+        report_message(err, "%s: %s", argv[0], ctx->errstr[0] ? ctx->errstr : "no reply");
     } else if (reply->type == REDIS_REPLY_ERROR) {
         /* Redis's own message ("WRONGPASS ...", "NOAUTH ..."); it never echoes a password */
-        snprintf(err, errlen, "%s: %s", argv[0], reply->str != NULL ? reply->str : "error");
+        report_message(err, "%s: %s", argv[0], reply->str != NULL ? reply->str : "error");
     } else if (reply->type != REDIS_REPLY_STATUS) {
-        snprintf(err, errlen, "%s: unexpected reply type %d", argv[0], reply->type);
+        report_message(err, "%s: unexpected reply type %d", argv[0], reply->type);
     } else {
         rc = 0;
     }
@@ -132,7 +133,7 @@ static int setup_command(redisContext *ctx, char *err, size_t errlen, int argc, 
 /* Opens and prepares one context: timeouts, keep-alive, AUTH, SELECT (or PING, so
  * that a context is only handed out once the server has answered). Returns NULL with
  * a reason in err on failure. Blocks at most ~timeout_ms per step. No lock held. */
-static redisContext *connect_one(struct cache_redis *r, char *err, size_t errlen)
+static redisContext *connect_one(struct cache_redis *r, struct report *err)
 {
     const struct cache_redis_url *u = &r->url;
     redisContext *ctx = NULL;
@@ -141,15 +142,15 @@ static redisContext *connect_one(struct cache_redis *r, char *err, size_t errlen
     sigpipe_block(&g);
     ctx = redisConnectWithTimeout(u->host, u->port, r->tv);
     if (ctx == NULL) {
-        snprintf(err, errlen, "out of memory");
+        report_message(err, "out of memory");
         goto fail;
     }
     if (ctx->err != 0) {
-        snprintf(err, errlen, "connect: %s", ctx->errstr);
+        report_message(err, "connect: %s", ctx->errstr);
         goto fail;
     }
     if (redisSetTimeout(ctx, r->tv) != REDIS_OK) {
-        snprintf(err, errlen, "set timeout: %s", ctx->errstr);
+        report_message(err, "set timeout: %s", ctx->errstr);
         goto fail;
     }
     (void)redisEnableKeepAlive(ctx); /* best effort: the timeouts bound us anyway */
@@ -161,7 +162,7 @@ static redisContext *connect_one(struct cache_redis *r, char *err, size_t errlen
             argv[1] = u->password;
             lens[1] = lens[2];
         }
-        if (setup_command(ctx, err, errlen, u->user != NULL ? 3 : 2, argv, lens) != 0)
+        if (setup_command(ctx, err, u->user != NULL ? 3 : 2, argv, lens) != 0)
             goto fail;
     }
     if (u->db != 0) {
@@ -169,12 +170,12 @@ static redisContext *connect_one(struct cache_redis *r, char *err, size_t errlen
         snprintf(db, sizeof db, "%d", u->db);
         const char *argv[2] = {"SELECT", db};
         size_t lens[2] = {6, strlen(db)};
-        if (setup_command(ctx, err, errlen, 2, argv, lens) != 0)
+        if (setup_command(ctx, err, 2, argv, lens) != 0)
             goto fail;
     } else if (u->password == NULL) {
         const char *argv[1] = {"PING"};
         size_t lens[1] = {4};
-        if (setup_command(ctx, err, errlen, 1, argv, lens) != 0)
+        if (setup_command(ctx, err, 1, argv, lens) != 0)
             goto fail;
     }
     sigpipe_restore(&g);
@@ -233,7 +234,7 @@ static struct timespec deadline_after_ms(int ms)
  * and in back-off, a connect failed, or the pool stayed exhausted for timeout_ms). */
 static int lease_get(struct cache_redis *r, struct lease *out)
 {
-    char err[256];
+    struct report err = {0}; /* why a connect failed (only ever set on the way to a -1) */
     struct timespec deadline;
     bool have_deadline = false;
 
@@ -248,7 +249,7 @@ static int lease_get(struct cache_redis *r, struct lease *out)
             r->connecting = true;
             r->n_open++;
             pthread_mutex_unlock(&r->mu);
-            redisContext *ctx = connect_one(r, err, sizeof err);
+            redisContext *ctx = connect_one(r, &err);
             pthread_mutex_lock(&r->mu);
             r->connecting = false;
             if (ctx == NULL) {
@@ -257,7 +258,8 @@ static int lease_get(struct cache_redis *r, struct lease *out)
                 pthread_cond_broadcast(&r->cv);
                 pthread_mutex_unlock(&r->mu);
                 cache_stats_add(&r->stats->errors, 1);
-                log_debug("cache: redis reconnect failed (%s)", err);
+                log_debug("cache: redis reconnect failed (%s)", report_text(&err));
+                report_release(&err);
                 return -1;
             }
             r->down = false;
@@ -279,7 +281,7 @@ static int lease_get(struct cache_redis *r, struct lease *out)
             r->n_open++;
             unsigned gen = r->gen;
             pthread_mutex_unlock(&r->mu);
-            redisContext *ctx = connect_one(r, err, sizeof err);
+            redisContext *ctx = connect_one(r, &err);
             if (ctx != NULL) {
                 out->ctx = ctx;
                 out->gen = gen;
@@ -296,7 +298,8 @@ static int lease_get(struct cache_redis *r, struct lease *out)
                 redisFree(to_close[i]);
             cache_stats_add(&r->stats->errors, 1);
             if (went_down)
-                log_down(r, err);
+                log_down(r, report_text(&err));
+            report_release(&err);
             return -1;
         }
         /* Every context is leased: wait a little for one to come back. */
@@ -375,7 +378,7 @@ int cache_redis_new(const char *url, int timeout_ms, struct cache_stats *stats,
     pthread_condattr_t ca;
     bool mu_ok = false, ca_ok = false;
     int rc = ERR_NOMEM;
-    char err[256];
+    struct report err = {0};
 
     *out = NULL;
     r = calloc(1, sizeof *r);
@@ -406,7 +409,7 @@ int cache_redis_new(const char *url, int timeout_ms, struct cache_stats *stats,
         goto done;
 
     /* One connection now; a Redis that is down at start only means "degraded". */
-    redisContext *ctx = connect_one(r, err, sizeof err);
+    redisContext *ctx = connect_one(r, &err);
     if (ctx != NULL) {
         r->idle[r->n_idle++] = ctx;
         r->n_open = 1;
@@ -414,7 +417,8 @@ int cache_redis_new(const char *url, int timeout_ms, struct cache_stats *stats,
         r->down = true;
         r->next_attempt_ms = cache_clock_now(r->clock) + REDIS_BACKOFF_MS;
         cache_stats_add(&stats->errors, 1);
-        log_down(r, err);
+        log_down(r, report_text(&err));
+        report_release(&err);
     }
     *out = r;
     r = NULL;

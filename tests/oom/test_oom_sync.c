@@ -72,7 +72,8 @@ static void store_tokens(struct db *db)
 
 static int setup(void **state)
 {
-    char err[256] = "", path[128], key[65];
+    char path[128], key[65];
+    struct report err = {0};
     if (emu_start(state) != 0 || emu_missing)
         return -1;
     assert_non_null(mkdtemp(dir));
@@ -100,10 +101,10 @@ static int setup(void **state)
                     "1",
                     NULL};
     assert_int_equal(
-        config_load(&cfg, (int)(sizeof argv / sizeof argv[0]) - 1, argv, stderr, err, sizeof err),
+        config_load(&cfg, (int)(sizeof argv / sizeof argv[0]) - 1, argv, stderr, &err),
         0);
     app.cfg = &cfg;
-    assert_int_equal(db_pool_new(path, 2, &app.db, err, sizeof err), 0);
+    assert_int_equal(db_pool_new(path, 2, &app.db, &err), 0);
     assert_non_null(app.metrics = metrics_new());
     assert_int_equal(spotify_session_table_new(&app.spotify_sessions), 0);
     assert_int_equal(cache_new(NULL, &app.cache), 0);
