@@ -106,9 +106,9 @@ void auth_handler_callback(struct request *req, struct response *res)
     const char *state = request_query(req, "state");
     const char *bound = request_cookie(req, LOGIN_COOKIE);
     int same_browser = state && bound && *state && same_secret(state, bound);
-    int rc = auth_service_callback(req->app, request_db(req), req->arena,
-                                   request_query(req, "code"), state,
-                                   request_query(req, "error"), &s, &rep);
+    int rc =
+        auth_service_callback(req->app, request_db(req), req->arena, request_query(req, "code"),
+                              state, request_query(req, "error"), &s, &rep);
     if (rc != 0) {
         response_error_report(res, rc, &rep);
         report_release(&rep);

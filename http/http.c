@@ -18,15 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "domain/version.h"
 #include "http/http_guard.h"
+#include "http/http_internal.h"
 #include "lib/app_err.h"
 #include "lib/json_text.h"
-#include "lib/report.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
-#include "domain/version.h"
+#include "lib/report.h"
 #include "lib/util.h"
-#include "http/http_internal.h"
 
 /* Each connection's memory pool (request line, headers, read buffer, response headers;
  * bodies go to our own buffer). MHD reads the headers into half the pool and zeroes
@@ -460,12 +460,12 @@ int http_listen(const char *bind, int port, int *fd_out, int *port_out, struct r
     if (bind_socket(fd, &addr) != 0) {
         if (errno == EADDRINUSE)
             report_message(rep,
-                     "port %d on %s is already in use (is another playrouter running?); "
-                     "choose another with PLAYROUTER_PORT or --port (0 picks a free one)",
-                     port, bind);
+                           "port %d on %s is already in use (is another playrouter running?); "
+                           "choose another with PLAYROUTER_PORT or --port (0 picks a free one)",
+                           port, bind);
         else
             report_message(rep, "cannot listen on %s:%d: %s (see PLAYROUTER_PORT, PLAYROUTER_BIND)",
-                     bind, port, strerror(errno));
+                           bind, port, strerror(errno));
         goto fail;
     }
     if (listen(fd, 512) != 0 || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {

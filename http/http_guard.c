@@ -274,8 +274,7 @@ int http_guard_check_request(struct MHD_Connection *c, const void *mark, const c
         return ERR_URI_TOO_LONG;
     }
     if (mark == &mark_query_many) {
-        report_message(rep, "the query string has more than %d parameters",
-                 HTTP_GUARD_QUERY_MAX);
+        report_message(rep, "the query string has more than %d parameters", HTTP_GUARD_QUERY_MAX);
         return ERR_URI_TOO_LONG;
     }
     MHD_get_connection_values(c, MHD_HEADER_KIND, note_header, &f);

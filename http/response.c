@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/http.h"
 #include "lib/app_err.h"
 #include "lib/json_text.h"
-#include "http/http.h"
 #include "lib/log.h"
 #include "lib/report.h"
 #include "lib/util.h"

@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "repositories/migration.h"
 #include "lib/app_err.h"
-#include "lib/report.h"
 #include "lib/arena.h"
 #include "lib/hash.h"
 #include "lib/log.h"
+#include "lib/report.h"
+#include "repositories/migration.h"
 
 #define STMT_MAX 384     /* distinct statements cached per connection */
 #define RECENT_SLOTS 64 /* direct-mapped by the caller's pointer, in front of the table */

@@ -33,8 +33,7 @@ static void tmpdb_open(struct tmpdb *t)
     assert_non_null(mkdtemp(t->dir));
     snprintf(t->path, sizeof t->path, "%s/t.db", t->dir);
     assert_int_equal(db_open(t->path, &t->db, &err), 0);
-    assert_int_equal(
-        migration_apply_all(db_handle(t->db), migrations_embedded, NULL, &err), 0);
+    assert_int_equal(migration_apply_all(db_handle(t->db), migrations_embedded, NULL, &err), 0);
     assert_int_equal(sqlite3_exec(db_handle(t->db),
                                   "INSERT INTO users (id, spotify_user_id, created, updated) "
                                   "VALUES ('u', 'demo', 't', 't'), ('v', 'alice', 't', 't')",
@@ -120,7 +119,8 @@ static void test_sync_base_liked_changed(void **state)
     bool ch = false;
     admin_do("DELETE", "/counters", NULL);
     assert_int_equal(sync_base_changed(t.db, f->c, f->a, "v", "l", &ch, NULL, NULL), ERR_NOT_FOUND);
-    assert_int_equal(sync_base_changed(t.db, f->c, f->a, "u", "nope", &ch, NULL, NULL), ERR_NOT_FOUND);
+    assert_int_equal(sync_base_changed(t.db, f->c, f->a, "u", "nope", &ch, NULL, NULL),
+                     ERR_NOT_FOUND);
     assert_int_equal(count_all(), 0);
     tmpdb_close(&t);
 }

@@ -31,8 +31,8 @@
 #include <hiredis/hiredis.h>
 
 #include "lib/app_err.h"
-#include "lib/report.h"
 #include "lib/log.h"
+#include "lib/report.h"
 #include "lib/util.h"
 #include "services/cache/cache_internal.h"
 

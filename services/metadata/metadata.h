@@ -16,12 +16,12 @@
  * A NULL cache means no cache (everything is fetched). */
 #include <stddef.h>
 
+#include "domain/track.h"
 #include "lib/arena.h"
 #include "lib/report.h"
 #include "services/cache/cache.h"
 #include "services/rules/rule.h" /* RULE_NEEDS_ARTISTS (2), RULE_NEEDS_ALBUM (4) */
 #include "services/spotify/spotify_client.h"
-#include "domain/track.h"
 
 #define METADATA_DEFAULT_ARTIST_TTL_S (7 * 24 * 3600)
 #define METADATA_DEFAULT_ALBUM_TTL_S (7 * 24 * 3600)

@@ -109,8 +109,8 @@ static int search_batch(struct mbm *m, struct mbm_isrc **need, size_t n)
         codes[i] = need[i]->isrc;
     for (int pages = 0; pages < MAX_PAGES; pages++) {
         struct mb_recording_page page;
-        rc = musicbrainz_client_search_recordings(m->client, m->a, codes, n, offset, &page,
-                                                  &m->err);
+        rc =
+            musicbrainz_client_search_recordings(m->client, m->a, codes, n, offset, &page, &m->err);
         if (rc == ERR_PAYLOAD_TOO_LARGE && n > 1 && offset == 0) {
             /* 414: the URL is too long for the server; halve the batch, and never ask
              * that many again in this call. */

@@ -20,10 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/arena.h"
-#include "lib/report.h"
-#include "lib/cancel.h"
 #include "domain/track.h"
+#include "lib/arena.h"
+#include "lib/cancel.h"
+#include "lib/report.h"
 
 struct app;
 

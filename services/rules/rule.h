@@ -51,10 +51,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/buf.h"
-#include "lib/report.h"
 #include "domain/spotify_mode.h"
 #include "domain/track.h"
+#include "lib/buf.h"
+#include "lib/report.h"
 
 /* ---- Fields (rule_field.c) ------------------------------------------------------ */
 
@@ -190,8 +190,8 @@ struct rule;
  * NULL) one detail {"path": "<prefix>/all/0/op", "message": "..."} per problem found
  * (all of them, up to RULE_MAX_DETAILS); or ERR_NOMEM.
  * A `filter` of NULL is reported as a missing rule at path_prefix. */
-int rule_compile(const json_t *filter, unsigned env, const char *path_prefix,
-                 struct rule **out, struct report *rep);
+int rule_compile(const json_t *filter, unsigned env, const char *path_prefix, struct rule **out,
+                 struct report *rep);
 
 /* Frees a compiled rule; NULL is accepted. */
 void rule_free(struct rule *r);

@@ -76,15 +76,14 @@ struct target_child_json {
  * "/limit", "/catch_all", "/pinned_track_ids/3", "/banned_track_ids/0"; every problem
  * is a detail of `rep` (may be NULL).
  * Returns 0 and sets *out; ERR_VALIDATION (*out = NULL); or ERR_NOMEM. */
-int target_child_compile(const struct target_child_json *in, unsigned env,
-                         const char *path_prefix, struct target_child **out, struct report *rep);
+int target_child_compile(const struct target_child_json *in, unsigned env, const char *path_prefix,
+                         struct target_child **out, struct report *rep);
 /* The same from a child object (a request body or a stored child): reads the members
  * filter, sort, limit, catch_all, pinned_track_ids, banned_track_ids and ignores every
  * other member (name, position, ... are the caller's). A non-object is one detail at
  * path_prefix. */
-int target_child_compile_object(const json_t *child, unsigned env,
-                                const char *path_prefix, struct target_child **out,
-                                struct report *rep);
+int target_child_compile_object(const json_t *child, unsigned env, const char *path_prefix,
+                                struct target_child **out, struct report *rep);
 /* NULL is accepted. */
 void target_child_free(struct target_child *c);
 

@@ -38,12 +38,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domain/spotify_mode.h"
+#include "domain/track.h"
 #include "lib/arena.h"
 #include "lib/report.h"
 #include "services/spotify/spotify_client_mode.h"
-#include "domain/spotify_mode.h"
 #include "services/spotify/spotify_parse.h"
-#include "domain/track.h"
 
 struct spotify_client;
 

@@ -32,6 +32,7 @@ struct spotify_my_playlists {
  * limit is clamped to 1..SPOTIFY_MY_PLAYLISTS_PAGE. One request. Entries without an id
  * are left out. Strings in arena `a`. Errors: see spotify_client.h. */
 int spotify_client_get_my_playlists(struct spotify_client *c, struct arena *a, size_t offset,
-                                    int limit, struct spotify_my_playlists *out, struct report *rep);
+                                    int limit, struct spotify_my_playlists *out,
+                                    struct report *rep);
 
 #endif

@@ -181,8 +181,8 @@ int spotify_client_get_saved_tracks(struct spotify_client *c, struct arena *a,
     return sc_end(c, saved_tracks(c, a, out), rep);
 }
 
-int spotify_client_get_saved_fingerprint(struct spotify_client *c, struct arena *a,
-                                         const char **fp, size_t *total, struct report *rep)
+int spotify_client_get_saved_fingerprint(struct spotify_client *c, struct arena *a, const char **fp,
+                                         size_t *total, struct report *rep)
 {
     return sc_end(c, saved_fingerprint(c, a, fp, total), rep);
 }

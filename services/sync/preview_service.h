@@ -13,9 +13,9 @@
 #include <stddef.h>
 
 #include "lib/arena.h"
-#include "lib/report.h"
 #include "lib/buf.h"
 #include "lib/cancel.h"
+#include "lib/report.h"
 
 struct app;
 struct db;

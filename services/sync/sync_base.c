@@ -34,9 +34,8 @@ int sync_base_snapshot(struct spotify_client *c, struct arena *a, const struct b
     return 0;
 }
 
-int sync_base_changed(struct db *db, struct spotify_client *c, struct arena *a,
-                      const char *user_id, const char *base_id, bool *changed,
-                      const char **snapshot, struct report *rep)
+int sync_base_changed(struct db *db, struct spotify_client *c, struct arena *a, const char *user_id,
+                      const char *base_id, bool *changed, const char **snapshot, struct report *rep)
 {
     struct base_playlist base;
     struct sync_base_state state;

@@ -47,8 +47,8 @@ int sync_base_snapshot(struct spotify_client *c, struct arena *a, const struct b
  * at the base only: whether children, rules, tags or metadata changed is the caller's
  * to ask. 0; ERR_NOT_FOUND (no such base of the user, or its playlist is gone);
  * ERR_NOMEM; ERR_INTERNAL; the client's errors (its message in rep). */
-int sync_base_changed(struct db *db, struct spotify_client *c, struct arena *a,
-                      const char *user_id, const char *base_id, bool *changed,
-                      const char **snapshot, struct report *rep);
+int sync_base_changed(struct db *db, struct spotify_client *c, struct arena *a, const char *user_id,
+                      const char *base_id, bool *changed, const char **snapshot,
+                      struct report *rep);
 
 #endif

@@ -105,15 +105,14 @@ int sync_eval_target_uris(const struct sync_eval *ev, size_t child, struct arena
                           const char ***uris, size_t *n);
 
 /* Which children still hold the contents recorded for them (child_same[i]) and, when
-  * ask_base and something is known of the base (the last completed sync's snapshot or
-  * a stored base), the base's current snapshot id (*base_snap, arena; NULL when not
-  * asked): asks the snapshot ids of the base and of every child with recorded contents,
-  * with spotify_client_get_snapshots() (one request for all where possible; none when
-  * there is nothing to ask). A Liked Songs base is asked apart: its first page (one
-  * request, sync_base_snapshot()). Errors: the client's (its message in rep). */
+ * ask_base and something is known of the base (the last completed sync's snapshot or
+ * a stored base), the base's current snapshot id (*base_snap, arena; NULL when not
+ * asked): asks the snapshot ids of the base and of every child with recorded contents,
+ * with spotify_client_get_snapshots() (one request for all where possible; none when
+ * there is nothing to ask). A Liked Songs base is asked apart: its first page (one
+ * request, sync_base_snapshot()). Errors: the client's (its message in rep). */
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                       bool ask_base, const char **base_snap, bool *child_same,
-                       struct report *rep);
+                       bool ask_base, const char **base_snap, bool *child_same, struct report *rep);
 
 /* ---- The stored base (sync_store.c; repositories/base_store_repo.h) -------------- */
 

@@ -137,8 +137,8 @@ static void load_inputs(struct app *app, struct arena *a, struct due_base *d, si
 {
     struct db *db = database_acquire(app, DB_WAIT_MS);
     for (size_t b = 0; db && b < nd; b++) {
-        d[b].loaded = sync_input_load(app, db, a, d[b].row->user_id, d[b].row->base_id, &d[b].in,
-                                      NULL) == 0;
+        d[b].loaded =
+            sync_input_load(app, db, a, d[b].row->user_id, d[b].row->base_id, &d[b].in, NULL) == 0;
         if (d[b].loaded)
             decide_offline(&d[b]);
         else /* a rule that no longer compiles: the sync says why, in its event */
@@ -198,8 +198,7 @@ static int check_user(struct app *app, const struct auto_sync_due *rows, size_t 
         goto done;
     }
     if (rc != 0) {
-        check_failed(app, db, user_id, d, n, rc, spotify_client_retry_after(c),
-                     report_text(&rep));
+        check_failed(app, db, user_id, d, n, rc, spotify_client_retry_after(c), report_text(&rep));
         count(app, "failed", n);
         for (size_t b = 0; b < n; b++) /* what was decided without Spotify still holds */
             d[b].changed &= !d[b].ask;

@@ -38,11 +38,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/report.h"
 #include "repositories/idempotency_repo.h"
 #include "repositories/sync_event_repo.h"
-#include "lib/arena.h"
-#include "lib/report.h"
-#include "lib/buf.h"
 
 struct app;
 struct db;

@@ -13,8 +13,7 @@
 #include "services/sync/sync_internal.h"
 
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                       bool ask_base, const char **base_snap, bool *child_same,
-                       struct report *rep)
+                       bool ask_base, const char **base_snap, bool *child_same, struct report *rep)
 {
     size_t n = in->n_children, nids = 0, base_slot = SIZE_MAX;
     const char **ids = arena_alloc(a, (n + 1) * sizeof *ids);

@@ -100,9 +100,8 @@ static int setup(void **state)
                     "--spotify-max-attempts",
                     "1",
                     NULL};
-    assert_int_equal(
-        config_load(&cfg, (int)(sizeof argv / sizeof argv[0]) - 1, argv, stderr, &err),
-        0);
+    assert_int_equal(config_load(&cfg, (int)(sizeof argv / sizeof argv[0]) - 1, argv, stderr, &err),
+                     0);
     app.cfg = &cfg;
     assert_int_equal(db_pool_new(path, 2, &app.db, &err), 0);
     assert_non_null(app.metrics = metrics_new());
