@@ -13,7 +13,7 @@ struct sync_manager;
 struct session_cache;
 struct spotify_session_table;
 struct rate_limit;
-struct rate_limiter;
+struct pacer;
 struct sync_watch;
 struct workpool;
 struct memo;
@@ -30,7 +30,7 @@ struct app {
     struct rate_limit *login_limiter; /* GET /api/auth/login per client address; NULL = off */
     /* Paces every MusicBrainz request of the process (PLAYROUTER_MUSICBRAINZ_RATE);
      * NULL when MusicBrainz is off. */
-    struct rate_limiter *musicbrainz_limiter;
+    struct pacer *musicbrainz_pacer;
     struct memo *status_answers; /* sync-status answers by event id; thread-safe; NULL = none */
     struct sync_watch *sync_watch; /* who follows which sync's progress; thread-safe; NULL ok */
     /* 0 running; 1 after SIGTERM: take no new work (queued syncs stay queued), let

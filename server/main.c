@@ -17,7 +17,7 @@
 #include "lib/memo.h"
 #include "lib/metrics.h"
 #include "lib/rate_limit.h"
-#include "lib/rate_limiter.h"
+#include "lib/pacer.h"
 #include "lib/workpool.h"
 #include "server/routes.h"
 #include "services/cache/cache.h"
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
         goto done;
     }
     if (cfg.musicbrainz_base) {
-        if (!(app.musicbrainz_limiter = rate_limiter_new(cfg.musicbrainz_rate, 1000))) {
+        if (!(app.musicbrainz_pacer = pacer_new(cfg.musicbrainz_rate, 1000))) {
             fprintf(stderr, "playrouter: out of memory\n");
             goto done;
         }
@@ -211,7 +211,7 @@ done:
     rate_limit_free(app.login_limiter);
     memo_free(app.status_answers);
     db_pool_free(app.db);
-    rate_limiter_free(app.musicbrainz_limiter);
+    pacer_free(app.musicbrainz_pacer);
     metrics_free(app.metrics);
     curl_global_cleanup();
     config_release(&cfg);

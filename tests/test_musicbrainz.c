@@ -1,5 +1,5 @@
 /* services/musicbrainz (answers as docs/musicbrainz.md writes them down) and the process-wide
- * pacer lib/rate_limiter. */
+ * pacer lib/pacer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 
 #include "lib/app_err.h"
 #include "lib/arena.h"
-#include "lib/rate_limiter.h"
+#include "lib/pacer.h"
 #include "lib/util.h"
 #include "services/musicbrainz/musicbrainz_client.h"
 
@@ -133,7 +133,7 @@ static void test_musicbrainz_codes_and_user_agent(void **state)
 /* ---- the pacer --------------------------------------------------------------- */
 
 struct pace_run {
-    struct rate_limiter *rl;
+    struct pacer *rl;
     pthread_mutex_t mu;
     int64_t starts[64], ends[64];
     int n;
@@ -151,11 +151,11 @@ static void *pace_worker(void *arg)
 {
     struct pace_run *r = arg;
     for (int i = 0; i < r->per_thread; i++) {
-        int slot = rate_limiter_acquire(r->rl, NULL, 0, NULL);
+        int slot = pacer_acquire(r->rl, NULL, 0, NULL);
         int64_t start = util_now_ms();
         sleep_ms(r->work_ms); /* the request in flight */
         int64_t end = util_now_ms();
-        rate_limiter_release(r->rl, slot, end);
+        pacer_release(r->rl, slot, end);
         pthread_mutex_lock(&r->mu);
         r->starts[r->n] = start;
         r->ends[r->n] = end;
@@ -173,11 +173,11 @@ static int cmp_i64(const void *x, const void *y)
 
 /* Four threads, 2 per 150 ms: whatever the interleaving, no window of 150 ms holds more
  * than 2 starts (a start is no later than the request's arrival at the service, so this
- * is the bound the service sees, plus the proof in rate_limiter.h for later arrivals). */
-static void test_musicbrainz_rate_limiter_threads(void **state)
+ * is the bound the service sees, plus the proof in pacer.h for later arrivals). */
+static void test_musicbrainz_pacer_threads(void **state)
 {
     (void)state;
-    struct pace_run r = {.rl = rate_limiter_new(2, 150), .per_thread = 4, .work_ms = 5};
+    struct pace_run r = {.rl = pacer_new(2, 150), .per_thread = 4, .work_ms = 5};
     pthread_t th[4];
     pthread_mutex_init(&r.mu, NULL);
     assert_non_null(r.rl);
@@ -193,32 +193,32 @@ static void test_musicbrainz_rate_limiter_threads(void **state)
     /* 16 requests at 2 per 150 ms (counted from each answer): at least 7 windows */
     assert_true(r.starts[r.n - 1] - r.starts[0] >= 7 * 150);
     pthread_mutex_destroy(&r.mu);
-    rate_limiter_free(r.rl);
+    pacer_free(r.rl);
 }
 
 /* A slot's window runs from its request's ANSWER: a slow request delays the next. */
-static void test_musicbrainz_rate_limiter_counts_from_answer(void **state)
+static void test_musicbrainz_pacer_counts_from_answer(void **state)
 {
     (void)state;
-    struct rate_limiter *rl = rate_limiter_new(1, 100);
-    int slot = rate_limiter_acquire(rl, NULL, 0, NULL);
+    struct pacer *rl = pacer_new(1, 100);
+    int slot = pacer_acquire(rl, NULL, 0, NULL);
     assert_int_equal(slot, 0);
     sleep_ms(80); /* the answer comes 80 ms later */
     int64_t answered = util_now_ms();
-    rate_limiter_release(rl, slot, answered);
+    pacer_release(rl, slot, answered);
     int64_t waited = -1;
-    slot = rate_limiter_acquire(rl, NULL, 0, &waited);
+    slot = pacer_acquire(rl, NULL, 0, &waited);
     assert_int_equal(slot, 0);
     assert_true(util_now_ms() - answered >= 100);
-    rate_limiter_release(rl, slot, util_now_ms());
+    pacer_release(rl, slot, util_now_ms());
     /* hold: nobody starts before it */
     int64_t until = util_now_ms() + 300;
-    rate_limiter_hold(rl, until);
-    rate_limiter_hold(rl, until - 200); /* an earlier hold changes nothing */
-    slot = rate_limiter_acquire(rl, NULL, 0, NULL);
+    pacer_hold(rl, until);
+    pacer_hold(rl, until - 200); /* an earlier hold changes nothing */
+    slot = pacer_acquire(rl, NULL, 0, NULL);
     assert_true(util_now_ms() >= until);
-    rate_limiter_release(rl, slot, util_now_ms());
-    rate_limiter_free(rl);
+    pacer_release(rl, slot, util_now_ms());
+    pacer_free(rl);
 }
 
 struct stopper {
@@ -236,22 +236,22 @@ static void *set_stop_later(void *arg)
 }
 
 /* A waiter gives up when told to stop, and leaves the queue for those behind it. */
-static void test_musicbrainz_rate_limiter_stop(void **state)
+static void test_musicbrainz_pacer_stop(void **state)
 {
     (void)state;
-    struct rate_limiter *rl = rate_limiter_new(1, 100);
+    struct pacer *rl = pacer_new(1, 100);
     atomic_int stop = 0;
     struct stopper s = {&stop};
     pthread_t th;
-    int busy = rate_limiter_acquire(rl, NULL, 0, NULL); /* never answered: the slot stays busy */
+    int busy = pacer_acquire(rl, NULL, 0, NULL); /* never answered: the slot stays busy */
     assert_int_equal(pthread_create(&th, NULL, set_stop_later, &s), 0);
     int64_t waited = 0;
-    assert_int_equal(rate_limiter_acquire(rl, &stop, 2, &waited), -1);
+    assert_int_equal(pacer_acquire(rl, &stop, 2, &waited), -1);
     assert_true(waited >= 100); /* not at level 1 (50 ms in), at level 2 (150 ms in) */
     pthread_join(th, NULL);
-    rate_limiter_release(rl, busy, util_now_ms() - 1000);
-    assert_int_equal(rate_limiter_acquire(rl, NULL, 0, NULL), 0); /* the queue moved on */
-    rate_limiter_free(rl);
+    pacer_release(rl, busy, util_now_ms() - 1000);
+    assert_int_equal(pacer_acquire(rl, NULL, 0, NULL), 0); /* the queue moved on */
+    pacer_free(rl);
 }
 
 int main(void)
@@ -260,9 +260,9 @@ int main(void)
         cmocka_unit_test(test_musicbrainz_parse_recordings),
         cmocka_unit_test(test_musicbrainz_parse_artists_genres_errors),
         cmocka_unit_test(test_musicbrainz_codes_and_user_agent),
-        cmocka_unit_test(test_musicbrainz_rate_limiter_threads),
-        cmocka_unit_test(test_musicbrainz_rate_limiter_counts_from_answer),
-        cmocka_unit_test(test_musicbrainz_rate_limiter_stop),
+        cmocka_unit_test(test_musicbrainz_pacer_threads),
+        cmocka_unit_test(test_musicbrainz_pacer_counts_from_answer),
+        cmocka_unit_test(test_musicbrainz_pacer_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

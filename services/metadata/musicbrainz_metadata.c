@@ -57,7 +57,7 @@ int mbm_client(struct mbm *m)
     int rc;
     if (m->client)
         return 0;
-    if (!cfg->musicbrainz_base || !m->app->musicbrainz_limiter) {
+    if (!cfg->musicbrainz_base || !m->app->musicbrainz_pacer) {
         report_message(&m->err, "MusicBrainz is off (PLAYROUTER_MUSICBRAINZ_BASE=off)");
         return ERR_METADATA_UNAVAILABLE;
     }
@@ -65,7 +65,7 @@ int mbm_client(struct mbm *m)
         return rc;
     struct musicbrainz_client_opts o = {.base = cfg->musicbrainz_base,
                                         .user_agent = ua.data,
-                                        .limiter = m->app->musicbrainz_limiter,
+                                        .pacer = m->app->musicbrainz_pacer,
                                         /* 2: the shutdown grace is over (app.h); at 1
                                          * running syncs still finish */
                                         .stop = &m->app->shutting_down,

@@ -1,5 +1,5 @@
 /* The MusicBrainz HTTP client: one curl easy handle, every request paced by the
- * process-wide limiter, retried on 503 / 5xx / network errors (musicbrainz_client.h). */
+ * process-wide pacer, retried on 503 / 5xx / network errors (musicbrainz_client.h). */
 #include "services/musicbrainz/musicbrainz_client.h"
 
 #include <curl/curl.h>
@@ -10,7 +10,7 @@
 #include "lib/app_err.h"
 #include "lib/curl_util.h"
 #include "lib/log.h"
-#include "lib/rate_limiter.h"
+#include "lib/pacer.h"
 #include "lib/util.h"
 
 #define BACKOFF_CAP_MS 16000
@@ -82,7 +82,7 @@ int musicbrainz_client_new(const struct musicbrainz_client_opts *opts,
     int rc = ERR_NOMEM;
 
     *out = NULL;
-    if (!opts || !opts->base || !*opts->base || !opts->user_agent || !opts->limiter)
+    if (!opts || !opts->base || !*opts->base || !opts->user_agent || !opts->pacer)
         return ERR_VALIDATION;
     if (!(c = calloc(1, sizeof *c)))
         return ERR_NOMEM;
@@ -165,7 +165,7 @@ static int get(struct musicbrainz_client *c, const char *path_query, const char 
         return fail(c, ERR_NOMEM, "out of memory");
     curl_easy_setopt(c->easy, CURLOPT_URL, url.data);
     for (int attempt = 1;; attempt++) {
-        int slot = rate_limiter_acquire(c->opts.limiter, c->opts.stop, c->opts.stop_at, NULL);
+        int slot = pacer_acquire(c->opts.pacer, c->opts.stop, c->opts.stop_at, NULL);
         if (slot < 0) {
             rc = fail(c, ERR_UNAVAILABLE, "stopped while waiting to ask MusicBrainz");
             break;
@@ -174,7 +174,7 @@ static int get(struct musicbrainz_client *c, const char *path_query, const char 
         c->too_large = false;
         CURLcode res = curl_easy_perform(c->easy);
         int64_t now = util_now_ms();
-        rate_limiter_release(c->opts.limiter, slot, now);
+        pacer_release(c->opts.pacer, slot, now);
         c->requests++;
         long st = 0;
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &st);
@@ -217,7 +217,7 @@ static int get(struct musicbrainz_client *c, const char *path_query, const char 
                  res != CURLE_OK ? curl_easy_strerror(res) : st == 503 ? "503" : "server error",
                  attempt, (long long)delay);
         /* Every request of the process waits: a 503 is about our IP, not this call. */
-        rate_limiter_hold(c->opts.limiter, now + delay);
+        pacer_hold(c->opts.pacer, now + delay);
     }
     buf_release(&url);
     return rc;

@@ -7,8 +7,8 @@
  *
  * The client (one per sync or preview; never shared between threads: it owns a curl easy
  * handle whose connection is kept alive between its requests):
- * - every request, retries included, first takes a slot of the process-wide limiter
- *   (lib/rate_limiter.h), so the process never sends more than PLAYROUTER_MUSICBRAINZ_RATE
+ * - every request, retries included, first takes a slot of the process-wide pacer
+ *   (lib/pacer.h), so the process never sends more than PLAYROUTER_MUSICBRAINZ_RATE
  *   requests in any second, whatever the number of syncs;
  * - sends `User-Agent: playrouter/<version> ( <contact> )` (musicbrainz_client_user_agent)
  *   and `Accept: application/json`, asks `fmt=json` (or `fmt=txt` for the genre list);
@@ -31,7 +31,7 @@
 #include "lib/buf.h"
 #include "lib/report.h"
 
-struct rate_limiter;
+struct pacer;
 struct musicbrainz_client;
 
 #define MUSICBRAINZ_PAGE 100            /* the most results a search answers (limit=100) */
@@ -43,7 +43,7 @@ struct musicbrainz_client;
 struct musicbrainz_client_opts {
     const char *base;          /* e.g. "https://musicbrainz.org/ws/2" (copied) */
     const char *user_agent;    /* the whole header value (copied) */
-    struct rate_limiter *limiter; /* borrowed, shared by the process; required */
+    struct pacer *pacer; /* borrowed, shared by the process; required */
     const atomic_int *stop;    /* borrowed; reaching stop_at stops waiting (may be NULL) */
     int stop_at;               /* < 1: 1 */
     int timeout_ms;            /* <= 0: MUSICBRAINZ_DEFAULT_TIMEOUT_MS */
@@ -92,7 +92,7 @@ struct mb_artist_page {
 int musicbrainz_client_user_agent(const char *version, const char *contact, struct buf *out);
 
 /* A client (caller frees with musicbrainz_client_free()). 0; ERR_VALIDATION (no base,
- * user agent or limiter); ERR_NOMEM; ERR_INTERNAL (curl). */
+ * user agent or pacer); ERR_NOMEM; ERR_INTERNAL (curl). */
 int musicbrainz_client_new(const struct musicbrainz_client_opts *opts,
                            struct musicbrainz_client **out);
 /* NULL is accepted. */

@@ -1,5 +1,5 @@
-/* The request pacer of rate_limiter.h: `rate` slots under one mutex, a FIFO of waiters. */
-#include "lib/rate_limiter.h"
+/* The request pacer of pacer.h: `rate` slots under one mutex, a FIFO of waiters. */
+#include "lib/pacer.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,7 +16,7 @@ struct slot {
     int64_t answer_ms; /* when its last request was answered (0 = never used) */
 };
 
-struct rate_limiter {
+struct pacer {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* CLOCK_MONOTONIC */
     int rate;
@@ -26,18 +26,18 @@ struct rate_limiter {
     struct slot *slots;
 };
 
-/* A caller waiting in rate_limiter_acquire() (on its stack). */
+/* A caller waiting in pacer_acquire() (on its stack). */
 struct waiter {
     struct waiter *next;
 };
 
-struct rate_limiter *rate_limiter_new(int rate, int window_ms)
+struct pacer *pacer_new(int rate, int window_ms)
 {
-    struct rate_limiter *rl = calloc(1, sizeof *rl);
+    struct pacer *rl = calloc(1, sizeof *rl);
     pthread_condattr_t ca;
     if (!rl)
         return NULL;
-    rl->rate = rate < 1 ? 1 : rate > RATE_LIMITER_MAX_RATE ? RATE_LIMITER_MAX_RATE : rate;
+    rl->rate = rate < 1 ? 1 : rate > PACER_MAX_RATE ? PACER_MAX_RATE : rate;
     rl->window_ms = window_ms < 1 ? 1 : window_ms > 3600000 ? 3600000 : window_ms;
     if (!(rl->slots = calloc((size_t)rl->rate, sizeof *rl->slots))) {
         free(rl);
@@ -51,7 +51,7 @@ struct rate_limiter *rate_limiter_new(int rate, int window_ms)
     return rl;
 }
 
-void rate_limiter_free(struct rate_limiter *rl)
+void pacer_free(struct pacer *rl)
 {
     if (!rl)
         return;
@@ -63,7 +63,7 @@ void rate_limiter_free(struct rate_limiter *rl)
 
 /* The slot usable at `now`, or -1; *ready_ms = the earliest time one of the free slots
  * (or the hold) allows a start (INT64_MAX when every slot is busy). Under rl->mu. */
-static int usable_slot(const struct rate_limiter *rl, int64_t now, int64_t *ready_ms)
+static int usable_slot(const struct pacer *rl, int64_t now, int64_t *ready_ms)
 {
     int64_t best = INT64_MAX;
     for (int i = 0; i < rl->rate; i++) {
@@ -83,7 +83,7 @@ static int usable_slot(const struct rate_limiter *rl, int64_t now, int64_t *read
 }
 
 /* Waits on the condition variable until `until_ms` (monotonic), at most WAIT_STEP_MS. */
-static void wait_until(struct rate_limiter *rl, int64_t now, int64_t until_ms)
+static void wait_until(struct pacer *rl, int64_t now, int64_t until_ms)
 {
     int64_t d = until_ms - now;
     if (d > WAIT_STEP_MS)
@@ -102,7 +102,7 @@ static void wait_until(struct rate_limiter *rl, int64_t now, int64_t until_ms)
 }
 
 /* Takes w out of the queue. Under rl->mu. */
-static void unlink_waiter(struct rate_limiter *rl, struct waiter *w)
+static void unlink_waiter(struct pacer *rl, struct waiter *w)
 {
     struct waiter **p = &rl->head, *prev = NULL;
     while (*p && *p != w) {
@@ -116,7 +116,7 @@ static void unlink_waiter(struct rate_limiter *rl, struct waiter *w)
         rl->tail = prev;
 }
 
-int rate_limiter_acquire(struct rate_limiter *rl, const atomic_int *stop, int stop_at,
+int pacer_acquire(struct pacer *rl, const atomic_int *stop, int stop_at,
                          int64_t *waited_ms)
 {
     int64_t t0 = util_now_ms();
@@ -147,7 +147,7 @@ int rate_limiter_acquire(struct rate_limiter *rl, const atomic_int *stop, int st
     return slot;
 }
 
-void rate_limiter_release(struct rate_limiter *rl, int slot, int64_t answered_ms)
+void pacer_release(struct pacer *rl, int slot, int64_t answered_ms)
 {
     if (slot < 0 || slot >= rl->rate)
         return;
@@ -158,7 +158,7 @@ void rate_limiter_release(struct rate_limiter *rl, int slot, int64_t answered_ms
     pthread_mutex_unlock(&rl->mu);
 }
 
-void rate_limiter_hold(struct rate_limiter *rl, int64_t until_ms)
+void pacer_hold(struct pacer *rl, int64_t until_ms)
 {
     pthread_mutex_lock(&rl->mu);
     if (until_ms > rl->hold_until_ms)
