@@ -560,6 +560,11 @@ class Bench:
             "SPOTIFY_CLIENT_ID": CLIENT_ID,
             "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
             "SPOTIFY_REDIRECT_URI": self.redirect_uri(),
+            # S1 counts Spotify's requests: genre comes from Spotify alone here (with
+            # MusicBrainz on, extended mode's genre is the union of both sources and a
+            # cold sync would wait on MusicBrainz's 1 request/s). MusicBrainz has its
+            # own scenario (musicbrainz_bench.py, which sets its emulator's URL).
+            "PLAYROUTER_MUSICBRAINZ_BASE": "off",
         })
         if parallelism is not None:
             env["PLAYROUTER_SPOTIFY_PARALLELISM"] = str(parallelism)
