@@ -16,7 +16,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sync_steps import SyncSteps  # noqa: E402
+from sync_steps import SyncSteps, base_track_ids  # noqa: E402
 
 NOT_IN_BASE = "0000000000000000000000"
 
@@ -30,16 +30,7 @@ class PreviewTracksTest(SyncSteps):
     def base_order(self):
         """The base's distinct track ids in base order, and its entries."""
         items = self.emu.playlist(self.state["base_spid"])["items"]
-        order = []
-        for it in items:
-            uri = it["uri"]
-            if it.get("is_local") or it.get("type", "track") != "track" \
-                    or not uri.startswith("spotify:track:"):
-                continue
-            tid = uri.split(":")[2]
-            if tid not in order:
-                order.append(tid)
-        return order, items
+        return base_track_ids(items), items
 
     def catalogue(self, ids):
         return {t["id"]: t for t in self.emu.tracks(list(ids))}
