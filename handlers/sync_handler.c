@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "domain/track.h"
 #include "lib/app_err.h"
 #include "lib/util.h"
 #include "services/rules/rule.h"
@@ -279,6 +280,38 @@ static json_t *strings(const char *const *s, size_t n)
     return arr;
 }
 
+/* What the web app shows of a track: {"name", "artist_names", "duration_ms"}
+ * (docs/API.md extensions). What the base did not give is null; a nameless artist is
+ * left out, as in explain's values. */
+static json_t *track_json(const struct track *t)
+{
+    json_t *artists = json_array();
+    for (size_t k = 0; artists && k < t->n_artists; k++) {
+        const char *s = t->artist_names[k];
+        if (s && *s && json_array_append_new(artists, json_string(s)) != 0) {
+            json_decref(artists);
+            artists = NULL;
+        }
+    }
+    if (!artists)
+        return NULL;
+    return json_pack("{s:s?, s:o, s:o}", "name", t->name && *t->name ? t->name : NULL,
+                     "artist_names", artists, "duration_ms",
+                     (t->has & TRACK_HAS_DURATION) ? json_integer(t->duration_ms) : json_null());
+}
+
+/* The `tracks` map: track id -> track_json(), for the tracks the answer names. */
+static json_t *tracks_json(const struct preview_result *p)
+{
+    json_t *map = json_object();
+    for (size_t i = 0; map && i < p->n_tracks; i++)
+        if (json_object_set_new(map, p->tracks[i]->id, track_json(p->tracks[i])) != 0) {
+            json_decref(map);
+            map = NULL;
+        }
+    return map;
+}
+
 static json_t *preview_json(const struct preview_result *p)
 {
     json_t *children = json_array();
@@ -312,7 +345,8 @@ static json_t *preview_json(const struct preview_result *p)
             return NULL;
         }
     }
-    return children ? json_pack("{s:o}", "children", children) : NULL;
+    return children ? json_pack("{s:o, s:o}", "children", children, "tracks", tracks_json(p))
+                    : NULL;
 }
 
 static bool client_gone(void *req)

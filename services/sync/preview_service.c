@@ -1,6 +1,7 @@
 /* Preview: a sync's evaluation without its writes. */
 #include "services/sync/preview_service.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "app/app.h"
@@ -101,6 +102,55 @@ static int explain(struct arena *a, const struct sync_input *in, const struct sy
     return 0;
 }
 
+/* out->tracks: the base's tracks that the answer names (preview_service.h), found
+ * without a table of the whole base: targets by index, the few remove ids in a set
+ * that one pass over the base asks. */
+static int named_tracks(struct arena *a, const struct sync_eval *ev, struct preview_result *out)
+{
+    const struct sync_tracks *t = &ev->tracks;
+    const struct track *explained = out->n_children ? out->children[0].track : NULL;
+    const struct track **list;
+    struct sync_strset removed;
+    size_t n_removed = 0, n = 0;
+    bool *named;
+
+    if (t->n == 0)
+        return 0;
+    if (!(named = arena_alloc(a, t->n * sizeof *named)))
+        return ERR_NOMEM;
+    for (size_t i = 0; i < ev->targets->n_children; i++)
+        for (size_t k = 0; k < ev->targets->lists[i].n; k++)
+            named[ev->targets->lists[i].idx[k]] = true;
+    for (size_t i = 0; i < out->n_children; i++)
+        n_removed += out->children[i].n_remove;
+    if (n_removed) {
+        if (sync_strset_init(&removed, a, n_removed) != 0)
+            return ERR_NOMEM;
+        for (size_t i = 0; i < out->n_children; i++)
+            for (size_t k = 0; k < out->children[i].n_remove; k++)
+                sync_strset_add(&removed, out->children[i].remove[k]);
+        for (size_t j = 0; j < t->n; j++)
+            if (!named[j] && sync_strset_has(&removed, t->tracks[j].id))
+                named[j] = true;
+    }
+    if (explained) {
+        assert(explained >= t->tracks && explained < t->tracks + t->n);
+        named[explained - t->tracks] = true;
+    }
+    for (size_t j = 0; j < t->n; j++)
+        n += named[j];
+    if (n == 0)
+        return 0;
+    if (!(list = arena_alloc(a, n * sizeof *list)))
+        return ERR_NOMEM;
+    out->n_tracks = 0;
+    for (size_t j = 0; j < t->n; j++)
+        if (named[j])
+            list[out->n_tracks++] = &t->tracks[j];
+    out->tracks = list;
+    return 0;
+}
+
 int preview_service_run(struct app *app, struct db *db, struct arena *a, const char *user_id,
                         const char *base_id, const char *explain_id, const struct cancel *cancel,
                         struct preview_result *out, struct report *rep)
@@ -177,6 +227,8 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
             goto done;
     }
     if (explain_id && (rc = explain(a, &in, &ev, explain_id, out)) != 0)
+        goto done;
+    if ((rc = named_tracks(a, &ev, out)) != 0)
         goto done;
 done:
     if (client) {

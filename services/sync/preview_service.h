@@ -41,6 +41,14 @@ struct preview_child {
 struct preview_result {
     struct preview_child *children; /* by position */
     size_t n_children;
+    /* The base's tracks whose ids the answer names, each once, in base order: every
+     * child's track_ids (add is part of them), the ids of remove that are base tracks,
+     * and the explained track when it is one. Borrowed from the evaluation (arena). A
+     * remove id that is no base track (held by the child's playlist alone, a local file,
+     * an episode) has none: a preview reads no more than the base (the answer's
+     * `tracks` map, docs/API.md extensions). */
+    const struct track *const *tracks;
+    size_t n_tracks;
 };
 
 /* Computes the preview of base `base_id` of `user_id` (arena `a`). explain_id (NULL =

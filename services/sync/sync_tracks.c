@@ -19,6 +19,11 @@ bool sync_strset_add(struct sync_strset *s, const char *str)
     return created;
 }
 
+bool sync_strset_has(const struct sync_strset *s, const char *str)
+{
+    return hash_find(&s->set, str, strlen(str)) != NULL;
+}
+
 int sync_tracks_build(struct arena *a, const struct spotify_item *items, size_t n_items,
                       struct sync_tracks *out)
 {

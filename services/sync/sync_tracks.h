@@ -45,5 +45,7 @@ int sync_strset_init(struct sync_strset *s, struct arena *a, size_t n);
 /* Adds str (borrowed; must outlive the set): true when it was not there yet. At most the
  * n of sync_strset_init() strings may be added. */
 bool sync_strset_add(struct sync_strset *s, const char *str);
+/* True when str is in the set. */
+bool sync_strset_has(const struct sync_strset *s, const char *str);
 
 #endif

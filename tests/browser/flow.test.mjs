@@ -3,7 +3,7 @@
 // the end, its history entry, a restore. EXPECT_FILE (computed by the Python side from
 // the emulator's catalogue with tests/e2e/rules_reference.py) gives the exact counts;
 // the Python side checks the playlists on the emulator afterwards.
-import { env, launch, signIn, eq, check, text, waitText, shot, condition, writeResult, run, PHONE, DESKTOP } from './lib.mjs';
+import { env, launch, signIn, eq, check, text, waitText, shot, condition, writeResult, run, api, admin, PHONE, DESKTOP } from './lib.mjs';
 
 const X = env.expect;
 
@@ -57,6 +57,13 @@ run('flow', async () => {
     eq(await text(page, '[data-role=remove-count]'), '0', `${spec.name}: preview removes`);
     const shown = await page.$$eval('[data-role=preview] .tracks li[data-track]', (els) => els.slice(0, 25).map((e) => e.dataset.track));
     eq(shown, spec.expected_first, `${spec.name}: first tracks of the preview`);
+    // By name and artists (the answer's tracks map), still a link to Spotify.
+    const firstRow = `[data-role=preview] .tracks li[data-track="${spec.expected_first[0]}"]`;
+    check(await page.isVisible(`${firstRow} [data-role=track-name]`), `${spec.name}: the first track's name is visible`);
+    eq(await text(page, `${firstRow} [data-role=track-name]`), spec.expected_first_name, `${spec.name}: first track's name`);
+    eq(await text(page, `${firstRow} a`), spec.expected_first_label, `${spec.name}: first track's name and artists`);
+    eq(await page.getAttribute(`${firstRow} a`, 'href'), `https://open.spotify.com/track/${spec.expected_first[0]}`, `${spec.name}: first track's link`);
+    check(!(await page.isVisible('[data-role=preview-unnamed]')), `${spec.name}: every row named`);
     const childId = page.url().match(/\/child\/([^/]+)$/)[1];
     children[spec.key] = { id: childId, name: spec.name };
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -110,9 +117,23 @@ run('flow', async () => {
   // Phone width and the dark theme.
   await page.setViewportSize(PHONE);
   await shot(page, '07-base-phone');
+  // A track that only child A's playlist holds (added on "Spotify"): the preview would
+  // remove it and has no name for it, so its row shows the id, and a note says why.
+  const aSpid = (await api(page, 'GET', `/api/child-playlists/${a.id}`)).body.spotify_playlist_id;
+  const foreignUri = 'spotify:track:' + X.foreign_id;
+  await admin('POST', `/playlists/${aSpid}/items`, { uris: [foreignUri] });
   await page.goto(`${env.app}/#/base/${baseId}/child/${a.id}`);
   await waitText(page, '[data-role=match-count]', String(X.children[0].expected_count), 'child A preview on a phone');
+  await waitText(page, '[data-role=remove-count]', '1', 'the foreign track is to be removed');
+  await page.click('[data-role=preview] details:has(ul.tracks li[data-track="' + X.foreign_id + '"]) > summary');
+  const foreignRow = `[data-role=preview] .tracks li[data-track="${X.foreign_id}"]`;
+  eq(await text(page, `${foreignRow} a`), X.foreign_id, 'a track without an entry is shown by its id');
+  eq(await page.locator(`${foreignRow} [data-role=track-name]`).count(), 0, 'no name for it');
+  check(await page.isVisible('[data-role=preview-unnamed]'), 'the note on unnamed tracks');
   await shot(page, '08-child-phone');
+  await admin('DELETE', `/playlists/${aSpid}/items`, { uris: [foreignUri], positions: [] });
+  await page.click('[data-role=preview] .row.spread button');
+  await waitText(page, '[data-role=remove-count]', '0', 'the foreign track gone again');
   // Live preview while editing: with "Save as I type" each edit is saved (debounced)
   // and the preview follows; back to 1999 afterwards.
   await page.check('#c-live');

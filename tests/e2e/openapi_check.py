@@ -6,8 +6,10 @@ body matches the schema of that status. A mismatch raises OpenAPIMismatch naming
 request, the status and the first difference.
 
 The validator covers the JSON Schema keywords the document uses: type (also lists, for
-nullable), properties, required, items, enum, oneOf, minimum, maximum, $ref; unknown
-members are allowed (the contract may be extended, never renamed).
+nullable), properties, additionalProperties (a schema for the members that properties
+does not name: a map keyed by id), required, items, enum, oneOf, minimum, maximum, $ref;
+without additionalProperties unknown members are allowed (the contract may be extended,
+never renamed).
 """
 import json
 import os
@@ -83,11 +85,19 @@ def errors(value, schema, where="body"):
         for name in schema.get("required", []):
             if name not in value:
                 return "%s: member %r is missing" % (where, name)
-        for name, sub in schema.get("properties", {}).items():
+        props = schema.get("properties", {})
+        for name, sub in props.items():
             if name in value:
                 e = errors(value[name], sub, "%s.%s" % (where, name))
                 if e:
                     return e
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for name in value:
+                if name not in props:
+                    e = errors(value[name], extra, "%s[%s]" % (where, json.dumps(name)))
+                    if e:
+                        return e
     if isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
             e = errors(item, schema["items"], "%s[%d]" % (where, i))

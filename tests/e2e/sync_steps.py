@@ -15,6 +15,23 @@ from harness import Server, free_port, sign_in
 import emulator as EMU
 
 
+def base_track_ids(items):
+    """The distinct track ids of a base's entries (/__admin/playlists/{id} items) in base
+    order, each at its first entry: local files, episodes and other uris left out, as
+    API.md "Sync" says."""
+    order, seen = [], set()
+    for it in items:
+        uri = it["uri"]
+        if it.get("is_local") or it.get("type", "track") != "track" \
+                or not uri.startswith("spotify:track:"):
+            continue
+        tid = uri.split(":")[2]
+        if tid not in seen:
+            seen.add(tid)
+            order.append(tid)
+    return order
+
+
 class SyncSteps(unittest.TestCase):
     state = {}
     MODE = "development"

@@ -35,6 +35,9 @@ class OpenAPITest(unittest.TestCase):
     def test_checker_accepts_a_conforming_answer(self):
         openapi_check.check("GET", "/api/base-playlists/b1", 200, JSON, BASE)
         openapi_check.check("GET", "/api/base-playlists", 200, JSON, {"items": [BASE], "next_cursor": None})
+        openapi_check.check("POST", "/api/base-playlists/b1/preview", 200, JSON,
+                            {"children": [], "tracks": {"t1": {"name": None, "artist_names": [],
+                                                               "duration_ms": None}}})
 
     def test_checker_refuses_what_the_document_does_not_say(self):
         bad = [
@@ -44,6 +47,13 @@ class OpenAPITest(unittest.TestCase):
             ("GET", "/api/base-playlists/b1", 418, BASE, "status 418 is not documented"),
             ("GET", "/api/nothing-here", 200, {}, "no such operation"),
             ("GET", "/api/base-playlists/b1", 404, {"error": {"code": "nope", "message": "x"}}, "is not one of"),
+            # a map's entries are checked against additionalProperties
+            ("POST", "/api/base-playlists/b1/preview", 200,
+             {"children": [], "tracks": {"t1": {"name": "n", "artist_names": ["a"]}}},
+             "'duration_ms' is missing"),
+            ("POST", "/api/base-playlists/b1/preview", 200,
+             {"children": [], "tracks": {"t1": {"name": 7, "artist_names": [], "duration_ms": 1}}},
+             "is not of type"),
         ]
         for method, path, status, body, why in bad:
             with self.assertRaises(openapi_check.OpenAPIMismatch) as cm:

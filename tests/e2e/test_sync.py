@@ -35,6 +35,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Server, free_port, SLOW  # noqa: E402
 import emulator as EMU  # noqa: E402
+from sync_steps import base_track_ids  # noqa: E402
 
 BASE_ENTRIES = 120
 WRITES = ("POST", "PUT", "DELETE")
@@ -158,16 +159,7 @@ class SyncTest(unittest.TestCase):
     def expected(self):
         """{child_id: [track ids]} and (processed, skipped), from the admin catalogue."""
         items = self.emu.playlist(self.state["base_spid"])["items"]
-        order, seen = [], set()
-        for it in items:
-            uri = it["uri"]
-            if it.get("is_local") or it.get("type", "track") != "track" \
-                    or not uri.startswith("spotify:track:"):
-                continue
-            tid = uri.split(":")[2]
-            if tid not in seen:
-                seen.add(tid)
-                order.append(tid)
+        order = base_track_ids(items)
         meta = {t["id"]: t for t in self.emu.tracks(order)}
         cut = self.state["duration_cut"]
         short = [t for t in order if meta[t]["duration_ms"] < cut]

@@ -36,7 +36,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import SLOW  # noqa: E402
-from sync_steps import SyncSteps  # noqa: E402
+from sync_steps import SyncSteps, base_track_ids  # noqa: E402
 
 WRITES = ("POST", "PUT", "DELETE")
 FIRST_PAGE = 100  # entries embedded in GET /playlists/{id}
@@ -79,17 +79,7 @@ class Steps(SyncSteps):
     def base_tracks(self):
         """The base's distinct tracks in base order (first entry kept), and the entries."""
         items = self.emu.playlist(self.state["base_spid"])["items"]
-        order, seen = [], set()
-        for it in items:
-            uri = it["uri"]
-            if it.get("is_local") or it.get("type", "track") != "track" \
-                    or not uri.startswith("spotify:track:"):
-                continue
-            tid = uri.split(":")[2]
-            if tid not in seen:
-                seen.add(tid)
-                order.append(tid)
-        return order, items
+        return base_track_ids(items), items
 
     def contents(self):
         return {cid: [u.split(":")[2] for u in self.emu.playlist_uris(spid)]

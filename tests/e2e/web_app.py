@@ -136,10 +136,18 @@ class WebAppCase:
             children.append({"id": s["key"], "position": i, "filter": {"all": leaves},
                              "sort": s["sort"], "limit": s["limit"]})
         plan = self.plan(children)
+        catalogue = {t["id"]: t for t in self.emu.tracks()}
         for s in specs:
             target = plan.targets[s["key"]]
             s["expected_count"] = len(target)
             s["expected_first"] = target[:FIRST]
+            # The first row's words, from the emulator's catalogue: "Song — Artist, Artist".
+            first = catalogue[target[0]]
+            s["expected_first_name"] = first["name"]
+            s["expected_first_label"] = "%s — %s" % (
+                first["name"], ", ".join(a["name"] for a in first["artists"]))
+        in_base = {e["track_id"] for e in base_entries(self.emu.playlist(BASE_SPID))}
+        foreign = next(t for t in sorted(catalogue) if t not in in_base)
         self.assertEqual(specs[1]["expected_count"], 40, "the limit must cut child b")
         live = dict(children[0], filter={"all": [{"field": "release_year", "op": "between",
                                                   "value": [1990, 1994]}]})
@@ -150,7 +158,7 @@ class WebAppCase:
         picker = self.emu.api("GET", "/me/playlists?limit=50", token=spotify)[2]["total"]
         result = self.node("flow.test.mjs", {"base_spid": BASE_SPID, "base_name": "Everything I like",
                                              "picker_count": picker, "children": specs,
-                                             "live_count": live_count})
+                                             "live_count": live_count, "foreign_id": foreign})
         token = self.api_token()
         for s in specs:
             cid = result["children"][s["key"]]["id"]

@@ -105,9 +105,24 @@ export function plural(n, one, many = one + 's') {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** A link that opens a track on Spotify (the contract gives ids, not names). */
-export function trackLink(id) {
-  return h('a', { href: 'https://open.spotify.com/track/' + encodeURIComponent(id), target: '_blank', rel: 'noopener noreferrer', class: 'mono' }, id);
+/** m:ss of a duration in milliseconds ('' when unknown). */
+export function fmtMs(ms) {
+  if (typeof ms !== 'number' || !(ms >= 0)) return '';
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** A link that opens a track on Spotify: "Song — Artist, Artist" when `info` (its entry
+ *  in the preview's `tracks` map) has a name, else the id. A uri that is no track (a
+ *  local file, an episode) is shown as it is, without a link. */
+export function trackLink(id, info) {
+  if (id.includes(':')) return h('span', { class: 'mono' }, id);
+  const attrs = { href: 'https://open.spotify.com/track/' + encodeURIComponent(id), target: '_blank', rel: 'noopener noreferrer' };
+  if (!info || !info.name) return h('a', { ...attrs, class: 'mono' }, id);
+  const artists = (info.artist_names || []).join(', ');
+  return h('a', { ...attrs, class: 'track', title: id },
+    h('span', { dataset: { role: 'track-name' } }, info.name),
+    artists ? h('span', { class: 'muted' }, ' — ', artists) : null);
 }
 
 export function spinner(label = 'Loading…') {

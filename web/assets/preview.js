@@ -2,7 +2,7 @@
 // "why is this track (not) here?" (?explain=). The preview evaluates the children as
 // SAVED on the server; the child editor says so while it holds unsaved edits.
 import { api, explainError } from './api.js';
-import { h, add, clear, trackLink, plural } from './dom.js';
+import { h, add, clear, trackLink, fmtMs, plural } from './dom.js';
 import { tagButton } from './tags.js';
 
 const FIRST = 25;
@@ -28,7 +28,9 @@ export function reasonText(ex) {
   return REASONS[ex.reason] || ex.reason;
 }
 
-/** Runs the preview of base `baseId`; resolves {children, byId}. */
+/** Runs the preview of base `baseId`; resolves {children, byId, tracks}: tracks is the
+ *  answer's map of track id -> {name, artist_names, duration_ms} (null from a server
+ *  without it; an id of `remove` that is not in the base has no entry). */
 export async function runPreview(baseId, explainId) {
   const q = explainId ? '?explain=' + encodeURIComponent(explainId) : '';
   const body = await api('POST', `/api/base-playlists/${encodeURIComponent(baseId)}/preview${q}`);
@@ -43,9 +45,20 @@ export function trackIdFrom(text) {
   return m ? m[1] : s;
 }
 
-function trackRow(id, meta, actions) {
-  const name = meta && meta[id] && meta[id].name;
-  return h('li', { dataset: { track: id } }, name ? h('span', {}, name, ' ') : null, trackLink(id), h('span', { class: 'row-actions' }, actions(id)));
+function trackRow(id, tracks, actions) {
+  const info = tracks && tracks[id];
+  const length = info && fmtMs(info.duration_ms);
+  return h('li', { dataset: { track: id } }, trackLink(id, info),
+    length ? h('span', { class: 'muted small' }, ' ', length) : null,
+    h('span', { class: 'row-actions' }, actions(id)));
+}
+
+/** What the rows cannot name: every id (no map), or the ids shown without an entry. */
+function unnamedNote(tracks, shown) {
+  if (!tracks) return h('p', { class: 'muted small' }, 'Tracks are shown by their Spotify id (this server gives no names); each opens on Spotify.');
+  if (!shown.some((id) => !tracks[id])) return null;
+  return h('p', { class: 'muted small', dataset: { role: 'preview-unnamed' } },
+    'A track shown by its Spotify id (or an entry by its uri) is not one of the base playlist’s tracks, so the preview has no name for it.');
 }
 
 /** The preview panel of one child (inside the child editor).
@@ -106,16 +119,17 @@ export class ChildPreview {
       tagButton('tracks', id),
     ];
     const removeActions = (id) => [h('button', { type: 'button', class: 'btn tiny', title: 'Why is this track not here?', onclick: () => this.explain(id) }, 'Why not?')];
-    add(this.body, 
+    const first = c.track_ids.slice(0, FIRST), toAdd = c.add.slice(0, 100), toRemove = c.remove.slice(0, 100);
+    add(this.body,
       h('p', { class: 'big' }, h('strong', { dataset: { role: 'match-count' } }, String(c.track_ids.length)), ` ${c.track_ids.length === 1 ? 'track matches' : 'tracks match'}. `,
         h('span', { class: 'muted' }, 'The next sync would add ', h('strong', { dataset: { role: 'add-count' } }, String(c.add.length)), ' and remove ', h('strong', { dataset: { role: 'remove-count' } }, String(c.remove.length)), '.')),
       c.track_ids.length
         ? h('details', { open: true }, h('summary', {}, `First ${Math.min(FIRST, c.track_ids.length)} tracks`),
-          h('ol', { class: 'tracks' }, c.track_ids.slice(0, FIRST).map((id) => trackRow(id, pv.tracks, actions))))
+          h('ol', { class: 'tracks' }, first.map((id) => trackRow(id, pv.tracks, actions))))
         : null,
-      c.add.length ? h('details', {}, h('summary', {}, `To add (${c.add.length})`), h('ul', { class: 'tracks' }, c.add.slice(0, 100).map((id) => trackRow(id, pv.tracks, actions)))) : null,
-      c.remove.length ? h('details', {}, h('summary', {}, `To remove (${c.remove.length})`), h('ul', { class: 'tracks' }, c.remove.slice(0, 100).map((id) => trackRow(id, pv.tracks, removeActions)))) : null,
-      pv.tracks ? null : h('p', { class: 'muted small' }, 'Tracks are shown by their Spotify id (the API gives no names); each opens on Spotify.'));
+      c.add.length ? h('details', {}, h('summary', {}, `To add (${c.add.length})`), h('ul', { class: 'tracks' }, toAdd.map((id) => trackRow(id, pv.tracks, actions)))) : null,
+      c.remove.length ? h('details', {}, h('summary', {}, `To remove (${c.remove.length})`), h('ul', { class: 'tracks' }, toRemove.map((id) => trackRow(id, pv.tracks, removeActions)))) : null,
+      unnamedNote(pv.tracks, [...first, ...toAdd, ...toRemove]));
   }
 
   async explain(id) {
@@ -131,7 +145,7 @@ export class ChildPreview {
         return;
       }
       this.explainBox.append(h('p', { dataset: { role: 'explain-result' } },
-        trackLink(id), ex.matched ? ' is held: ' : ' is not held: ', h('strong', {}, reasonText(ex)),
+        trackLink(id, pv.tracks && pv.tracks[id]), ex.matched ? ' is held: ' : ' is not held: ', h('strong', {}, reasonText(ex)),
         ex.path !== undefined ? h('span', { class: 'muted' }, ` (rule node ${ex.path || '/'}, highlighted above)`) : null));
       this.opts.onExplain(ex);
     } catch (e) {
