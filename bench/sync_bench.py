@@ -17,7 +17,8 @@ redis-server, and playrouter servers on free loopback ports, and runs scenario S
   L. Liked Songs the same 5,000 tracks as the user's saved tracks (Liked Songs, newest
                  first), a base with source "liked" and 5 empty children with case 1's
                  rules, Redis flushed: cold, then re-synced with nothing changed (after
-                 case 4's warm run, so that one keeps its warm cache)
+                 case 4's warm run, so that one keeps its warm cache), then re-synced
+                 after one new save (5,001 saved tracks)
   4. 2nd base    a second 5,000-track base sharing half of the first one's artists:
                  synced with Redis warm (after 1-3), then again on a fresh user with
                  Redis flushed; prints the artist requests the warm cache saved
@@ -818,6 +819,14 @@ def run_mode(args, mode, world, catalog_path, work, redis_url, log_dir):
         srv = b.start_server("liked-nochange", data_main)
         return b.measure_sync(srv, state["tok"], state["liked"]), srv
 
+    def liked_save():
+        """One new save (a track the user had not saved) lands first on page one."""
+        b.admin("POST", "/users/%s/liked" % USER, {"id": world.added[0]})
+        srv = b.start_server("liked-save", data_main)
+        res = b.measure_sync(srv, state["tok"], state["liked"])
+        res["check"] = b.check_children(world.child_sets["liked"], res)
+        return res, srv
+
     def base2_cold():
         b.flush_redis()
         srv = b.start_server("base2-cold", os.path.join(work, mode, "base2-cold"))
@@ -861,6 +870,7 @@ def run_mode(args, mode, world, catalog_path, work, redis_url, log_dir):
             case("liked_cold", cold_on("liked-cold", None, "liked", "liked"))
             if "liked" in state:
                 case("liked_nochange", liked_nochange)
+                case("liked_save", liked_save)
         case("base2_cold", base2_cold)
         # 5. default vs parallelism 1: interleaved repetitions, medians compared
         for rep in range(args.repeat):
@@ -967,6 +977,11 @@ def report(results, world):
         row("2 re-sync, no change", "nochange", "≤ 6 requests", lambda x: x["requests"] <= 6)
         row("L re-sync, Liked Songs, no change", "liked_nochange",
             "≤ 2 (page one + the library listing)", lambda x: x["requests"] <= 2)
+        spages = math.ceil((len(world.base1) + 1) / 50)
+        row("L re-sync, Liked Songs, one new save", "liked_save",
+            "saved-track pages = ⌈%d/50⌉ = %d (page one once: the check's starts the read)"
+            % (len(world.base1) + 1, spages),
+            lambda x: x["by_endpoint"].get("GET /v1/me/tracks") == spages)
         pages = math.ceil((n1 + len(world.added)) / pl)
         row("3 re-sync, +10 tracks", "add10", "≤ %d pages + 12 = %d" % (pages, pages + 12),
             lambda x: x["requests"] <= pages + 12)
@@ -1024,6 +1039,14 @@ def report(results, world):
                  cold["requests"] - base_pl, lcold["wall_s"], cold["wall_s"]))
             if lcold.get("check"):
                 p("- child playlists after the Liked Songs cold sync: %s" % lcold["check"])
+        lsave = c.get("liked_save") or {}
+        if "requests" in lsave:
+            lpg = lsave["by_endpoint"].get("GET /v1/me/tracks", 0)
+            p("- Liked Songs after one new save: %d requests, %d of them saved-track pages "
+              "(⌈%d/50⌉ = %d: the check's page one starts the whole read) + %d others; %s"
+              % (lsave["requests"], lpg, len(world.base1) + 1,
+                 math.ceil((len(world.base1) + 1) / 50), lsave["requests"] - lpg,
+                 lsave.get("check", "")))
         if c.get("add10", {}).get("check"):
             p("- child playlists after the +10 re-sync: %s" % c["add10"]["check"])
         if "requests" in rule:

@@ -2,7 +2,8 @@
  * against the emulator, in both API modes: pages in order and in parallel, the request
  * counts, the fingerprint (recomputed here from the emulator's admin read-back, as
  * spotify_client.h documents it), what changes it and what does not, a read that
- * restarts when the list moves, and the 403 of a token without user-library-read.
+ * restarts when the list moves, a read that starts from a first page read before (and
+ * restarts when the list moved since), and the 403 of a token without user-library-read.
  * One emulator for the executable (tests/test_spotify_client_fixture.h); the user is
  * demo, whose saved tracks each test sets through /__admin/users/demo/liked. */
 #include <setjmp.h>
@@ -71,7 +72,7 @@ static void test_spotify_client_saved_reads_pages_in_order(void **state)
     admin_do("DELETE", "/requests", NULL);
     admin_do("PUT", "/latency", json_pack("{s:i}", "ms", 30));
     spotify_client_stats_reset(f->c);
-    assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, &pl, NULL), 0);
+    assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, NULL, &pl, NULL), 0);
     admin_do("PUT", "/latency", json_pack("{s:i}", "ms", 0));
 
     assert_int_equal(pl.n_items, n);
@@ -129,7 +130,7 @@ static void test_spotify_client_saved_small_and_empty(void **state)
         struct spotify_playlist pl;
         char fp[SPOTIFY_SAVED_FINGERPRINT_MAX];
         admin_do("DELETE", "/counters", NULL);
-        assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, &pl, NULL), 0);
+        assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, NULL, &pl, NULL), 0);
         assert_int_equal(pl.n_items, sizes[k]);
         long pages = sizes[k] ? (sizes[k] + 49) / 50 : 1;
         assert_int_equal(count_all(), pages);
@@ -139,23 +140,29 @@ static void test_spotify_client_saved_small_and_empty(void **state)
     }
 }
 
-/* The fingerprint alone: one request, and the same string as a whole read. */
+/* The first page alone: one request; the same fingerprint as a whole read, the total,
+ * and the newest 50 entries as the admin list has them. */
 static const char *fingerprint_now(struct fx *f)
 {
-    const char *fp = NULL;
-    size_t total = 0;
+    struct spotify_playlist pg;
     admin_do("DELETE", "/counters", NULL);
-    assert_int_equal(spotify_client_get_saved_fingerprint(f->c, f->a, &fp, &total, NULL), 0);
+    assert_int_equal(spotify_client_get_saved_first_page(f->c, f->a, &pg, NULL), 0);
     assert_int_equal(count_all(), 1);
     assert_int_equal(count("GET /v1/me/tracks", 200), 1);
-    assert_non_null(fp);
-    json_t *list = liked_now();
+    assert_non_null(pg.info.snapshot_id);
+    json_t *list = liked_now(), *items = json_object_get(list, "items");
     char want[SPOTIFY_SAVED_FINGERPRINT_MAX];
     expected_fingerprint(list, want, sizeof want);
-    assert_string_equal(fp, want);
-    assert_int_equal(total, json_integer_value(json_object_get(list, "total")));
+    assert_string_equal(pg.info.snapshot_id, want);
+    assert_int_equal(pg.info.total, json_integer_value(json_object_get(list, "total")));
+    size_t n =
+        json_array_size(items) < SPOTIFY_SAVED_PAGE ? json_array_size(items) : SPOTIFY_SAVED_PAGE;
+    assert_int_equal(pg.n_items, n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(pg.items[i].uri,
+                            json_string_value(json_object_get(json_array_get(items, i), "uri")));
     json_decref(list);
-    return fp;
+    return pg.info.snapshot_id;
 }
 
 static const char *liked_id(int i)
@@ -266,7 +273,7 @@ struct bg_read {
 static void *bg_read_main(void *arg)
 {
     struct bg_read *b = arg;
-    b->rc = spotify_client_get_saved_tracks(b->f->c, b->f->a, &b->pl, NULL);
+    b->rc = spotify_client_get_saved_tracks(b->f->c, b->f->a, NULL, &b->pl, NULL);
     return NULL;
 }
 
@@ -314,6 +321,73 @@ static void test_spotify_client_saved_read_restarts_when_list_changes(void **sta
     json_decref(now);
 }
 
+/* The whole list, as the admin list has it now, in pl. */
+static void assert_is_liked_now(const struct spotify_playlist *pl)
+{
+    json_t *list = liked_now(), *items = json_object_get(list, "items");
+    char fp[SPOTIFY_SAVED_FINGERPRINT_MAX];
+    assert_int_equal(pl->n_items, json_array_size(items));
+    assert_int_equal(pl->info.total, json_array_size(items));
+    for (size_t i = 0; i < pl->n_items; i++) {
+        assert_string_equal(pl->items[i].uri,
+                            json_string_value(json_object_get(json_array_get(items, i), "uri")));
+        assert_int_equal(pl->items[i].track.base_index, i);
+    }
+    expected_fingerprint(list, fp, sizeof fp);
+    assert_string_equal(pl->info.snapshot_id, fp);
+    json_decref(list);
+}
+
+/* A whole read that starts from a first page read before (the sync's check) asks only
+ * the pages after it: max(1, ceil(n / 50)) requests for page one and the read together,
+ * the same entries and the same fingerprint as a read from scratch. */
+static void test_spotify_client_saved_read_from_first_page(void **state)
+{
+    NEED_EMULATOR();
+    struct fx *f = *state;
+    int sizes[] = {437, 0, 1, 50, 51, 100};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        struct spotify_playlist pg, pl;
+        json_decref(set_liked_size(sizes[k]));
+        admin_do("DELETE", "/counters", NULL);
+        assert_int_equal(spotify_client_get_saved_first_page(f->c, f->a, &pg, NULL), 0);
+        assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, &pg, &pl, NULL), 0);
+        long pages = sizes[k] ? (sizes[k] + 49) / 50 : 1; /* 437: 9 */
+        assert_int_equal(count("GET /v1/me/tracks", 200), pages);
+        assert_int_equal(count_all(), pages);
+        assert_is_liked_now(&pl);
+        assert_string_equal(pl.info.snapshot_id, pg.info.snapshot_id);
+    }
+}
+
+/* The list moves between the first page and the read that starts from it: a later page
+ * reports another total, so the read starts again from a new first page and returns the
+ * list as it is now. A save: 1 + 5 pages (the first read, 300 entries) + 7 (301); a
+ * removal beyond page one: 1 + 5 + 6 (299). */
+static void test_spotify_client_saved_read_from_stale_first_page(void **state)
+{
+    NEED_EMULATOR();
+    struct fx *f = *state;
+    struct spotify_playlist pg, pl;
+
+    json_decref(set_liked_size(300));
+    admin_do("DELETE", "/counters", NULL);
+    assert_int_equal(spotify_client_get_saved_first_page(f->c, f->a, &pg, NULL), 0);
+    save(unsaved_id(), NULL);
+    assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, &pg, &pl, NULL), 0);
+    assert_int_equal(count("GET /v1/me/tracks", 200), 1 + 5 + 7);
+    assert_is_liked_now(&pl);
+    assert_string_not_equal(pl.info.snapshot_id, pg.info.snapshot_id);
+
+    json_decref(set_liked_size(300));
+    admin_do("DELETE", "/counters", NULL);
+    assert_int_equal(spotify_client_get_saved_first_page(f->c, f->a, &pg, NULL), 0);
+    unsave(liked_id(200));
+    assert_int_equal(spotify_client_get_saved_tracks(f->c, f->a, &pg, &pl, NULL), 0);
+    assert_int_equal(count("GET /v1/me/tracks", 200), 1 + 5 + 6);
+    assert_is_liked_now(&pl);
+}
+
 /* A token without user-library-read: Spotify's 403, with a message that says why and
  * what to do; no retry. */
 static void test_spotify_client_saved_needs_scope(void **state)
@@ -324,8 +398,7 @@ static void test_spotify_client_saved_needs_scope(void **state)
     struct spotify_token_source src = {tok_get, &ts};
     struct spotify_client_opts o = {.api_base = api_base, .mode = f->mode};
     struct spotify_client *c = NULL;
-    struct spotify_playlist pl;
-    const char *fp = NULL;
+    struct spotify_playlist pl, pg;
 
     json_t *r = admin("POST", "/tokens",
                       json_pack("{s:s, s:s}", "user", "demo", "scope",
@@ -337,15 +410,16 @@ static void test_spotify_client_saved_needs_scope(void **state)
     json_decref(set_liked_size(20));
     admin_do("DELETE", "/counters", NULL);
     struct report rep = {0};
-    assert_int_equal(spotify_client_get_saved_tracks(c, f->a, &pl, &rep), ERR_SPOTIFY);
+    assert_int_equal(spotify_client_get_saved_tracks(c, f->a, NULL, &pl, &rep), ERR_SPOTIFY);
     assert_non_null(strstr(report_text(&rep), "Insufficient client scope"));
     assert_non_null(strstr(report_text(&rep), "user-library-read"));
     assert_non_null(strstr(report_text(&rep), "sign in again"));
     report_release(&rep);
-    assert_int_equal(spotify_client_get_saved_fingerprint(c, f->a, &fp, NULL, &rep), ERR_SPOTIFY);
+    assert_int_equal(spotify_client_get_saved_first_page(c, f->a, &pg, &rep), ERR_SPOTIFY);
     assert_non_null(strstr(report_text(&rep), "user-library-read"));
     report_release(&rep);
-    assert_null(fp);
+    assert_null(pg.info.snapshot_id);
+    assert_int_equal(pg.n_items, 0);
     assert_int_equal(count("GET /v1/me/tracks", 403), 2);
     assert_int_equal(count_all(), 2);
     spotify_client_free(c);
@@ -358,6 +432,8 @@ int main(void)
         BOTH(test_spotify_client_saved_small_and_empty),
         BOTH(test_spotify_client_saved_fingerprint_sees_changes),
         BOTH(test_spotify_client_saved_read_restarts_when_list_changes),
+        BOTH(test_spotify_client_saved_read_from_first_page),
+        BOTH(test_spotify_client_saved_read_from_stale_first_page),
         BOTH(test_spotify_client_saved_needs_scope),
     };
     return cmocka_run_group_tests(tests, emu_start, emu_stop);

@@ -98,7 +98,7 @@ static void test_sync_base_liked_changed(void **state)
     struct base_playlist b;
     assert_int_equal(base_playlist_repo_find(t.db, f->a, "u", "l", &b), 0);
     admin_do("DELETE", "/counters", NULL);
-    assert_int_equal(sync_base_snapshot(f->c, f->a, &b, &again, NULL), 0);
+    assert_int_equal(sync_base_snapshot(f->c, f->a, &b, &again, NULL, NULL), 0);
     assert_int_equal(count("GET /v1/me/tracks", 200), 1);
     assert_string_equal(again, snap);
 
@@ -125,6 +125,73 @@ static void test_sync_base_liked_changed(void **state)
     tmpdb_close(&t);
 }
 
+/* A catalogue track demo has not saved (caller frees). */
+static char *unsaved_track(void)
+{
+    json_t *list = admin("GET", "/users/demo/liked", NULL), *all = admin("GET", "/tracks", NULL);
+    const json_t *items = json_object_get(list, "items"), *tracks = json_object_get(all, "tracks");
+    char *id = NULL;
+    for (size_t i = 0; i < json_array_size(tracks) && !id; i++) {
+        const char *tid = json_string_value(json_object_get(json_array_get(tracks, i), "id"));
+        bool saved = false;
+        for (size_t k = 0; k < json_array_size(items) && !saved; k++)
+            saved = strcmp(tid,
+                           json_string_value(json_object_get(json_array_get(items, k), "id"))) == 0;
+        if (!saved)
+            id = strdup(tid);
+    }
+    assert_non_null(id);
+    json_decref(list);
+    json_decref(all);
+    return id;
+}
+
+/* What a sync of a changed Liked Songs base asks: the check (sync_base_snapshot(), its
+ * first page) and the whole read from that page (sync_base_read()): 437 saved tracks,
+ * one of them new since the last completed sync, cost ceil(437 / 50) = 9 requests of
+ * GET /me/tracks in all, page one once. The read holds the list as it is, and its
+ * snapshot (the key of the stored base) is the check's. */
+static void test_sync_base_liked_read_after_check(void **state)
+{
+    NEED_EMULATOR();
+    struct fx *f = *state;
+    struct tmpdb t;
+    struct base_playlist b;
+    struct spotify_playlist pl;
+    const struct spotify_playlist *page = NULL;
+    const char *before = NULL, *snap = NULL;
+    tmpdb_open(&t);
+    add_base(&t, "l", BASE_SOURCE_LIKED, NULL);
+    assert_int_equal(base_playlist_repo_find(t.db, f->a, "u", "l", &b), 0);
+    json_decref(admin("PUT", "/users/demo/liked", json_pack("{s:i}", "size", 436)));
+    assert_int_equal(sync_base_snapshot(f->c, f->a, &b, &before, NULL, NULL), 0);
+    complete(&t, "l", before);
+    /* a new save: 437 saved tracks, the new one first */
+    char *new_id = unsaved_track();
+    admin_do("POST", "/users/demo/liked", json_pack("{s:s}", "id", new_id));
+
+    admin_do("DELETE", "/counters", NULL);
+    assert_int_equal(sync_base_snapshot(f->c, f->a, &b, &snap, &page, NULL), 0);
+    assert_non_null(page);
+    assert_string_equal(page->info.snapshot_id, snap);
+    assert_string_not_equal(snap, before);
+    assert_int_equal(sync_base_read(f->c, f->a, &b, page, &pl, NULL), 0);
+    assert_int_equal(count("GET /v1/me/tracks", 200), 9);
+    assert_int_equal(count_all(), 9);
+    assert_string_equal(pl.info.snapshot_id, snap);
+    json_t *list = admin("GET", "/users/demo/liked", NULL);
+    const json_t *items = json_object_get(list, "items");
+    assert_int_equal(pl.n_items, 437);
+    assert_int_equal(json_array_size(items), 437);
+    assert_string_equal(pl.items[0].track.id, new_id);
+    for (size_t i = 0; i < pl.n_items; i++)
+        assert_string_equal(pl.items[i].uri,
+                            json_string_value(json_object_get(json_array_get(items, i), "uri")));
+    json_decref(list);
+    free(new_id);
+    tmpdb_close(&t);
+}
+
 static void test_sync_base_playlist_changed(void **state)
 {
     NEED_EMULATOR();
@@ -136,6 +203,15 @@ static void test_sync_base_playlist_changed(void **state)
     add_base(&t, "p", BASE_SOURCE_PLAYLIST, pid);
 
     assert_true(changed(f, &t, "p", &snap));
+    /* a playlist base keeps no first page: its snapshot comes from its header */
+    struct spotify_playlist dummy;
+    const struct spotify_playlist *page = &dummy;
+    const char *again = NULL;
+    struct base_playlist b;
+    assert_int_equal(base_playlist_repo_find(t.db, f->a, "u", "p", &b), 0);
+    assert_int_equal(sync_base_snapshot(f->c, f->a, &b, &again, &page, NULL), 0);
+    assert_null(page);
+    assert_string_equal(again, snap);
     char path[128];
     snprintf(path, sizeof path, "/playlists/%s", pid);
     json_t *pl = admin("GET", path, NULL);
@@ -156,6 +232,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         BOTH(test_sync_base_liked_changed),
+        BOTH(test_sync_base_liked_read_after_check),
         BOTH(test_sync_base_playlist_changed),
     };
     return cmocka_run_group_tests(tests, emu_start, emu_stop);

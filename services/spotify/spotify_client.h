@@ -179,18 +179,28 @@ int spotify_client_get_snapshots(struct spotify_client *c, struct arena *a, cons
  * first), each a SPOTIFY_ITEM_TRACK (or _UNAVAILABLE) with `added_at` = when it was
  * saved and no `added_by`. out->info: id NULL, name "Liked Songs", owner_id NULL,
  * total, snapshot_id = the fingerprint of the first page read. If the list changes
- * while it is read (a page reports another total), the read restarts once. Everything
- * in arena `a`. Needs the user-library-read scope: a 403 is ERR_SPOTIFY whose message
- * says to sign in again. Errors: see the top. */
+ * while it is read (a page reports another total), the read restarts once, from a first
+ * page asked then. Everything in arena `a`. Needs the user-library-read scope: a 403 is
+ * ERR_SPOTIFY whose message says to sign in again. Errors: see the top.
+ *
+ * first_page (may be NULL): the answer of spotify_client_get_saved_first_page() for the
+ * same user, borrowed (its entries are copied into *out, their strings shared: they
+ * must live as long as *out, e.g. in the same arena). The read starts from it and asks
+ * only the pages after it: ceil(total / 50) - 1 requests, none when it holds every
+ * entry; a page that reports another total than first_page's means the list moved
+ * since it was read, and the read restarts once as above. out->info is first_page's. */
 int spotify_client_get_saved_tracks(struct spotify_client *c, struct arena *a,
+                                    const struct spotify_playlist *first_page,
                                     struct spotify_playlist *out, struct report *rep);
 
-/* One request (GET /me/tracks?offset=0&limit=50): the current fingerprint of the saved
- * tracks (*fingerprint in arena `a`, the same string a whole read would give) and
- * *total (may be NULL). Errors as spotify_client_get_saved_tracks(). */
-int spotify_client_get_saved_fingerprint(struct spotify_client *c, struct arena *a,
-                                         const char **fingerprint, size_t *total,
-                                         struct report *rep);
+/* One request (GET /me/tracks?offset=0&limit=50): the first page of the saved tracks.
+ * out->info as a whole read's (total, snapshot_id = the current fingerprint: the same
+ * string a whole read starting now would give); out->items[0..n_items) the newest
+ * entries (50, or all when fewer), as a whole read gives them. Everything in arena `a`.
+ * Handed to spotify_client_get_saved_tracks(), it spares that read its first request.
+ * Errors as spotify_client_get_saved_tracks(). */
+int spotify_client_get_saved_first_page(struct spotify_client *c, struct arena *a,
+                                        struct spotify_playlist *out, struct report *rep);
 
 /* GET /me. Strings in arena `a`. */
 int spotify_client_get_me(struct spotify_client *c, struct arena *a, struct spotify_user *out,

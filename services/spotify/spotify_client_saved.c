@@ -1,6 +1,8 @@
 /* The user's saved tracks (Liked Songs): GET /me/tracks read whole (first page, then
- * the rest in parallel) or only its first page, and the fingerprint that stands in
- * for the snapshot_id Spotify does not keep for them (docs/sync.md, "Liked Songs"). */
+ * the rest in parallel) or only its first page, with the fingerprint that stands in
+ * for the snapshot_id Spotify does not keep for them (docs/sync.md, "Liked Songs"). A
+ * first page read alone can start a whole read later, which then asks only the rest. */
+#include <assert.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,12 +61,11 @@ static int first_page_failed(struct spotify_client *c, const struct sc_req *r, i
                    report_text(&c->err));
 }
 
-/* GET /me/tracks?offset=0&limit=50; with `whole`, the remaining pages too. */
-static int read_once(struct spotify_client *c, struct arena *a, bool whole,
-                     struct spotify_playlist *out, bool *changed)
+/* GET /me/tracks?offset=0&limit=50 into *out: info (name, total, the fingerprint) and
+ * the page's entries (items[0..n_items), as many as Spotify gave: 50 unless fewer). */
+static int first_page(struct spotify_client *c, struct arena *a, struct spotify_playlist *out)
 {
     struct sc_req first;
-    struct sc_pages p = {a, NULL, 0, SPOTIFY_SAVED_PAGE, false};
     json_t *root = NULL;
     size_t k = 0, total = 0, cap;
     char q[48];
@@ -72,7 +73,6 @@ static int read_once(struct spotify_client *c, struct arena *a, bool whole,
 
     memset(&first, 0, sizeof first);
     memset(out, 0, sizeof *out);
-    *changed = false;
     snprintf(q, sizeof q, "offset=0&limit=%d", SPOTIFY_SAVED_PAGE);
     if (sc_req_init(c, &first, "GET", SAVED_EP, SAVED_PATH, q, NULL, true) != 0) {
         rc = sc_fail(c, ERR_NOMEM, "out of memory reading the saved tracks");
@@ -100,14 +100,12 @@ static int read_once(struct spotify_client *c, struct arena *a, bool whole,
         goto done;
     }
     total = (size_t)json_integer_value(jt);
-    cap = whole ? total : json_array_size(ji);
-    p.total = total;
-    if (cap && !(p.items = arena_alloc(a, cap * sizeof *p.items))) {
+    cap = json_array_size(ji);
+    if (cap && !(out->items = arena_alloc(a, cap * sizeof *out->items))) {
         rc = sc_fail(c, ERR_NOMEM, "out of memory reading the saved tracks");
         goto done;
     }
-    k = 0;
-    rc = spotify_parse_page(root, 0, a, p.items, cap, &k, NULL);
+    rc = spotify_parse_page(root, 0, a, out->items, cap, &k, NULL);
     if (rc == ERR_NOMEM) {
         rc = sc_fail(c, rc, "out of memory reading the saved tracks");
         goto done;
@@ -116,24 +114,13 @@ static int read_once(struct spotify_client *c, struct arena *a, bool whole,
         rc = sc_fail(c, ERR_SPOTIFY, "Spotify saved tracks answer is malformed");
         goto done;
     }
-    json_decref(root);
-    root = NULL;
-    buf_release(&first.resp);
-    if ((rc = fingerprint(a, p.items, k, total, &out->info.snapshot_id)) != 0) {
+    if ((rc = fingerprint(a, out->items, k, total, &out->info.snapshot_id)) != 0) {
         rc = sc_fail(c, rc, "out of memory reading the saved tracks");
-        goto done;
-    }
-    if (whole && (rc = sc_read_pages(c, &p, SAVED_PATH, SAVED_EP, NULL, k, false)) != 0)
-        goto done;
-    if (p.changed) {
-        *changed = true;
-        rc = sc_fail(c, ERR_SPOTIFY, "the saved tracks changed while they were being read");
         goto done;
     }
     out->info.name = "Liked Songs";
     out->info.total = total;
-    out->items = p.items;
-    out->n_items = whole ? total : k;
+    out->n_items = k;
     rc = 0;
 done:
     json_decref(root);
@@ -141,48 +128,87 @@ done:
     return rc;
 }
 
-static int saved_tracks(struct spotify_client *c, struct arena *a, struct spotify_playlist *out)
+/* The whole list from its first page `p1` (borrowed; its entries are copied, their
+ * strings shared): the pages after it, in parallel. *changed: a page said the list
+ * moved since p1 was read. */
+static int read_rest(struct spotify_client *c, struct arena *a, const struct spotify_playlist *p1,
+                     struct spotify_playlist *out, bool *changed)
+{
+    size_t total = p1->info.total, k = p1->n_items;
+    struct sc_pages p = {a, NULL, total, SPOTIFY_SAVED_PAGE, false};
+    int rc;
+
+    assert(k <= total && p1->info.snapshot_id); /* first_page() made it */
+    memset(out, 0, sizeof *out);
+    *changed = false;
+    if (total && !(p.items = arena_alloc(a, total * sizeof *p.items)))
+        return sc_fail(c, ERR_NOMEM, "out of memory reading the saved tracks");
+    if (k)
+        memcpy(p.items, p1->items, k * sizeof *p.items);
+    if ((rc = sc_read_pages(c, &p, SAVED_PATH, SAVED_EP, NULL, k, false)) != 0)
+        return rc;
+    if (p.changed) {
+        *changed = true;
+        return sc_fail(c, ERR_SPOTIFY, "the saved tracks changed while they were being read");
+    }
+    out->info = p1->info;
+    out->items = p.items;
+    out->n_items = total;
+    return 0;
+}
+
+/* One attempt at a whole read: from `given` (a first page read before), else from a
+ * first page asked now. */
+static int read_once(struct spotify_client *c, struct arena *a,
+                     const struct spotify_playlist *given, struct spotify_playlist *out,
+                     bool *changed)
+{
+    struct spotify_playlist p1;
+    int rc;
+    *changed = false;
+    if (!given) {
+        if ((rc = first_page(c, a, &p1)) != 0)
+            return rc;
+        given = &p1;
+    }
+    return read_rest(c, a, given, out, changed);
+}
+
+static int saved_tracks(struct spotify_client *c, struct arena *a,
+                        const struct spotify_playlist *given, struct spotify_playlist *out)
 {
     bool changed = false;
     int rc;
     memset(out, 0, sizeof *out);
     if ((rc = sc_begin(c)) != 0)
         return rc;
-    rc = read_once(c, a, true, out, &changed);
+    rc = read_once(c, a, given, out, &changed);
     if (rc != 0 && changed) {
+        /* Again from a first page of now: the one given (or read) is out of date. */
         log_info("spotify saved tracks changed during a read; reading them again");
-        rc = read_once(c, a, true, out, &changed);
+        rc = read_once(c, a, NULL, out, &changed);
     }
     return rc;
 }
 
-static int saved_fingerprint(struct spotify_client *c, struct arena *a, const char **fp,
-                             size_t *total)
+static int saved_first_page(struct spotify_client *c, struct arena *a, struct spotify_playlist *out)
 {
-    struct spotify_playlist pl;
-    bool changed = false;
     int rc;
-    *fp = NULL;
-    if (total)
-        *total = 0;
+    memset(out, 0, sizeof *out);
     if ((rc = sc_begin(c)) != 0)
         return rc;
-    if ((rc = read_once(c, a, false, &pl, &changed)) != 0)
-        return rc;
-    *fp = pl.info.snapshot_id;
-    if (total)
-        *total = pl.info.total;
-    return 0;
+    return first_page(c, a, out);
 }
 
 int spotify_client_get_saved_tracks(struct spotify_client *c, struct arena *a,
+                                    const struct spotify_playlist *first_page,
                                     struct spotify_playlist *out, struct report *rep)
 {
-    return sc_end(c, saved_tracks(c, a, out), rep);
+    return sc_end(c, saved_tracks(c, a, first_page, out), rep);
 }
 
-int spotify_client_get_saved_fingerprint(struct spotify_client *c, struct arena *a, const char **fp,
-                                         size_t *total, struct report *rep)
+int spotify_client_get_saved_first_page(struct spotify_client *c, struct arena *a,
+                                        struct spotify_playlist *out, struct report *rep)
 {
-    return sc_end(c, saved_fingerprint(c, a, fp, total), rep);
+    return sc_end(c, saved_first_page(c, a, out), rep);
 }

@@ -160,7 +160,8 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
     struct sync_eval ev;
     struct spotify_client *client = NULL;
     struct spotify_stats ss;
-    const char *const **cur = NULL, *base_snap = NULL;
+    struct sync_base_seen seen = {0};
+    const char *const **cur = NULL;
     size_t *n_cur = NULL;
     bool *known = NULL;
     int rc, lent = -1;
@@ -186,9 +187,9 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
         goto done;
     /* One request for the snapshots of the base and of the children we know: an
      * unchanged base comes from the stored base, an unchanged child from the database. */
-    rc = sync_spotify_check(client, a, &in, true, &base_snap, known, &spotify);
+    rc = sync_spotify_check(client, a, &in, true, &seen, known, &spotify);
     if (rc == 0)
-        rc = sync_eval_run(app, client, a, &in, base_snap, NULL, NULL, &ev, &spotify);
+        rc = sync_eval_run(app, client, a, &in, &seen, NULL, NULL, &ev, &spotify);
     if (rc == ERR_VALIDATION)
         report_message(rep, "more than one child playlist is the catch-all");
     else if (rc == ERR_METADATA_UNAVAILABLE)

@@ -4,8 +4,10 @@
  * read it whole, ask its current snapshot, and tell whether it changed since the last
  * completed sync. A "playlist" base is a Spotify playlist with a snapshot_id; a
  * "liked" base is the user's saved tracks, which have none: their snapshot is the
- * fingerprint of their first page (spotify_client_get_saved_fingerprint(); why that
- * sees every change is argued in docs/sync.md, "Liked Songs").
+ * fingerprint of their first page (spotify_client_get_saved_first_page(); why that
+ * sees every change is argued in docs/sync.md, "Liked Songs"). A sync that finds the
+ * snapshot changed reads the base whole from that same page (sync_base_snapshot()'s
+ * first_page into sync_base_read()), so the page is asked once.
  *
  * For the auto-sync scheduler (branch engine) and the base store keyed by snapshot
  * (branch sse): sync_base_snapshot() gives the string to key on, for both sources, in
@@ -28,17 +30,25 @@ struct db;
  * Liked Songs (spotify_client_get_saved_tracks(): entries newest save first, added_at =
  * when the track was saved, no added_by). out->info.snapshot_id is the snapshot
  * sync_base_snapshot() would have given at the time of the read's first request.
- * Errors: the client's (its message in rep, which may be NULL). */
+ * first_page (may be NULL; NULL for a playlist base, where it is ignored): the first
+ * page a sync_base_snapshot() of this Liked Songs base read, borrowed (its strings must
+ * live as long as *out): the read starts from it and does not ask that page again, and
+ * out->info.snapshot_id is that snapshot. Errors: the client's (its message in rep,
+ * which may be NULL). */
 int sync_base_read(struct spotify_client *c, struct arena *a, const struct base_playlist *base,
-                   struct spotify_playlist *out, struct report *rep);
+                   const struct spotify_playlist *first_page, struct spotify_playlist *out,
+                   struct report *rep);
 
 /* The current snapshot of base `base`, in ONE request: a playlist's snapshot_id
  * (GET /playlists/{id}?fields=...), or for a Liked Songs base the fingerprint of its first
  * page (GET /me/tracks?limit=50): "liked:v1:<total>:<sha256 hex>". Equal strings mean
- * unchanged contents; the strings of the two sources never collide. Errors: the
- * client's (ERR_NOT_FOUND: the playlist is gone or unreadable), message in rep. */
+ * unchanged contents; the strings of the two sources never collide. *first_page (may be
+ * NULL): for a Liked Songs base, that page (arena; its info.snapshot_id is *snapshot),
+ * for sync_base_read() to start from; NULL for a playlist base. Errors: the client's
+ * (ERR_NOT_FOUND: the playlist is gone or unreadable), message in rep. */
 int sync_base_snapshot(struct spotify_client *c, struct arena *a, const struct base_playlist *base,
-                       const char **snapshot, struct report *rep);
+                       const char **snapshot, const struct spotify_playlist **first_page,
+                       struct report *rep);
 
 /* Has base `base_id` of `user_id` changed on Spotify since its last completed sync?
  * ONE Spotify request (sync_base_snapshot()) plus two reads of the database. *changed

@@ -289,11 +289,13 @@ static void clear_metadata(struct track *t, size_t n, unsigned meta)
 /* How long a store step waits for a database connection before doing without. */
 #define SYNC_STORE_DB_WAIT_MS 5000
 
-/* The entries: from the stored base when it was stored at base_snapshot, else read. */
+/* The entries: from the stored base when it was stored at the snapshot the check saw,
+ * else read (from the first page the check read, if it read one). */
 static int base_entries(struct app *app, struct spotify_client *c, struct arena *a,
-                        const struct sync_input *in, const char *base_snapshot,
+                        const struct sync_input *in, const struct sync_base_seen *seen,
                         struct sync_eval *ev, struct report *rep)
 {
+    const char *base_snapshot = seen ? seen->snapshot : NULL;
     if (base_snapshot && in->store.snapshot_id &&
         strcmp(base_snapshot, in->store.snapshot_id) == 0) {
         /* A connection for this one read only (none is held across Spotify calls). */
@@ -310,7 +312,7 @@ static int base_entries(struct app *app, struct spotify_client *c, struct arena 
         log_info("base %s: stored entries unusable (%s); reading the base", in->base.id,
                  app_err_code(rc));
     }
-    return sync_base_read(c, a, &in->base, &ev->base, rep);
+    return sync_base_read(c, a, &in->base, seen ? seen->first_page : NULL, &ev->base, rep);
 }
 
 /* The user's tags on the tracks and their artists, read with a connection of its own
@@ -329,8 +331,8 @@ static int apply_tags(struct app *app, struct arena *a, const struct sync_input 
 }
 
 int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
-                  const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
-                  void *ud, struct sync_eval *ev, struct report *rep)
+                  const struct sync_input *in, const struct sync_base_seen *seen,
+                  sync_phase_fn phase, void *ud, struct sync_eval *ev, struct report *rep)
 {
     unsigned meta = in->needs & (RULE_NEEDS_ARTISTS | RULE_NEEDS_ALBUM);
     int64_t now = (int64_t)time(NULL);
@@ -340,7 +342,7 @@ int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
     memset(ev, 0, sizeof *ev);
     if (phase && (rc = phase(ud, "read_base", 0, 0)) != 0)
         return rc;
-    if ((rc = base_entries(app, c, a, in, base_snapshot, ev, rep)) != 0)
+    if ((rc = base_entries(app, c, a, in, seen, ev, rep)) != 0)
         return rc;
     if ((rc = sync_tracks_build(a, ev->base.items, ev->base.n_items, &ev->tracks)) != 0)
         return rc;

@@ -78,10 +78,21 @@ struct sync_eval {
     bool from_store;               /* the entries came from the stored base, not Spotify */
 };
 
+/* What the check saw of the base (sync_spotify_check()), for the evaluation that follows
+ * (sync_eval_run()). */
+struct sync_base_seen {
+    const char *snapshot; /* its current snapshot id (arena); NULL: not asked */
+    /* A Liked Songs base's first page, read for that snapshot (arena): a whole read
+     * starts from it instead of asking it again. NULL otherwise. */
+    const struct spotify_playlist *first_page;
+};
+
 /* Gets the base's entries, builds the tracks, gets the metadata the rules need and
  * computes every child's target. The entries come from the stored base when
- * base_snapshot (the base's current snapshot id, from sync_spotify_check(); NULL =
- * unknown) is the one it was stored under, else from a read of the whole base. The
+ * seen->snapshot (from sync_spotify_check(); seen NULL or its snapshot NULL = unknown)
+ * is the one it was stored under, else from a read of the whole base (starting from
+ * seen->first_page when the check read one: a Liked Songs base's first page is asked
+ * once per sync). The
  * metadata values come from the stored base when it holds every kind the rules need
  * and they are younger than the cache lifetime of their kind, else from
  * metadata_enrich() (cache first). A read, or metadata fetched, is saved as the
@@ -96,8 +107,8 @@ struct sync_eval {
  * Release with sync_eval_release() whatever the outcome. */
 typedef metadata_progress_fn sync_phase_fn;
 int sync_eval_run(struct app *app, struct spotify_client *c, struct arena *a,
-                  const struct sync_input *in, const char *base_snapshot, sync_phase_fn phase,
-                  void *ud, struct sync_eval *ev, struct report *rep);
+                  const struct sync_input *in, const struct sync_base_seen *seen,
+                  sync_phase_fn phase, void *ud, struct sync_eval *ev, struct report *rep);
 void sync_eval_release(struct sync_eval *ev);
 
 /* Child i's target as uris (arena array), from an evaluation. */
@@ -106,13 +117,15 @@ int sync_eval_target_uris(const struct sync_eval *ev, size_t child, struct arena
 
 /* Which children still hold the contents recorded for them (child_same[i]) and, when
  * ask_base and something is known of the base (the last completed sync's snapshot or
- * a stored base), the base's current snapshot id (*base_snap, arena; NULL when not
+ * a stored base), what the base is now (*base: its snapshot id; zeroed when not
  * asked): asks the snapshot ids of the base and of every child with recorded contents,
  * with spotify_client_get_snapshots() (one request for all where possible; none when
  * there is nothing to ask). A Liked Songs base is asked apart: its first page (one
- * request, sync_base_snapshot()). Errors: the client's (its message in rep). */
+ * request, sync_base_snapshot()), kept in base->first_page. Errors: the client's (its
+ * message in rep). */
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                       bool ask_base, const char **base_snap, bool *child_same, struct report *rep);
+                       bool ask_base, struct sync_base_seen *base, bool *child_same,
+                       struct report *rep);
 
 /* ---- The stored base (sync_store.c; repositories/base_store_repo.h) -------------- */
 

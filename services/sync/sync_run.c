@@ -397,7 +397,7 @@ static void learn_snapshots(struct run *r)
 static int run_steps(struct run *r)
 {
     struct sync_input *in = &r->in;
-    const char *base_snap = NULL;
+    struct sync_base_seen seen = {0};
     bool *child_same = NULL;
     const char *const **targets = NULL;
     size_t *n_targets = NULL;
@@ -435,9 +435,10 @@ static int run_steps(struct run *r)
                        !sync_input_metadata_stale(r->app, in, (int64_t)time(NULL));
     /* The base's snapshot is asked too (same request): it says whether the last
      * completed sync still describes the base, or else whether the stored base does. */
-    if ((rc = sync_spotify_check(r->client, r->a, in, true, &base_snap, child_same, &r->rep)) != 0)
+    if ((rc = sync_spotify_check(r->client, r->a, in, true, &seen, child_same, &r->rep)) != 0)
         return spotify_fail(r, rc, "checking the playlists' snapshot ids", &r->rep);
-    bool base_same = config_same && base_snap && strcmp(base_snap, in->state.last_snapshot_id) == 0;
+    bool base_same =
+        config_same && seen.snapshot && strcmp(seen.snapshot, in->state.last_snapshot_id) == 0;
     bool all_known = true, all_same = true;
     for (size_t i = 0; i < n; i++) {
         all_known &= in->child_state[i].has_contents;
@@ -459,7 +460,7 @@ static int run_steps(struct run *r)
         if (all_same)
             return 0; /* nothing changed anywhere: the one request above was all */
     } else {
-        rc = sync_eval_run(r->app, r->client, r->a, in, base_snap, eval_phase, r, &r->ev, &r->rep);
+        rc = sync_eval_run(r->app, r->client, r->a, in, &seen, eval_phase, r, &r->ev, &r->rep);
         if (rc == ERR_VALIDATION)
             return fail(r, rc, "more than one child playlist is the catch-all");
         if (rc == ERR_METADATA_UNAVAILABLE)

@@ -180,9 +180,11 @@ static int check_user(struct app *app, const struct auto_sync_due *rows, size_t 
             rc = ERR_NOMEM;
         else if ((rc = spotify_session_client(app, user_id, &c)) == 0 && n_ids > 0)
             rc = spotify_client_get_snapshots(c, a, ids, n_ids, snaps, &rep);
+        /* The page itself is not kept for the sync this may queue: that sync runs later,
+         * on another thread, and asks the page again in its own check (docs/sync.md). */
         for (size_t b = 0; rc == 0 && b < n; b++)
             if (d[b].ask && d[b].liked)
-                rc = sync_base_snapshot(c, a, &d[b].in.base, &d[b].liked_snap, &rep);
+                rc = sync_base_snapshot(c, a, &d[b].in.base, &d[b].liked_snap, NULL, &rep);
         if (rc == 0)
             decide_online(d, n, snaps);
         if (c) {

@@ -13,7 +13,8 @@
 #include "services/sync/sync_internal.h"
 
 int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct sync_input *in,
-                       bool ask_base, const char **base_snap, bool *child_same, struct report *rep)
+                       bool ask_base, struct sync_base_seen *base, bool *child_same,
+                       struct report *rep)
 {
     size_t n = in->n_children, nids = 0, base_slot = SIZE_MAX;
     const char **ids = arena_alloc(a, (n + 1) * sizeof *ids);
@@ -22,16 +23,10 @@ int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct s
     bool liked = base_playlist_is_liked(&in->base);
     int rc;
 
-    *base_snap = NULL;
+    memset(base, 0, sizeof *base);
     if (!ids || !snaps || !slot)
         return ERR_NOMEM;
-    /* A Liked Songs base is not in the library listing: its first page is its snapshot
-     * (one request of its own, docs/sync.md "Liked Songs"). */
     bool known = in->state.last_snapshot_id || in->store.snapshot_id;
-    if (ask_base && known && liked) {
-        if ((rc = sync_base_snapshot(c, a, &in->base, base_snap, rep)) != 0)
-            return rc;
-    }
     if (ask_base && known && !liked) {
         base_slot = nids;
         ids[nids++] = in->base.spotify_playlist_id;
@@ -46,7 +41,13 @@ int sync_spotify_check(struct spotify_client *c, struct arena *a, const struct s
     if ((rc = spotify_client_get_snapshots(c, a, ids, nids, snaps, rep)) != 0)
         return rc;
     if (base_slot != SIZE_MAX)
-        *base_snap = snaps[base_slot];
+        base->snapshot = snaps[base_slot];
+    /* A Liked Songs base is not in the library listing: its first page is its snapshot
+     * (one request of its own, docs/sync.md "Liked Songs"), kept for a whole read. Asked
+     * last, so that a read which follows asks the later pages right after it. */
+    if (ask_base && known && liked &&
+        (rc = sync_base_snapshot(c, a, &in->base, &base->snapshot, &base->first_page, rep)) != 0)
+        return rc;
     for (size_t i = 0; i < n; i++)
         child_same[i] = slot[i] != SIZE_MAX && snaps[slot[i]] &&
                         strcmp(snaps[slot[i]], in->child_state[i].snapshot_id) == 0;
