@@ -200,6 +200,9 @@ static void watch_client(bool half_close)
 {
     struct workpool *pool = NULL;
     const char *head = "GET /defer-watch HTTP/1.1\r\nHost: x\r\n\r\n";
+    pthread_mutex_lock(&watch.mu); /* before the request: its work may start at once */
+    watch.started = watch.client_left = watch.done = watch.saw_gone = false;
+    pthread_mutex_unlock(&watch.mu);
     assert_int_equal(workpool_new(1, 4, &pool), 0);
     struct http_server *srv = start(pool);
     struct sockaddr_in a = {.sin_family = AF_INET,
@@ -210,10 +213,9 @@ static void watch_client(bool half_close)
     assert_int_equal(write(fd, head, strlen(head)), (ssize_t)strlen(head));
 
     pthread_mutex_lock(&watch.mu);
-    watch.started = watch.client_left = watch.done = watch.saw_gone = false;
     while (!watch.started)
         pthread_cond_wait(&watch.cv, &watch.mu);
-    assert_false(watch.gone_at_start); /* suspended, the client still there: not gone */
+    bool gone_at_start = watch.gone_at_start; /* suspended, the client still there */
     if (half_close)
         shutdown(fd, SHUT_WR);
     else
@@ -222,8 +224,10 @@ static void watch_client(bool half_close)
     pthread_cond_broadcast(&watch.cv);
     while (!watch.done)
         pthread_cond_wait(&watch.cv, &watch.mu);
-    assert_true(watch.saw_gone);
+    bool saw_gone = watch.saw_gone;
     pthread_mutex_unlock(&watch.mu);
+    assert_false(gone_at_start);
+    assert_true(saw_gone);
     if (half_close)
         close(fd);
     /* The request completes (its answer cannot be delivered) and nothing is left. */
