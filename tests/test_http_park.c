@@ -56,7 +56,7 @@ static void work(struct request *req, struct response *res, void *arg)
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool started;      /* the work runs and has looked once */
+    bool started;       /* the work runs and has looked once */
     bool gone_at_start; /* request_client_gone() on that first look */
     bool client_left;   /* set by the test once it closed or half-closed */
     bool done;

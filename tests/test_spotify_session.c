@@ -33,21 +33,22 @@
 #define POOL_SIZE 3
 #define USER "u1"
 #define GRANT                                                                                      \
-    "{\"access_token\":\"new-access\",\"token_type\":\"Bearer\",\"expires_in\":3600,"             \
+    "{\"access_token\":\"new-access\",\"token_type\":\"Bearer\",\"expires_in\":3600,"              \
     "\"refresh_token\":\"new-refresh\",\"scope\":\"playlist-read-private\"}"
-#define INVALID_GRANT "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid refresh token\"}"
+#define INVALID_GRANT                                                                              \
+    "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid refresh token\"}"
 
 /* ---- the accounts service: a gate ------------------------------------------------- */
 
 static struct gate {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int fd;            /* listening socket */
+    int fd; /* listening socket */
     int port;
-    int arrived;       /* requests received */
-    int answered;      /* requests answered */
-    int open;          /* answers allowed so far */
-    int status;        /* of the answers */
+    int arrived;  /* requests received */
+    int answered; /* requests answered */
+    int open;     /* answers allowed so far */
+    int status;   /* of the answers */
     const char *body;
     char last_form[512]; /* the last request's body */
     bool stop;
@@ -189,7 +190,9 @@ static int setup(void **state)
     assert_int_equal(spotify_session_table_new(&f->app.spotify_sessions), 0);
     assert_non_null(f->a = arena_new());
     struct db *db = db_pool_acquire(f->app.db, 1000);
-    struct user u = {.id = USER, .spotify_user_id = "sp1", .created = "2026-01-01T00:00:00Z",
+    struct user u = {.id = USER,
+                     .spotify_user_id = "sp1",
+                     .created = "2026-01-01T00:00:00Z",
                      .updated = "2026-01-01T00:00:00Z"};
     assert_int_equal(user_repo_insert(db, &u), 0);
     db_pool_release(f->app.db, db);
@@ -222,9 +225,8 @@ static unsigned char *encrypt(int refresh, const char *token, size_t *len)
     unsigned char *out = NULL;
     int n = spotify_session_aad(USER, refresh, aad, sizeof aad);
     assert_true(n > 0);
-    assert_int_equal(token_crypto_encrypt(F->cfg.token_key, aad, (size_t)n, token, strlen(token),
-                                          &out, len),
-                     0);
+    assert_int_equal(
+        token_crypto_encrypt(F->cfg.token_key, aad, (size_t)n, token, strlen(token), &out, len), 0);
     return out;
 }
 

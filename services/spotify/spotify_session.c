@@ -208,8 +208,7 @@ static int use_moved_row(struct session_rec *r, struct arena *arena, int64_t was
     drop_cached(r);
     if (cur.needs_reauth)
         return ERR_SPOTIFY_REAUTH;
-    if (cur.access_enc &&
-        cur.token_expires_at - SPOTIFY_SESSION_REFRESH_MARGIN_S > now &&
+    if (cur.access_enc && cur.token_expires_at - SPOTIFY_SESSION_REFRESH_MARGIN_S > now &&
         use_stored(r, &cur, token) == 0)
         return 0;
     return ERR_SPOTIFY;
