@@ -380,16 +380,17 @@ static void test_spotify_session_concurrent_refreshes_ask_once(void **state)
     free(b.token);
 }
 
-static void test_spotify_session_tokens_stored_during_a_refresh_stay(void **state)
+/* While a refresh waits on the accounts service (which then answers status/body),
+ * another process (or a new sign-in) stores its tokens: they stay, and are the answer. */
+static void tokens_stored_meanwhile(int status, const char *body)
 {
     struct getter g;
     char refresh[64];
-    (void)state;
+    gate_reset(status, body);
     store_tokens("old-access", "old-refresh", -10);
     int64_t version = row(refresh, sizeof refresh).token_version;
     getter_start(&g);
     gate_wait_arrived(1);
-    /* Meanwhile another process (or a new sign-in) stores its tokens. */
     store_tokens("other-access", "other-refresh", 3600);
     gate_open();
     getter_join(&g);
@@ -398,29 +399,22 @@ static void test_spotify_session_tokens_stored_during_a_refresh_stay(void **stat
     struct user_tokens t = row(refresh, sizeof refresh);
     assert_string_equal(refresh, "other-refresh"); /* not overwritten by ours */
     assert_int_equal(t.token_version, version + 1);
+    assert_int_equal(t.needs_reauth, 0);
     free(g.token);
+}
+
+static void test_spotify_session_tokens_stored_during_a_refresh_stay(void **state)
+{
+    (void)state;
+    tokens_stored_meanwhile(200, GRANT); /* our UPDATE finds the version moved */
 }
 
 static void test_spotify_session_invalid_grant_after_another_refresh(void **state)
 {
-    struct getter g;
-    char refresh[64];
     (void)state;
-    gate_reset(400, INVALID_GRANT);
-    store_tokens("old-access", "old-refresh", -10);
-    getter_start(&g);
-    gate_wait_arrived(1);
     /* Another process spent the same refresh token first and stored its successor:
      * Spotify refuses ours, and the user need not sign in again. */
-    store_tokens("other-access", "other-refresh", 3600);
-    gate_open();
-    getter_join(&g);
-    assert_int_equal(g.rc, 0);
-    assert_string_equal(g.token, "other-access");
-    struct user_tokens t = row(refresh, sizeof refresh);
-    assert_int_equal(t.needs_reauth, 0);
-    assert_string_equal(refresh, "other-refresh");
-    free(g.token);
+    tokens_stored_meanwhile(400, INVALID_GRANT);
 }
 
 static void test_spotify_session_invalid_grant_needs_reauth(void **state)
