@@ -127,7 +127,11 @@ class PollingThreadsTest(ServerWithEmulator, unittest.TestCase):
         # every preview below costs exactly PREVIEW_REQUESTS requests.
         status, self.fast = raw_request(self.srv.port, "POST", self.preview, self.token)
         self.assertEqual(status, 200, self.fast)
-        self.assertEqual(json.loads(self.fast), {"children": self.expected})
+        fast = json.loads(self.fast)
+        self.assertEqual(fast["children"], self.expected)
+        # (the `tracks` map's contents have their own test: test_preview_tracks.py)
+        self.assertEqual(set(fast["tracks"]),
+                         {i for c in self.expected for i in c["track_ids"]})
         self.emu.reset_counters()
         status, again = raw_request(self.srv.port, "POST", self.preview, self.token)
         self.assertEqual((status, again), (200, self.fast))
