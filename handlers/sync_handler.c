@@ -354,19 +354,25 @@ static bool client_gone(void *req)
     return request_client_gone(req);
 }
 
-void sync_handler_preview(struct request *req, struct response *res)
+/* The preview, on a worker of the pool while the connection is suspended: it waits on
+ * Spotify and MusicBrainz for seconds, during which a polling thread would leave every
+ * other connection it serves unanswered (docs/SECURITY.md §3). Its request's connection
+ * is lent during those waits (preview_service_run). */
+static void preview_work(struct request *req, struct response *res, void *arg)
 {
     struct preview_result p;
     struct report rep = {0};
     const char *explain = request_query(req, "explain");
     struct db *db = request_db_or_503(req, res);
+    (void)arg;
     if (!db)
         return;
     if (explain && !*explain) {
         answer_invalid(res, "explain", "must be a track id");
         return;
     }
-    /* A preview nobody waits for stops: a client that hung up is seen between steps. */
+    /* A preview nobody waits for stops: a client that hung up is seen between steps
+     * (request_client_gone looks at the socket, which a suspended connection keeps). */
     struct cancel gone = {client_gone, req};
     int rc = preview_service_run(req->app, db, req->arena, req->user_id, request_param(req, "id"),
                                  explain, &gone, &p, &rep);
@@ -380,6 +386,15 @@ void sync_handler_preview(struct request *req, struct response *res)
             response_error(res, ERR_NOMEM);
     }
     report_release(&rep);
+}
+
+void sync_handler_preview(struct request *req, struct response *res)
+{
+    /* The connection the authentication took goes back: a preview waiting in the
+     * pool's queue holds none (the work takes one when it runs). */
+    request_db_release(req);
+    if (request_defer(req, preview_work, NULL) != 0)
+        response_error_msg(res, ERR_UNAVAILABLE, "the preview could not be started");
 }
 
 /* The restore, on its own thread while the connection is suspended: it holds the
@@ -420,6 +435,7 @@ static void restore_work(struct request *req, struct response *res, void *arg)
 
 void sync_handler_restore(struct request *req, struct response *res)
 {
+    request_db_release(req); /* as the preview: none held while queued */
     if (request_defer(req, restore_work, NULL) != 0)
         response_error_msg(res, ERR_UNAVAILABLE, "the restore could not be started");
 }

@@ -12,9 +12,10 @@ void sync_handler_status(struct request *req, struct response *res);
 void sync_handler_list(struct request *req, struct response *res);
 /* GET /api/sync-events/{id} */
 void sync_handler_get(struct request *req, struct response *res);
-/* POST /api/base-playlists/{id}/preview[?explain=TRACK_ID] */
+/* POST /api/base-playlists/{id}/preview[?explain=TRACK_ID]: runs on the worker pool
+ * (request_defer), never on a polling thread; 503 when no worker can take it. */
 void sync_handler_preview(struct request *req, struct response *res);
-/* POST /api/child-playlists/{id}/restore */
+/* POST /api/child-playlists/{id}/restore: on the worker pool too. */
 void sync_handler_restore(struct request *req, struct response *res);
 
 #endif

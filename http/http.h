@@ -85,7 +85,9 @@ int64_t request_if_match(struct request *req);
 /* Whether the client has closed its connection (or half-closed it) while the request is
  * being worked on: a look at the socket that never blocks. libmicrohttpd cannot say it
  * while a handler runs or the connection is suspended, so long work asks this between
- * its steps (see lib/cancel.h). Safe from the handler's thread and from deferred work. */
+ * its steps (see lib/cancel.h). Safe from the handler's thread and from deferred work:
+ * a suspended connection keeps its socket open and libmicrohttpd does not read it, so a
+ * client that closed or half-closed meanwhile is seen (tests/test_http_park.c). */
 bool request_client_gone(struct request *req);
 /* Runs fn(req) once when the request completes (after the answer was sent, or the
  * client went away), last registered first: how a layer above gives back what it

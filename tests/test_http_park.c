@@ -1,8 +1,9 @@
 /* The HTTP core's parked and deferred requests: a parked request is answered by
  * another thread through request_resume() (also when that happens inside arm, before
  * anything waited), deferred work runs on the worker pool it was given, and a server
- * without a pool answers 503 instead of starting a thread. A real server on a loopback
- * port, a plain-socket client. */
+ * without a pool answers 503 instead of starting a thread, and deferred work sees a
+ * client that hung up (or half-closed) while its connection is suspended. A real server
+ * on a loopback port, a plain-socket client. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http/http.h"
@@ -49,6 +51,46 @@ static void work(struct request *req, struct response *res, void *arg)
     response_text(res, 200, "text/plain", (const char *)arg);
 }
 
+/* Deferred work that watches its client: what request_client_gone() said while the
+ * client was there, and whether it said "gone" after the client left (within 5 s). */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool started;       /* the work runs and has looked once */
+    bool gone_at_start; /* request_client_gone() on that first look */
+    bool client_left;   /* set by the test once it closed or half-closed */
+    bool done;
+    bool saw_gone;
+} watch = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, false, false, false};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void watch_work(struct request *req, struct response *res, void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&watch.mu);
+    watch.gone_at_start = request_client_gone(req);
+    watch.started = true;
+    pthread_cond_broadcast(&watch.cv);
+    while (!watch.client_left) /* the client is there until the test says otherwise */
+        pthread_cond_wait(&watch.cv, &watch.mu);
+    pthread_mutex_unlock(&watch.mu);
+    bool gone = false;
+    for (int64_t end = now_ms() + 5000; !gone && now_ms() < end; usleep(2000))
+        gone = request_client_gone(req);
+    pthread_mutex_lock(&watch.mu);
+    watch.saw_gone = gone;
+    watch.done = true;
+    pthread_cond_broadcast(&watch.cv);
+    pthread_mutex_unlock(&watch.mu);
+    response_text(res, 200, "text/plain", "watched");
+}
+
 static void *answerer(void *arg)
 {
     (void)arg;
@@ -74,6 +116,8 @@ static void dispatch(struct request *req, struct response *res)
         rc = request_park(req, arm_now, "now");
     else if (strcmp(req->path, "/defer") == 0)
         rc = request_defer(req, work, "deferred");
+    else if (strcmp(req->path, "/defer-watch") == 0)
+        rc = request_defer(req, watch_work, NULL);
     if (rc != 0)
         response_text(res, 404, "text/plain", "no");
 }
@@ -149,11 +193,70 @@ static void test_http_defer_runs_on_the_pool(void **state)
     http_server_stop(srv, 5);
 }
 
+/* Sends GET /defer-watch, lets the work look while the client is there, then closes the
+ * socket (half: shutdown(SHUT_WR), the way some clients hang up) and waits for what the
+ * work saw. */
+static void watch_client(bool half_close)
+{
+    struct workpool *pool = NULL;
+    const char *head = "GET /defer-watch HTTP/1.1\r\nHost: x\r\n\r\n";
+    pthread_mutex_lock(&watch.mu); /* before the request: its work may start at once */
+    watch.started = watch.client_left = watch.done = watch.saw_gone = false;
+    pthread_mutex_unlock(&watch.mu);
+    assert_int_equal(workpool_new(1, 4, &pool), 0);
+    struct http_server *srv = start(pool);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)http_server_port(srv))};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+
+    pthread_mutex_lock(&watch.mu);
+    while (!watch.started)
+        pthread_cond_wait(&watch.cv, &watch.mu);
+    bool gone_at_start = watch.gone_at_start; /* suspended, the client still there */
+    if (half_close)
+        shutdown(fd, SHUT_WR);
+    else
+        close(fd);
+    watch.client_left = true;
+    pthread_cond_broadcast(&watch.cv);
+    while (!watch.done)
+        pthread_cond_wait(&watch.cv, &watch.mu);
+    bool saw_gone = watch.saw_gone;
+    pthread_mutex_unlock(&watch.mu);
+    assert_false(gone_at_start);
+    assert_true(saw_gone);
+    if (half_close)
+        close(fd);
+    /* The request completes (its answer cannot be delivered) and nothing is left. */
+    for (int64_t end = now_ms() + 5000; http_server_inflight(srv) > 0 && now_ms() < end;)
+        usleep(2000);
+    assert_int_equal(http_server_inflight(srv), 0);
+    http_server_stop(srv, 5);
+    workpool_free(pool);
+}
+
+static void test_http_defer_sees_a_client_that_left(void **state)
+{
+    (void)state;
+    watch_client(false);
+}
+
+static void test_http_defer_sees_a_client_that_half_closed(void **state)
+{
+    (void)state;
+    watch_client(true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_park_answered_by_another_thread),
         cmocka_unit_test(test_http_defer_runs_on_the_pool),
+        cmocka_unit_test(test_http_defer_sees_a_client_that_left),
+        cmocka_unit_test(test_http_defer_sees_a_client_that_half_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

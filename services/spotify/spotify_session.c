@@ -140,14 +140,37 @@ static int encrypt_token(struct session_rec *r, int refresh, const char *token, 
                                 out_len);
 }
 
+/* A pooled connection for one short step (a read or a write), given back by the caller
+ * with db_pool_release() right after it; NULL when none is free within POOL_WAIT_MS. No
+ * connection is ever held across a call to the accounts service (issue #12). */
+static struct db *db_take(struct session_rec *r)
+{
+    return r->app->db ? db_pool_acquire(r->app->db, POOL_WAIT_MS) : NULL;
+}
+
+/* The user's token fields (in arena), read with a connection of its own. 0,
+ * ERR_NOT_FOUND, ERR_NOMEM, ERR_INTERNAL (or no connection free). */
+static int read_row(struct session_rec *r, struct arena *arena, struct user_tokens *t)
+{
+    struct db *db = db_take(r);
+    int rc;
+    if (!db)
+        return ERR_INTERNAL;
+    rc = user_repo_get_tokens(db, arena, r->user_id, t);
+    db_pool_release(r->app->db, db);
+    return rc;
+}
+
 /* Marks the user as needing a new sign-in; the answer is ERR_SPOTIFY_REAUTH either way. */
-static int need_reauth(struct session_rec *r, struct db *db, const char *why)
+static int need_reauth(struct session_rec *r, const char *why)
 {
     char now[21];
+    struct db *db = db_take(r);
     util_time_format(time(NULL), now);
     log_warn("spotify session: user %s must sign in again (%s)", r->user_id, why);
-    if (user_repo_set_needs_reauth(db, r->user_id, 1, now) != 0)
+    if (!db || user_repo_set_needs_reauth(db, r->user_id, 1, now) != 0)
         log_error("spotify session: cannot mark user %s needs_reauth", r->user_id);
+    db_pool_release(r->app->db, db);
     drop_cached(r);
     return ERR_SPOTIFY_REAUTH;
 }
@@ -170,62 +193,64 @@ static int use_stored(struct session_rec *r, const struct user_tokens *t, char *
     return 0;
 }
 
-/* Refreshes with the stored refresh token and stores the result (see the header).
- * Runs under the record's mutex. */
-static int refresh(struct session_rec *r, struct db *db, struct arena *arena,
-                   const struct user_tokens *t, int64_t now, char **token, int *requests)
+/* The tokens changed while we asked the accounts service (version `was` read before the
+ * call): a new sign-in, or another process that refreshed with the same refresh token.
+ * Their access token is the answer when it is fresh: 0 with *token. ERR_CONFLICT when
+ * the row did not move (the caller goes on with its own result); ERR_SPOTIFY_REAUTH when
+ * it now says needs_reauth; ERR_SPOTIFY when it moved but holds nothing usable now (the
+ * next call starts from the new row). */
+static int use_moved_row(struct session_rec *r, struct arena *arena, int64_t was, int64_t now,
+                         char **token)
 {
-    struct spotify_token_grant g = {0};
-    char *old_refresh = NULL;
+    struct user_tokens cur;
+    if (read_row(r, arena, &cur) != 0 || cur.token_version == was)
+        return ERR_CONFLICT;
+    drop_cached(r);
+    if (cur.needs_reauth)
+        return ERR_SPOTIFY_REAUTH;
+    if (cur.access_enc && cur.token_expires_at - SPOTIFY_SESSION_REFRESH_MARGIN_S > now &&
+        use_stored(r, &cur, token) == 0)
+        return 0;
+    return ERR_SPOTIFY;
+}
+
+/* Stores a refresh's result: the new refresh token (PKCE: the old one is spent now)
+ * and the new access token together, in one UPDATE that checks the version read before
+ * the call, then hands the access token out. Takes a connection for the write only. */
+static int store_grant(struct session_rec *r, struct arena *arena, const struct user_tokens *t,
+                       const char *old_refresh, struct spotify_token_grant *g, int64_t now,
+                       char **token)
+{
+    const char *new_refresh = g->refresh_token ? g->refresh_token : old_refresh;
     unsigned char *acc_enc = NULL, *ref_enc = NULL;
     size_t acc_len = 0, ref_len = 0;
+    int64_t exp = now + g->expires_in;
+    struct db *db = NULL;
     char stamp[21];
     int rc;
 
-    if (!t->refresh_enc)
-        return need_reauth(r, db, "no refresh token stored");
-    rc = decrypt_blob(r, 1, t->refresh_enc, t->refresh_len, &old_refresh);
-    if (rc == ERR_UNAUTHORIZED)
-        return need_reauth(r, db, "stored refresh token cannot be decrypted (token key changed?)");
-    if (rc != 0)
-        goto done;
-    /* No metrics here: the client reports the requests its token source made
-     * (on_request, SPOTIFY_EP_TOKEN), so counting them here would count them twice. */
-    rc = spotify_accounts_refresh(r->app->cfg, NULL, old_refresh, &g, requests);
-    if (rc == ERR_SPOTIFY_REAUTH) {
-        rc = need_reauth(r, db, "Spotify refused the refresh token: invalid_grant");
-        goto done;
-    }
-    if (rc != 0) {
-        rc = rc == ERR_NOMEM ? ERR_NOMEM : ERR_SPOTIFY;
-        goto done;
-    }
-    /* The new refresh token (PKCE: the old one is spent now) and the new access token
-     * are stored together, in one UPDATE, before the access token is used. */
-    const char *new_refresh = g.refresh_token ? g.refresh_token : old_refresh;
-    int64_t exp = now + g.expires_in;
-    if ((rc = encrypt_token(r, 0, g.access_token, &acc_enc, &acc_len)) != 0 ||
+    if ((rc = encrypt_token(r, 0, g->access_token, &acc_enc, &acc_len)) != 0 ||
         (rc = encrypt_token(r, 1, new_refresh, &ref_enc, &ref_len)) != 0)
         goto done;
     util_time_format((time_t)now, stamp);
-    rc = user_repo_store_refresh(db, r->user_id, t->token_version, acc_enc, acc_len, ref_enc,
-                                 ref_len, exp, stamp);
+    if (!(db = db_take(r))) {
+        rc = ERR_INTERNAL;
+    } else {
+        rc = user_repo_store_refresh(db, r->user_id, t->token_version, acc_enc, acc_len, ref_enc,
+                                     ref_len, exp, stamp);
+        db_pool_release(r->app->db, db);
+    }
     if (rc == ERR_CONFLICT) {
         /* Someone else changed the tokens while we refreshed (a new sign-in, or another
          * process): theirs stay. Use them if they are fresh; else ours, which is valid
          * for now, without caching it. */
-        struct user_tokens cur;
         log_warn("spotify session: tokens of user %s changed during a refresh; keeping the "
                  "stored ones",
                  r->user_id);
-        if (user_repo_get_tokens(db, arena, r->user_id, &cur) == 0 && !cur.needs_reauth &&
-            cur.access_enc && cur.token_expires_at - SPOTIFY_SESSION_REFRESH_MARGIN_S > now &&
-            use_stored(r, &cur, token) == 0) {
-            rc = 0;
-            goto done;
+        if ((rc = use_moved_row(r, arena, t->token_version, now, token)) != 0) {
+            drop_cached(r);
+            rc = (*token = strdup(g->access_token)) ? 0 : ERR_NOMEM;
         }
-        drop_cached(r);
-        rc = (*token = strdup(g.access_token)) ? 0 : ERR_NOMEM;
         goto done;
     }
     if (rc != 0) {
@@ -233,28 +258,65 @@ static int refresh(struct session_rec *r, struct db *db, struct arena *arena,
         rc = ERR_SPOTIFY;
         goto done;
     }
-    if (!(*token = strdup(g.access_token))) {
+    if (!(*token = strdup(g->access_token))) {
         rc = ERR_NOMEM;
         goto done;
     }
     drop_cached(r);
-    r->token = g.access_token; /* the cache takes it over */
-    g.access_token = NULL;
+    r->token = g->access_token; /* the cache takes it over */
+    g->access_token = NULL;
     r->token_exp = exp;
     r->version = t->token_version + 1;
     log_info("spotify session: refreshed the access token of user %s%s", r->user_id,
-             g.refresh_token ? " (new refresh token stored)" : "");
+             g->refresh_token ? " (new refresh token stored)" : "");
 done:
-    token_crypto_free_secret(old_refresh);
-    spotify_token_grant_release(&g);
     free(acc_enc);
     free(ref_enc);
     return rc;
 }
 
-/* Under the record's mutex, with a connection: re-read the row, then use it or refresh. */
-static int get_from_row(struct session_rec *r, struct db *db, int force, int64_t seen, int64_t now,
-                        char **token, int *requests)
+/* Refreshes with the refresh token of row `t` (read before) and stores the result (see
+ * the header). Runs under the record's mutex, holding NO database connection while the
+ * accounts service answers: a connection is taken afterwards for the write. */
+static int refresh(struct session_rec *r, struct arena *arena, const struct user_tokens *t,
+                   int64_t now, char **token, int *requests)
+{
+    struct spotify_token_grant g = {0};
+    char *old_refresh = NULL;
+    int rc;
+
+    if (!t->refresh_enc)
+        return need_reauth(r, "no refresh token stored");
+    rc = decrypt_blob(r, 1, t->refresh_enc, t->refresh_len, &old_refresh);
+    if (rc == ERR_UNAUTHORIZED)
+        return need_reauth(r, "stored refresh token cannot be decrypted (token key changed?)");
+    if (rc != 0)
+        goto done;
+    /* No metrics here: the client reports the requests its token source made
+     * (on_request, SPOTIFY_EP_TOKEN), so counting them here would count them twice. */
+    rc = spotify_accounts_refresh(r->app->cfg, NULL, old_refresh, &g, requests);
+    if (rc == ERR_SPOTIFY_REAUTH) {
+        /* Refused, perhaps because another process spent this refresh token meanwhile
+         * and stored its successor: then the user need not sign in again. */
+        rc = use_moved_row(r, arena, t->token_version, now, token);
+        if (rc == ERR_CONFLICT)
+            rc = need_reauth(r, "Spotify refused the refresh token: invalid_grant");
+        goto done;
+    }
+    if (rc != 0) {
+        rc = rc == ERR_NOMEM ? ERR_NOMEM : ERR_SPOTIFY;
+        goto done;
+    }
+    rc = store_grant(r, arena, t, old_refresh, &g, now, token);
+done:
+    token_crypto_free_secret(old_refresh);
+    spotify_token_grant_release(&g);
+    return rc;
+}
+
+/* Under the record's mutex: re-read the row, then use it or refresh. */
+static int get_from_row(struct session_rec *r, int force, int64_t seen, int64_t now, char **token,
+                        int *requests)
 {
     struct arena *arena = arena_new();
     struct user_tokens t;
@@ -262,7 +324,7 @@ static int get_from_row(struct session_rec *r, struct db *db, int force, int64_t
 
     if (!arena)
         return ERR_NOMEM;
-    rc = user_repo_get_tokens(db, arena, r->user_id, &t);
+    rc = read_row(r, arena, &t);
     if (rc == ERR_NOT_FOUND) {
         drop_cached(r);
         rc = ERR_SPOTIFY_REAUTH; /* the user is gone: nothing to use */
@@ -285,10 +347,10 @@ static int get_from_row(struct session_rec *r, struct db *db, int force, int64_t
     if (fresh && (!force || moved)) {
         rc = use_stored(r, &t, token);
         if (rc == ERR_UNAUTHORIZED)
-            rc = need_reauth(r, db, "stored access token cannot be decrypted (token key changed?)");
+            rc = need_reauth(r, "stored access token cannot be decrypted (token key changed?)");
         goto done;
     }
-    rc = refresh(r, db, arena, &t, now, token, requests);
+    rc = refresh(r, arena, &t, now, token, requests);
 done:
     arena_free(arena);
     return rc;
@@ -297,8 +359,6 @@ done:
 static int get_locked(struct session_rec *r, int force, int64_t seen, char **token, int *requests)
 {
     int64_t now = (int64_t)time(NULL);
-    struct db *db = NULL;
-    int rc;
 
     /* A fresh cached token answers a plain get(), and a forced one when it is newer
      * than the token that failed. Else the row decides. */
@@ -307,11 +367,9 @@ static int get_locked(struct session_rec *r, int force, int64_t seen, char **tok
         *token = strdup(r->token);
         return *token ? 0 : ERR_NOMEM;
     }
-    if (!r->app->db || !(db = db_pool_acquire(r->app->db, POOL_WAIT_MS)))
+    if (!r->app->db)
         return ERR_SPOTIFY;
-    rc = get_from_row(r, db, force, seen, now, token, requests);
-    db_pool_release(r->app->db, db);
-    return rc;
+    return get_from_row(r, force, seen, now, token, requests);
 }
 
 static int check_user_id(const char *user_id)

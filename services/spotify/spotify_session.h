@@ -15,9 +15,10 @@
  * 401). A refresh stores the new access token, the new refresh token (with PKCE a
  * refresh token is single-use) and the expiry in ONE UPDATE before the new access
  * token is handed out. A refresh refused with invalid_grant marks the user
- * needs_reauth=1; from then on the token source answers ERR_SPOTIFY_REAUTH at once
- * (the client then fails with it: 401 spotify_reauth_required) until the user signs in
- * again.
+ * needs_reauth=1 (unless the row moved during the call: another process spent the
+ * refresh token and stored its successor, or the user signed in again; its token is then
+ * used); from then on the token source answers ERR_SPOTIFY_REAUTH at once (the client
+ * then fails with it: 401 spotify_reauth_required) until the user signs in again.
  *
  * The per-user table. app->spotify_sessions (made by main() before the server starts)
  * holds one small record per user who used Spotify since start-up: a mutex and the
@@ -33,9 +34,16 @@
  * The UPDATE checks the version as well, so two writers can never overwrite each
  * other's tokens.
  *
- * Database. The token source takes a connection from app->db for each read/refresh
- * and gives it back at once (a fresh cached token needs none); callers must not hold
- * a write transaction while the client runs (LIBRARIES.md forbids it anyway).
+ * Database. The token source takes a connection from app->db for each short step (the
+ * row's read; the refresh's write; a re-read after a conflict) and gives it back at
+ * once; NONE is held while the accounts service answers a refresh (issue #12: a slow
+ * accounts service must not take a connection from other requests), and a fresh cached
+ * token needs none. What is read before the call (the refresh token, token_version) is
+ * checked again by the write: the UPDATE stores only if token_version is still the one
+ * read. Callers must not hold a write transaction while the client runs (LIBRARIES.md
+ * forbids it anyway). The record's mutex IS held across the call: a second get() of the
+ * same user waits for the first refresh and then uses its token (one request, the
+ * single-use refresh token spent once); other users are not affected.
  *
  * Threading. Everything here is thread-safe; the client itself belongs to one thread. */
 #include <stddef.h>
