@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_tmpdb.h"
 #include "app/app.h"
 #include "lib/app_err.h"
 #include "repositories/db.h"
@@ -42,14 +43,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char p[160];
     db_pool_free(f->pool);
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->path, sfx[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    test_tmpdb_remove(f->path, f->dir);
     free(f);
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_tmpdb.h"
 #include "repositories/base_playlist_repo.h"
 #include "repositories/child_playlist_repo.h"
 #include "repositories/db.h"
@@ -57,15 +58,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char p[160];
     db_close(f->db);
     arena_free(f->a);
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->path, sfx[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    test_tmpdb_remove(f->path, f->dir);
     free(f);
     return 0;
 }

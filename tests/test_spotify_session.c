@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_tmpdb.h"
 #include "app/app.h"
 #include "app/config.h"
 #include "lib/app_err.h"
@@ -205,16 +206,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char p[160];
     spotify_session_table_free(f->app.spotify_sessions);
     db_pool_free(f->app.db);
     arena_free(f->a);
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->path, sfx[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    test_tmpdb_remove(f->path, f->dir);
     free(f);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "test_tmpdb.h"
 #include "repositories/base_playlist_repo.h"
 #include "repositories/db.h"
 #include "repositories/migration.h"
@@ -43,14 +44,8 @@ static void tmpdb_open(struct tmpdb *t)
 
 static void tmpdb_close(struct tmpdb *t)
 {
-    char p[160];
-    const char *sfx[] = {"", "-wal", "-shm"};
     db_close(t->db);
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", t->path, sfx[i]);
-        unlink(p);
-    }
-    rmdir(t->dir);
+    test_tmpdb_remove(t->path, t->dir);
 }
 
 static void add_base(struct tmpdb *t, const char *id, const char *source, const char *spid)

@@ -19,6 +19,7 @@
 #include "lib/util.h"
 #include "services/spotify/spotify_accounts.h"
 #include "services/auth/token_crypto.h"
+#include "services/database.h"
 
 #define USER_ID_MAX 64
 #define AAD_MAX (USER_ID_MAX + 32)
@@ -140,24 +141,18 @@ static int encrypt_token(struct session_rec *r, int refresh, const char *token, 
                                 out_len);
 }
 
-/* A pooled connection for one short step (a read or a write), given back by the caller
- * with db_pool_release() right after it; NULL when none is free within POOL_WAIT_MS. No
- * connection is ever held across a call to the accounts service (issue #12). */
-static struct db *db_take(struct session_rec *r)
-{
-    return r->app->db ? db_pool_acquire(r->app->db, POOL_WAIT_MS) : NULL;
-}
-
 /* The user's token fields (in arena), read with a connection of its own. 0,
  * ERR_NOT_FOUND, ERR_NOMEM, ERR_INTERNAL (or no connection free). */
 static int read_row(struct session_rec *r, struct arena *arena, struct user_tokens *t)
 {
-    struct db *db = db_take(r);
+    /* A connection for this read only: none is held across a call to the accounts
+     * service (issue #12). */
+    struct db *db = database_acquire(r->app, POOL_WAIT_MS);
     int rc;
     if (!db)
         return ERR_INTERNAL;
     rc = user_repo_get_tokens(db, arena, r->user_id, t);
-    db_pool_release(r->app->db, db);
+    database_release(r->app, db);
     return rc;
 }
 
@@ -165,12 +160,12 @@ static int read_row(struct session_rec *r, struct arena *arena, struct user_toke
 static int need_reauth(struct session_rec *r, const char *why)
 {
     char now[21];
-    struct db *db = db_take(r);
+    struct db *db = database_acquire(r->app, POOL_WAIT_MS);
     util_time_format(time(NULL), now);
     log_warn("spotify session: user %s must sign in again (%s)", r->user_id, why);
     if (!db || user_repo_set_needs_reauth(db, r->user_id, 1, now) != 0)
         log_error("spotify session: cannot mark user %s needs_reauth", r->user_id);
-    db_pool_release(r->app->db, db);
+    database_release(r->app, db);
     drop_cached(r);
     return ERR_SPOTIFY_REAUTH;
 }
@@ -233,12 +228,12 @@ static int store_grant(struct session_rec *r, struct arena *arena, const struct 
         (rc = encrypt_token(r, 1, new_refresh, &ref_enc, &ref_len)) != 0)
         goto done;
     util_time_format((time_t)now, stamp);
-    if (!(db = db_take(r))) {
+    if (!(db = database_acquire(r->app, POOL_WAIT_MS))) {
         rc = ERR_INTERNAL;
     } else {
         rc = user_repo_store_refresh(db, r->user_id, t->token_version, acc_enc, acc_len, ref_enc,
                                      ref_len, exp, stamp);
-        db_pool_release(r->app->db, db);
+        database_release(r->app, db);
     }
     if (rc == ERR_CONFLICT) {
         /* Someone else changed the tokens while we refreshed (a new sign-in, or another

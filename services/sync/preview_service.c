@@ -190,20 +190,18 @@ int preview_service_run(struct app *app, struct db *db, struct arena *a, const c
     rc = sync_spotify_check(client, a, &in, true, &seen, known, &spotify);
     if (rc == 0)
         rc = sync_eval_run(app, client, a, &in, &seen, NULL, NULL, &ev, &spotify);
-    if (rc == ERR_VALIDATION)
-        report_message(rep, "more than one child playlist is the catch-all");
-    else if (rc == ERR_METADATA_UNAVAILABLE)
-        report_message(rep, "%s",
-                       ev.why.message ? ev.why.message : "MusicBrainz could not be reached");
     if (rc == 0)
         rc = current_contents(client, a, &in, known, cur, n_cur, &spotify);
-    if (rc == ERR_UNAVAILABLE && cancel_requested(cancel)) {
-        report_message(rep, "the client went away: preview stopped");
-        goto done;
-    }
-    if (rc != 0) {
-        if (rc != ERR_VALIDATION && rc != ERR_NOMEM && rc != ERR_METADATA_UNAVAILABLE &&
-            spotify.message)
+    if (rc != 0) { /* what the answer says, as a sync's error_message would */
+        if (rc == ERR_UNAVAILABLE && cancel_requested(cancel))
+            report_message(rep, "the client went away: preview stopped");
+        else if (rc == ERR_VALIDATION)
+            report_message(rep, "more than one child playlist is the catch-all");
+        else if (ev.why.message) /* MusicBrainz, its store or the user's tags */
+            report_message(rep, "%s", ev.why.message);
+        else if (rc == ERR_METADATA_UNAVAILABLE)
+            report_message(rep, "MusicBrainz could not be reached");
+        else if (rc != ERR_NOMEM && spotify.message)
             report_message(rep, "%s", spotify.message);
         goto done;
     }
