@@ -1,6 +1,16 @@
 /* Tests of the Redis backend of services/cache against a real redis-server that this
  * test starts, kills, stops and restarts itself on a free loopback port. The LRU, key
- * format and URL parser are in tests/test_cache_memory.c. */
+ * format and URL parser are in tests/test_cache_memory.c.
+ *
+ * Timeouts. The production default (opts.timeout_ms 0: CACHE_DEFAULT_TIMEOUT_MS, 50 ms)
+ * bounds what a hung Redis costs a caller, and test_cache_redis_stopped_is_a_miss_within_timeout
+ * checks that bound with it. Every other test talks to a healthy Redis, or to a killed one
+ * (connection refused or reset: answered at once, no timeout involved), and asserts hits,
+ * command counts, log lines or counters. With 50 ms, one scheduling stall of redis-server
+ * on a loaded machine (load 12+ on 2 cores) is a timeout: the cache goes down, the test
+ * sees misses, or a second "unavailable" line and an extra reconnect. Those tests use
+ * TEST_TIMEOUT_MS, which no healthy round trip reaches; a call that did wait for the
+ * timeout against a dead Redis would now also break their "< 500 ms" bounds. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -8,6 +18,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +38,10 @@
 #include "services/cache/cache.h"
 #include "services/cache/cache_internal.h"
 #include "test_cache_fixture.h"
+
+/* Connect and command timeout of the caches and raw connections of the tests that do
+ * not test the timeout itself (see above). */
+#define TEST_TIMEOUT_MS 5000
 
 /* ---- redis-server harness ------------------------------------------------------- */
 
@@ -52,7 +67,7 @@ static int free_port(void)
 
 static redisContext *raw_connect(int port)
 {
-    struct timeval tv = {1, 0};
+    struct timeval tv = {TEST_TIMEOUT_MS / 1000, (TEST_TIMEOUT_MS % 1000) * 1000};
     redisContext *ctx = redisConnectWithTimeout("127.0.0.1", port, tv);
     if (ctx != NULL && ctx->err != 0) {
         redisFree(ctx);
@@ -78,7 +93,8 @@ static int raw_ping(int port, const char *password)
 }
 
 /* Starts redis-server on port (with --requirepass when password is not NULL).
- * Returns its pid once it answers PING. */
+ * Returns its pid once it answers PING; fails the test after 20 s (wall clock, not a
+ * count of polls, so that a slow poll does not shorten it). */
 static pid_t redis_start(int port, const char *password)
 {
     char portstr[16];
@@ -100,7 +116,8 @@ static pid_t redis_start(int port, const char *password)
                    "--save", "", "--appendonly", "no", (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 500; i++) { /* up to 5 s */
+    int64_t deadline = util_now_ms() + 20000;
+    while (util_now_ms() < deadline) {
         if (raw_ping(port, password) == 0)
             return pid;
         int status;
@@ -170,14 +187,16 @@ static int redis_test_setup(void **state)
             fail_msg("redis-server could not be started (scripts/install-deps.sh installs it)");   \
     } while (0)
 
-static struct cache *redis_cache(int port, int db, const char *password)
+/* A Redis cache on 127.0.0.1:port/db; timeout_ms as in struct cache_opts (0: the
+ * production default). */
+static struct cache *redis_cache(int port, int db, const char *password, int timeout_ms)
 {
     char url[128];
     if (password != NULL)
         snprintf(url, sizeof url, "redis://:%s@127.0.0.1:%d/%d", password, port, db);
     else
         snprintf(url, sizeof url, "redis://127.0.0.1:%d/%d", port, db);
-    struct cache_opts opts = {url, 0, 0};
+    struct cache_opts opts = {url, timeout_ms, 0};
     struct cache *c = NULL;
     assert_int_equal(cache_new(&opts, &c), 0);
     assert_non_null(c);
@@ -200,6 +219,39 @@ static int wait_recovered(struct cache *c)
         usleep(50000);
     }
     return -1;
+}
+
+/* Polls up to 10 s until c answers every key of keys with its value from vals: then the
+ * cache is up (a down cache answers misses without asking) and the values are stored. */
+static int wait_cached(struct cache *c, const char *const *keys, const char *const *vals, size_t n)
+{
+    char *out[64];
+    assert_true(n <= 64);
+    int64_t deadline = util_now_ms() + 10000;
+    while (util_now_ms() < deadline) {
+        assert_int_equal(cache_mget(c, keys, n, out), 0);
+        size_t same = 0;
+        for (size_t i = 0; i < n; i++)
+            same += out[i] != NULL && strcmp(out[i], vals[i]) == 0;
+        free_values(out, n);
+        if (same == n)
+            return 0;
+        usleep(50000);
+    }
+    return -1;
+}
+
+/* The clock of a cache under test: the real one, or frozen at frozen_ms (when not 0) so
+ * that a stall of the test itself cannot end a reconnect back-off between two calls. */
+struct test_clock {
+    _Atomic int64_t frozen_ms;
+};
+
+static int64_t test_clock_now(void *arg)
+{
+    struct test_clock *clk = arg;
+    int64_t frozen = atomic_load(&clk->frozen_ms);
+    return frozen != 0 ? frozen : util_now_ms();
 }
 
 /* The value of "name:calls=N," in INFO commandstats, or -1. */
@@ -272,7 +324,7 @@ static void test_cache_redis_roundtrip_binary_safe(void **state)
 {
     (void)state;
     SKIP_WITHOUT_REDIS();
-    struct cache *c = redis_cache(redis_port, 0, NULL);
+    struct cache *c = redis_cache(redis_port, 0, NULL, TEST_TIMEOUT_MS);
     assert_int_equal(cache_ping(c), 0);
 
     char high[4] = {(char)0xff, (char)0xc3, (char)0xa9, 0};
@@ -314,19 +366,37 @@ static void test_cache_redis_ttl_is_set(void **state)
 {
     (void)state;
     SKIP_WITHOUT_REDIS();
-    struct cache *c = redis_cache(redis_port, 0, NULL);
+    struct cache *c = redis_cache(redis_port, 0, NULL, TEST_TIMEOUT_MS);
     set1(c, "spotify:v1:artist:ttl", "v", 3600);
-    set1(c, "spotify:v1:artist:ttl0", "v", 0);
 
     redisContext *ctx = raw_connect(redis_port);
+    assert_non_null(ctx);
     redisReply *r = redisCommand(ctx, "TTL %s", "spotify:v1:artist:ttl");
     assert_int_equal(r->type, REDIS_REPLY_INTEGER);
     assert_true(r->integer > 3590 && r->integer <= 3600);
     freeReplyObject(r);
-    r = redisCommand(ctx, "PTTL %s", "spotify:v1:artist:ttl0");
-    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
-    assert_true(r->integer > 0 && r->integer <= 1000); /* ttl <= 0 became 1 s */
-    freeReplyObject(r);
+
+    /* ttl <= 0 became 1 s. A machine that stalls this test for a second between the
+     * write and PTTL lets the key expire (PTTL -2): that attempt shows nothing either way
+     * and is made again. A key missing sooner, or with no TTL or a longer one, fails. */
+    long long pttl = -2;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        set1(c, "spotify:v1:artist:ttl0", "v", 0);
+        r = redisCommand(ctx, "PTTL %s", "spotify:v1:artist:ttl0");
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        assert_non_null(r);
+        assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+        pttl = r->integer;
+        freeReplyObject(r);
+        if (pttl != -2 || elapsed_ms(&t0, &t1) < 1000)
+            break;
+    }
+    if (pttl == -2)
+        fail_msg("the key written with ttl 0 was gone before PTTL in under 1 s (or 20 "
+                 "attempts each took over 1 s)");
+    assert_true(pttl > 0 && pttl <= 1000);
     redisFree(ctx);
     cache_free(c);
 }
@@ -335,7 +405,7 @@ static void test_cache_redis_select_db(void **state)
 {
     (void)state;
     SKIP_WITHOUT_REDIS();
-    struct cache *c = redis_cache(redis_port, 3, NULL);
+    struct cache *c = redis_cache(redis_port, 3, NULL, TEST_TIMEOUT_MS);
     set1(c, "spotify:v1:album:db", "in-db-3", 60);
     assert_cached(c, "spotify:v1:album:db", "in-db-3");
 
@@ -375,7 +445,7 @@ static void test_cache_redis_one_round_trip(void **state)
     const char *keys[BATCH], *vals[BATCH];
     char *out[BATCH];
     make_batch(keybuf, keys, valbuf, vals);
-    struct cache *c = redis_cache(redis_port, 0, NULL);
+    struct cache *c = redis_cache(redis_port, 0, NULL, TEST_TIMEOUT_MS);
 
     raw_command_ok("CONFIG RESETSTAT");
     assert_int_equal(cache_mset(c, keys, vals, BATCH, 60), 0);
@@ -418,7 +488,7 @@ static void test_cache_redis_killed_then_restarted(void **state)
     const char *keys[BATCH], *vals[BATCH];
     char *out[BATCH];
     make_batch(keybuf, keys, valbuf, vals);
-    struct cache *c = redis_cache(redis_port, 0, NULL);
+    struct cache *c = redis_cache(redis_port, 0, NULL, TEST_TIMEOUT_MS);
     assert_int_equal(cache_mset(c, keys, vals, BATCH, 60), 0);
     assert_int_equal(cache_mget(c, keys, BATCH, out), 0);
     assert_non_null(out[0]);
@@ -470,7 +540,7 @@ static void test_cache_redis_down_at_start(void **state)
     struct timespec t0, t1;
     struct capture cap;
     capture_begin(&cap);
-    struct cache *c = redis_cache(port, 0, NULL);
+    struct cache *c = redis_cache(port, 0, NULL, TEST_TIMEOUT_MS);
     int down_lines = capture_end(&cap, "cache: redis unavailable, continuing without cache");
     assert_int_equal(down_lines, 1);
 
@@ -501,9 +571,22 @@ static void test_cache_redis_stopped_is_a_miss_within_timeout(void **state)
     const char *keys[BATCH], *vals[BATCH];
     char *out[BATCH];
     make_batch(keybuf, keys, valbuf, vals);
-    struct cache *c = redis_cache(redis_port, 0, NULL);
-    assert_int_equal(cache_mset(c, keys, vals, BATCH, 60), 0);
+    struct test_clock clk = {0};
+    struct cache *c = redis_cache(redis_port, 0, NULL, 0); /* the production 50 ms */
+    cache_set_clock(c, test_clock_now, &clk);
 
+    /* The batch is written by a cache with the tests' long timeout; then c must be up
+     * and answer it. c's own 50 ms calls may time out on a loaded machine before the
+     * stop (c is then down, and its first call below would not wait at all): the
+     * wait retries until one round trip of c succeeds, so c is up when Redis stops. */
+    struct cache *w = redis_cache(redis_port, 0, NULL, TEST_TIMEOUT_MS);
+    assert_int_equal(cache_mset(w, keys, vals, BATCH, 60), 0);
+    cache_free(w);
+    if (wait_cached(c, keys, vals, BATCH) != 0)
+        fail_msg("the 50 ms cache never answered the stored batch from a running Redis in 10 s");
+
+    /* The back-off clock stands still from here until the counters are read. */
+    atomic_store(&clk.frozen_ms, util_now_ms());
     assert_int_equal(kill(redis_pid, SIGSTOP), 0);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -516,7 +599,8 @@ static void test_cache_redis_stopped_is_a_miss_within_timeout(void **state)
 
     /* Once down, calls do not touch the network at all (no new error, no reconnect
      * attempt) until the back-off ends. Checked by the counters, not by wall time,
-     * which a loaded CI machine stretches. */
+     * which a loaded CI machine stretches; the frozen clock keeps the back-off from
+     * ending however long the machine stalls this thread. */
     struct cache_counters before, after;
     cache_counters_get(c, &before);
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -528,10 +612,11 @@ static void test_cache_redis_stopped_is_a_miss_within_timeout(void **state)
     assert_int_equal(after.errors, before.errors);
     assert_int_equal(after.reconnects, before.reconnects);
     assert_int_equal(after.misses, before.misses + BATCH);
+    atomic_store(&clk.frozen_ms, 0);
 
     /* A new cache against the hung server starts degraded within ~2 timeouts. */
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct cache *c2 = redis_cache(redis_port, 0, NULL);
+    struct cache *c2 = redis_cache(redis_port, 0, NULL, 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double new_ms = elapsed_ms(&t0, &t1);
     assert_int_equal(cache_ping(c2), ERR_UNAVAILABLE);
@@ -557,7 +642,7 @@ static void test_cache_redis_auth(void **state)
     int port = free_port();
     pid_t pid = redis_start(port, "s3cr3t");
 
-    struct cache *c = redis_cache(port, 1, "s3cr3t");
+    struct cache *c = redis_cache(port, 1, "s3cr3t", TEST_TIMEOUT_MS);
     assert_int_equal(cache_ping(c), 0);
     set1(c, "spotify:v1:artist:auth", "yes", 60);
     assert_cached(c, "spotify:v1:artist:auth", "yes");
@@ -566,7 +651,7 @@ static void test_cache_redis_auth(void **state)
      * contain the password. */
     struct capture cap;
     capture_begin(&cap);
-    struct cache *bad = redis_cache(port, 0, "wrong-password");
+    struct cache *bad = redis_cache(port, 0, "wrong-password", TEST_TIMEOUT_MS);
     assert_int_equal(cache_ping(bad), ERR_UNAVAILABLE);
     assert_cached(bad, "spotify:v1:artist:auth", NULL);
     int leaked = capture_end(&cap, "wrong-password");
@@ -591,7 +676,7 @@ static void test_cache_redis_threads_through_restart(void **state)
 {
     (void)state;
     SKIP_WITHOUT_REDIS();
-    struct cache *c = redis_cache(redis_port, 0, NULL);
+    struct cache *c = redis_cache(redis_port, 0, NULL, TEST_TIMEOUT_MS);
     pthread_t killer;
     struct capture cap;
     capture_begin(&cap);

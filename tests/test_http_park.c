@@ -1,9 +1,9 @@
 /* The HTTP core's parked and deferred requests: a parked request is answered by
  * another thread through request_resume() (also when that happens inside arm, before
- * anything waited), deferred work runs on the worker pool it was given, and a server
- * without a pool answers 503 instead of starting a thread, and deferred work sees a
- * client that hung up (or half-closed) while its connection is suspended. A real server
- * on a loopback port, a plain-socket client. */
+ * anything waited), its polling thread is free meanwhile, deferred work runs on the
+ * worker pool it was given, a server without a pool answers 503 instead of starting a
+ * thread, and deferred work sees a client that hung up (or half-closed) while its
+ * connection is suspended. A real server on a loopback port, a plain-socket client. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,23 +11,34 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "http/http.h"
+#include "lib/util.h"
 #include "lib/workpool.h"
 
-/* One parked request handed to the answering thread. */
+/* A client that gets no answer in this long fails with a message instead of hanging
+ * until CTest's timeout. */
+#define CLIENT_TIMEOUT_S 30
+
+/* One parked request handed to the answering thread, with the polling thread that
+ * parked it. */
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct request *req;
     struct response *res;
-} slot = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL};
+    pthread_t polling_thread;
+    bool parked; /* polling_thread is set (the last request to /park) */
+} slot = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, false};
 
 static void arm_later(struct request *req, struct response *res, void *arg)
 {
@@ -35,8 +46,19 @@ static void arm_later(struct request *req, struct response *res, void *arg)
     pthread_mutex_lock(&slot.mu);
     slot.req = req;
     slot.res = res;
+    slot.polling_thread = pthread_self();
+    slot.parked = true;
     pthread_cond_broadcast(&slot.cv);
     pthread_mutex_unlock(&slot.mu);
+}
+
+/* /ping says whether it was answered by the polling thread of the parked request. */
+static void ping(struct response *res)
+{
+    pthread_mutex_lock(&slot.mu);
+    bool same = slot.parked && pthread_equal(slot.polling_thread, pthread_self());
+    pthread_mutex_unlock(&slot.mu);
+    response_text(res, 200, "text/plain", same ? "parked-thread" : "other-thread");
 }
 
 static void arm_now(struct request *req, struct response *res, void *arg)
@@ -91,9 +113,84 @@ static void watch_work(struct request *req, struct response *res, void *arg)
     response_text(res, 200, "text/plain", "watched");
 }
 
+/* GET path on 127.0.0.1:port: 0 with the status and body, or -1 with the reason in
+ * why. No cmocka assert: the answering thread calls it too. */
+static int get_try(int port, const char *path, int *status, char *body, size_t len, char *why,
+                   size_t whylen)
+{
+    char buf[4096];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tv = {CLIENT_TIMEOUT_S, 0};
+    size_t got = 0, sent = 0, req_len;
+    ssize_t n;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int rc = -1;
+
+    if (fd < 0) {
+        snprintf(why, whylen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        snprintf(why, whylen, "connect to port %d: %s", port, strerror(errno));
+        goto done;
+    }
+    snprintf(buf, sizeof buf, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
+    req_len = strlen(buf);
+    while (sent < req_len) {
+        if ((n = write(fd, buf + sent, req_len - sent)) < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(why, whylen, "write GET %s: %s", path, n < 0 ? strerror(errno) : "closed");
+            goto done;
+        }
+        sent += (size_t)n;
+    }
+    while (got < sizeof buf - 1) {
+        n = read(fd, buf + got, sizeof buf - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(why, whylen, "GET %s: no answer within %d s (%s)", path, CLIENT_TIMEOUT_S,
+                     strerror(errno));
+            goto done;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    if (sscanf(buf, "HTTP/1.1 %d", status) != 1) {
+        snprintf(why, whylen, "GET %s: not an HTTP/1.1 answer (%zu bytes: \"%.60s\")", path, got,
+                 buf);
+        goto done;
+    }
+    const char *b = strstr(buf, "\r\n\r\n");
+    snprintf(body, len, "%s", b ? b + 4 : "");
+    rc = 0;
+done:
+    close(fd);
+    return rc;
+}
+
+/* What the answering thread saw; the main thread asserts on it after the join. */
+struct answer_report {
+    int port;
+    int pings;     /* /ping requests sent before the parked request's thread answered one */
+    bool freed;    /* the parked request's polling thread answered a /ping */
+    char why[256]; /* the reason when not */
+};
+
+/* Waits for the parked request, then for its polling thread to answer another request
+ * (proof that the thread returned and is not held by the parked one, where a sleep only
+ * hoped so), then answers the parked request. With more than one polling thread a new
+ * connection goes to any of them: /ping is asked again until the right one answers, for
+ * up to 20 s. */
 static void *answerer(void *arg)
 {
-    (void)arg;
+    struct answer_report *rep = arg;
     pthread_mutex_lock(&slot.mu);
     while (!slot.req)
         pthread_cond_wait(&slot.cv, &slot.mu);
@@ -101,7 +198,18 @@ static void *answerer(void *arg)
     struct response *res = slot.res;
     slot.req = NULL;
     pthread_mutex_unlock(&slot.mu);
-    usleep(50 * 1000); /* the polling thread has long returned */
+
+    int64_t deadline = util_now_ms() + 20000;
+    snprintf(rep->why, sizeof rep->why,
+             "the polling thread of the parked request answered no other request in 20 s");
+    while (!rep->freed && util_now_ms() < deadline) {
+        int status = 0;
+        char body[64];
+        rep->pings++;
+        if (get_try(rep->port, "/ping", &status, body, sizeof body, rep->why, sizeof rep->why) != 0)
+            break;
+        rep->freed = status == 200 && strcmp(body, "parked-thread") == 0;
+    }
     response_text(res, 201, "text/plain", "parked");
     request_resume(req);
     return NULL;
@@ -110,6 +218,10 @@ static void *answerer(void *arg)
 static void dispatch(struct request *req, struct response *res)
 {
     int rc = -1;
+    if (strcmp(req->path, "/ping") == 0) {
+        ping(res);
+        return;
+    }
     if (strcmp(req->path, "/park") == 0)
         rc = request_park(req, arm_later, NULL);
     else if (strcmp(req->path, "/park-now") == 0)
@@ -125,22 +237,9 @@ static void dispatch(struct request *req, struct response *res)
 /* GET path; the status into *status and the body into body. */
 static void get(int port, const char *path, int *status, char *body, size_t len)
 {
-    char buf[4096];
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    size_t got = 0;
-    ssize_t n;
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    snprintf(buf, sizeof buf, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
-    assert_int_equal(write(fd, buf, strlen(buf)), (ssize_t)strlen(buf));
-    while (got < sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
-        got += (size_t)n;
-    buf[got] = '\0';
-    close(fd);
-    assert_int_equal(sscanf(buf, "HTTP/1.1 %d", status), 1);
-    const char *b = strstr(buf, "\r\n\r\n");
-    snprintf(body, len, "%s", b ? b + 4 : "");
+    char why[256];
+    if (get_try(port, path, status, body, len, why, sizeof why) != 0)
+        fail_msg("%s", why);
 }
 
 static struct http_server *start(struct workpool *pool)
@@ -157,13 +256,16 @@ static struct http_server *start(struct workpool *pool)
 static void test_http_park_answered_by_another_thread(void **state)
 {
     struct http_server *srv = start(NULL);
+    struct answer_report rep = {.port = http_server_port(srv)};
     pthread_t t;
     int status = 0;
     char body[64];
     (void)state;
-    pthread_create(&t, NULL, answerer, NULL);
+    assert_int_equal(pthread_create(&t, NULL, answerer, &rep), 0);
     get(http_server_port(srv), "/park", &status, body, sizeof body);
     pthread_join(t, NULL);
+    if (!rep.freed)
+        fail_msg("%s (%d /ping sent)", rep.why, rep.pings);
     assert_int_equal(status, 201);
     assert_string_equal(body, "parked");
     get(http_server_port(srv), "/park-now", &status, body, sizeof body);

@@ -329,6 +329,19 @@ class Emulator(EmulatorProcess):
         """Delays every Web API and accounts answer by ms (concurrent requests overlap)."""
         return self.admin("PUT", "/latency", {"ms": ms})
 
+    def hold(self, path_prefix):
+        """Requests whose path starts with path_prefix ("/v1/artists") wait, unanswered,
+        until release(): a client stopped at a known point instead of a timed window."""
+        return self.admin("PUT", "/hold", {"path_prefix": path_prefix})
+
+    def held(self):
+        """How many requests the hold keeps waiting now."""
+        return self.admin("GET", "/hold")["held"]
+
+    def release(self):
+        """Ends the hold; the held requests go on. Returns how many there were."""
+        return self.admin("DELETE", "/hold")["released"]
+
     def rate_limit(self, max, window_ms=30000, retry_after=0):
         """At most max requests to /v1 per rolling window_ms; then 429 with Retry-After
         (seconds until the window has room, or retry_after when > 0)."""
@@ -365,7 +378,7 @@ class Emulator(EmulatorProcess):
         return self.admin("DELETE", "/faults")
 
     def reset(self):
-        """No latency, limit, quota or faults; counters and request log emptied."""
+        """No latency, hold, limit, quota or faults; counters and request log emptied."""
         return self.admin("POST", "/reset")
 
     # ---- catalogue and playlists ----

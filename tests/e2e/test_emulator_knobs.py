@@ -1,4 +1,4 @@
-"""Spotify emulator: the test knobs (rate limit, quota, faults, latency) and what
+"""Spotify emulator: the test knobs (rate limit, quota, faults, latency, hold) and what
 the admin API reports (counters, request log, full metadata)."""
 import http.client
 import os
@@ -8,7 +8,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from emulator import Emulator, SLOW  # noqa: E402
+from emulator import AdminError, Emulator, SLOW  # noqa: E402
 
 
 class KnobsTest(unittest.TestCase):
@@ -125,6 +125,31 @@ class KnobsTest(unittest.TestCase):
         self.assertTrue(all(r[1] >= latency / 1000 - 0.005 for r in results), results)
         # serialised it would take 8 * 200 ms = 1.6 s
         self.assertLess(total, 2 * latency / 1000 * SLOW + 0.2)
+
+    def test_hold_until_release(self):
+        self.emu.hold("/v1/playlists/")
+        self.assertEqual(self.emu.admin("GET", "/hold"), {"path_prefix": "/v1/playlists/", "held": 0})
+        results = []
+        t = threading.Thread(target=lambda: results.append(self.items()[0]))
+        t.start()
+        deadline = time.time() + 10 * SLOW
+        while self.emu.held() == 0 and time.time() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(self.emu.held(), 1)
+        # Other paths are not held, and the held request stays unanswered.
+        self.assertEqual(self.emu.api("GET", "/me", token=self.token)[0], 200)
+        t.join(0.3)
+        self.assertTrue(t.is_alive())
+        self.assertEqual(results, [])
+        self.assertEqual(self.emu.release(), 1)
+        t.join(10 * SLOW)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(results, [200])
+        self.assertEqual(self.emu.admin("GET", "/hold"), {"path_prefix": None, "held": 0})
+        self.assertEqual(self.items()[0], 200)
+        self.assertEqual(self.emu.count("GET /v1/playlists/{id}/items"), 2)
+        with self.assertRaises(AdminError):
+            self.emu.hold("v1")  # not a path
 
     def test_admin_set_and_read_playlist(self):
         pid = self.emu.create_playlist("demo", "scratch", size=0)

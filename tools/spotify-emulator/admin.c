@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "admin_internal.h"
+#include "http_common.h"
 #include "knobs.h"
 
 json_t *admin_body(struct emu_req *req, struct emu_resp *res)
@@ -145,6 +146,36 @@ static void rate_limit(struct emu_req *req, struct emu_resp *res)
         knobs_set_rate_limit(k, max, window, ra);
     }
     resp_json(res, 200, knobs_rate_json(k, &res->body));
+}
+
+/* PUT {"path_prefix"}: hold matching requests until DELETE; GET: the hold. */
+static void hold(struct emu_req *req, struct emu_resp *res)
+{
+    struct delay_queue *q = req->emu->delays;
+    size_t released = 0;
+    if (strcmp(req->method, "DELETE") == 0) {
+        released = delay_hold_release(q);
+    } else if (strcmp(req->method, "PUT") == 0) {
+        json_t *b = admin_body(req, res);
+        if (!b)
+            return;
+        const char *prefix = json_string_value(json_object_get(b, "path_prefix"));
+        int rc = prefix && prefix[0] == '/' ? delay_hold_set(q, prefix) : 1;
+        json_decref(b);
+        if (rc != 0) {
+            resp_error(res, rc < 0 ? 500 : 400,
+                       rc < 0 ? "out of memory" : "path_prefix: a path such as \"/v1/artists\"");
+            return;
+        }
+    } else if (strcmp(req->method, "GET") != 0) {
+        resp_error(res, 405, "Method not allowed");
+        return;
+    }
+    int rc = strcmp(req->method, "DELETE") == 0
+                 ? buf_appendf(&res->body, "{\"path_prefix\":null,\"held\":0,\"released\":%zu}",
+                               released)
+                 : delay_hold_json(q, &res->body);
+    resp_json(res, 200, rc);
 }
 
 static void quota(struct emu_req *req, struct emu_resp *res)
@@ -336,6 +367,8 @@ void admin_handle(struct emu_req *req, struct emu_resp *res)
         }
         knobs_set_latency(emu->knobs, is(m, "DELETE") ? 0 : ms);
         resp_json(res, 200, buf_appendf(&res->body, "{\"ms\":%d}", knobs_latency(emu->knobs)));
+    } else if (nseg == 1 && strcmp(s0, "hold") == 0) {
+        hold(req, res);
     } else if (nseg == 1 && strcmp(s0, "rate-limit") == 0) {
         rate_limit(req, res);
     } else if (nseg == 1 && strcmp(s0, "quota") == 0) {
@@ -358,6 +391,7 @@ void admin_handle(struct emu_req *req, struct emu_resp *res)
         resp_json(res, 200, knobs_log_json(emu->knobs, since, &res->body));
     } else if (nseg == 1 && strcmp(s0, "reset") == 0 && is(m, "POST")) {
         knobs_reset(emu->knobs);
+        delay_hold_release(emu->delays);
         knobs_reset_counters(emu->knobs);
         knobs_reset_log(emu->knobs);
         resp_json(res, 200, buf_append_str(&res->body, "{\"reset\":true}"));

@@ -331,9 +331,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         http_conn_upload(cs, upload_data, upload_data_size, MAX_BODY);
         return MHD_YES;
     }
-    if (strncmp(url, "/__admin", 8) != 0 &&
-        http_conn_delay(cs, conn, emu->delays, knobs_latency(emu->knobs)))
-        return MHD_YES;
+    if (strncmp(url, "/__admin", 8) != 0) {
+        /* A hold first (once per request), then the latency after its release. */
+        if (!cs->hold_checked) {
+            cs->hold_checked = true;
+            if (delay_hold_take(emu->delays, conn, url))
+                return MHD_YES;
+        }
+        if (http_conn_delay(cs, conn, emu->delays, knobs_latency(emu->knobs)))
+            return MHD_YES;
+    }
     return dispatch(emu, cs, conn, url, method);
 }
 

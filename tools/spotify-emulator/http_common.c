@@ -18,8 +18,10 @@
 
 struct delay_item {
     struct MHD_Connection *conn;
-    int64_t due_ms; /* monotonic */
+    int64_t due_ms; /* monotonic; HELD_MS while held */
 };
+
+#define HELD_MS INT64_MAX
 
 struct delay_queue {
     pthread_mutex_t mu;
@@ -28,6 +30,8 @@ struct delay_queue {
     size_t n, cap;
     bool stop;
     pthread_t thread;
+    char *hold_prefix; /* NULL: no hold */
+    size_t n_held;     /* items with due_ms == HELD_MS */
 };
 
 static void *delay_main(void *arg)
@@ -99,19 +103,27 @@ struct delay_queue *delay_new(void)
     return q;
 }
 
+/* Room for one more item (mutex held); 0 or -1. */
+static int delay_reserve(struct delay_queue *q)
+{
+    if (q->n < q->cap)
+        return 0;
+    size_t ncap = q->cap ? q->cap * 2 : 64;
+    struct delay_item *ni = realloc(q->items, ncap * sizeof *ni);
+    if (!ni)
+        return -1;
+    q->items = ni;
+    q->cap = ncap;
+    return 0;
+}
+
 int delay_add(struct delay_queue *q, struct MHD_Connection *conn, int64_t due)
 {
     int rc = 0;
     pthread_mutex_lock(&q->mu);
-    if (q->n == q->cap) {
-        size_t ncap = q->cap ? q->cap * 2 : 64;
-        struct delay_item *ni = realloc(q->items, ncap * sizeof *ni);
-        if (!ni) {
-            rc = -1;
-            goto done;
-        }
-        q->items = ni;
-        q->cap = ncap;
+    if (delay_reserve(q) != 0) {
+        rc = -1;
+        goto done;
     }
     q->items[q->n].conn = conn;
     q->items[q->n].due_ms = due;
@@ -120,6 +132,65 @@ int delay_add(struct delay_queue *q, struct MHD_Connection *conn, int64_t due)
 done:
     pthread_mutex_unlock(&q->mu);
     return rc;
+}
+
+int delay_hold_set(struct delay_queue *q, const char *path_prefix)
+{
+    char *copy = strdup(path_prefix);
+    if (!copy)
+        return -1;
+    pthread_mutex_lock(&q->mu);
+    free(q->hold_prefix);
+    q->hold_prefix = copy;
+    pthread_mutex_unlock(&q->mu);
+    return 0;
+}
+
+size_t delay_hold_release(struct delay_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    size_t released = q->n_held;
+    free(q->hold_prefix);
+    q->hold_prefix = NULL;
+    for (size_t i = 0; i < q->n; i++)
+        if (q->items[i].due_ms == HELD_MS)
+            q->items[i].due_ms = 0; /* due now: the thread resumes it */
+    q->n_held = 0;
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    return released;
+}
+
+int delay_hold_json(struct delay_queue *q, struct buf *b)
+{
+    pthread_mutex_lock(&q->mu);
+    int rc = buf_append_str(b, "{\"path_prefix\":");
+    if (rc == 0)
+        rc = q->hold_prefix ? jw_str(b, q->hold_prefix) : buf_append_str(b, "null");
+    if (rc == 0)
+        rc = buf_appendf(b, ",\"held\":%zu}", q->n_held);
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+bool delay_hold_take(struct delay_queue *q, struct MHD_Connection *conn, const char *path)
+{
+    bool held = false;
+    pthread_mutex_lock(&q->mu);
+    /* Checked and queued under the mutex, so that a release cannot slip in between and
+     * leave this connection held with no one to resume it. MHD's own lock is taken
+     * inside ours here only; the thread resumes outside ours. */
+    if (q->hold_prefix && strncmp(path, q->hold_prefix, strlen(q->hold_prefix)) == 0 &&
+        delay_reserve(q) == 0) {
+        MHD_suspend_connection(conn);
+        q->items[q->n].conn = conn;
+        q->items[q->n].due_ms = HELD_MS;
+        q->n++;
+        q->n_held++;
+        held = true;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return held;
 }
 
 void delay_free(struct delay_queue *q)
@@ -134,6 +205,7 @@ void delay_free(struct delay_queue *q)
     pthread_cond_destroy(&q->cv);
     pthread_mutex_destroy(&q->mu);
     free(q->items);
+    free(q->hold_prefix);
     free(q);
 }
 

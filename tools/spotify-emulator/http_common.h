@@ -18,8 +18,21 @@ struct delay_queue *delay_new(void);
 /* Queues a suspended connection to be resumed at due (mono_ms()); 0, or -1 when
  * out of memory (the caller then resumes it and answers at once). */
 int delay_add(struct delay_queue *q, struct MHD_Connection *conn, int64_t due);
-/* Resumes everything still waiting and ends the thread; NULL is fine. */
+/* Resumes everything still waiting (held ones too) and ends the thread; NULL is fine. */
 void delay_free(struct delay_queue *q);
+
+/* Holds, for tests that need a client stopped at a known point (e.g. "a sync is
+ * waiting for its artists"): while a hold is set, a request whose path starts with
+ * its prefix waits, suspended (no pool thread held), until delay_hold_release().
+ * delay_hold_set replaces the prefix (copied); 0, or -1 when out of memory. */
+int delay_hold_set(struct delay_queue *q, const char *path_prefix);
+/* Ends the hold and resumes every held connection; returns how many there were. */
+size_t delay_hold_release(struct delay_queue *q);
+/* Appends {"path_prefix": string or null, "held": n} to b; 0 or -1 (out of memory). */
+int delay_hold_json(struct delay_queue *q, struct buf *b);
+/* With a hold set whose prefix path starts with, suspends conn and keeps it until the
+ * release: true (the handler then returns MHD_YES). Else false, nothing done. */
+bool delay_hold_take(struct delay_queue *q, struct MHD_Connection *conn, const char *path);
 
 /* A TCP socket bound to 127.0.0.1:port (0 = any free port) and listening; the
  * chosen port in *chosen. The fd, or -1 (errno set). */
@@ -29,7 +42,7 @@ int listen_loopback(int port, int *chosen);
 struct http_conn {
     char *uri; /* as sent, with the query string */
     struct buf body;
-    bool started, too_large, delayed;
+    bool started, too_large, delayed, hold_checked;
     int64_t start_ms; /* wall clock at arrival */
 };
 
